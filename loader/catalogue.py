@@ -1,0 +1,354 @@
+"""The catalogue: the one object that owns the store, the revision log and every limit.
+
+The web app and the command line call this; nothing else touches pyoxigraph or the
+revision database.
+"""
+
+from __future__ import annotations
+
+import getpass
+import gzip
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyoxigraph as ox
+
+from loader.context import INDEXED_PROPERTIES, Context
+from loader.errors import BigtentError, ConfigError, NotFound
+from loader.inputs import Source, expand, parse_format_option
+from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
+from loader.normalise import canonical_ntriples, data_document
+from loader.pipeline import LoadReport, run_load
+from loader.reader import Term, Triple
+from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, RevisionLog
+from loader.settings import Settings
+from loader.shacl import ShapesGraph
+from loader.store import OxigraphStore, TripleStore
+from loader.wikibase_rules import NATIVES
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_DIR = ROOT / "ontology"
+SHAPES_DIR = ROOT / "shapes"
+SPARQL_DIR = ROOT / "sparql"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+OWL_FILE = "bigtent-owl.ttl"
+ONTOLOGY_GRAPH = "ontology"  # below the base: {base}ontology
+
+
+class Catalogue:
+    """A Bigtent catalogue: triple store + revision log + shapes + settings."""
+
+    def __init__(self, settings: Settings, store: TripleStore, revisions: RevisionLog) -> None:
+        self.settings = settings
+        self.ns = Namespaces(settings.BASE_URL)
+        self.store = store
+        self.revisions = revisions
+        self.recovered = self.recover()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings) -> Catalogue:
+        """Open (creating if needed) the catalogue in DATA_DIR."""
+        if settings.STORE != "oxigraph":
+            raise ConfigError(f"unknown STORE {settings.STORE!r}; this version supports "
+                              "'oxigraph' (set BIGTENT_STORE)")
+        data_dir = settings.data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
+        store = OxigraphStore(data_dir / "store")
+        try:
+            revisions = RevisionLog(data_dir / "revisions.sqlite3")
+        except Exception:
+            store.close()
+            raise
+        return cls(settings, store, revisions)
+
+    def close(self) -> None:
+        """Release the store and the log."""
+        self.store.close()
+        self.revisions.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- shapes and context ---------------------------------------------------------------
+    @cached_property
+    def shapes(self) -> ShapesGraph:
+        """The compiled shapes of ``shapes/``."""
+        return ShapesGraph.from_files(SHAPES_DIR.glob("*.ttl"), self.ns.base, NATIVES)
+
+    def owl_hierarchy(self) -> list[tuple[str, str]]:
+        """(subclass, superclass) pairs declared in the ontology's OWL file."""
+        path = ONTOLOGY_DIR / OWL_FILE
+        if not path.exists():
+            return []
+        sub = RDFS + "subClassOf"
+        return [
+            (q.subject.value, q.object.value)
+            for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
+            if q.predicate.value == sub and isinstance(q.subject, ox.NamedNode)
+            and isinstance(q.object, ox.NamedNode)
+        ]
+
+    def build_context(self) -> Context:
+        """What validation needs to know about entities already in the catalogue."""
+        ctx = Context(self.ns)
+        ctx.add_owl_hierarchy(self.owl_hierarchy())
+        for row in self.store.select(
+            "SELECT ?p ?t WHERE { GRAPH ?g { ?p wikibase:propertyType ?t } }",
+            prefixes={"wikibase": WIKIBASE},
+        ):
+            eid = self.ns.entity_id(row["p"].value)
+            if eid is not None:
+                ctx.property_types[eid] = row["t"].value.removeprefix(WIKIBASE)
+        claims: dict[str, dict[str, set[str]]] = {}
+        for pid in INDEXED_PROPERTIES:
+            per_entity: dict[str, set[str]] = {}
+            rows = self.store.select("SELECT ?e ?v ?p WHERE { GRAPH ?g { ?e ?p ?v } }",
+                                     bindings={"p": self.ns.predicate("wdt", pid)})
+            for row in rows:
+                eid = self.ns.entity_id(row["e"].value)
+                if eid is not None and isinstance(row["v"], ox.NamedNode):
+                    per_entity.setdefault(eid, set()).add(row["v"].value)
+            claims[pid] = per_entity
+        ctx.add_claims(claims)
+        return ctx
+
+    # --- loading --------------------------------------------------------------------------
+    def load_paths(self, paths: Sequence[str | Path], *, dry_run: bool = False,
+                   all_or_nothing: bool = False, author: str | None = None, summary: str = "",
+                   format: str | None = None, progress: bool | None = False) -> LoadReport:
+        """Load files/directories ('-' for stdin) through the full pipeline."""
+        who = author or self.settings.AUTHOR or getpass.getuser()
+        with tempfile.TemporaryDirectory(prefix="bigtent-load-") as spool:
+            sources = list(expand([str(p) for p in paths], parse_format_option(format),
+                                  Path(spool)))
+            if all_or_nothing and not dry_run:
+                check = run_load(self, sources, dry_run=True, author=who, summary=summary,
+                                 progress=progress)
+                if not check.ok:
+                    return check
+            return run_load(self, sources, dry_run=dry_run, author=who, summary=summary,
+                            progress=progress)
+
+    def install_ontology(self, author: str = "bigtent") -> LoadReport:
+        """Load ``ontology/`` (records through the loader; the OWL file as its own graph)."""
+        owl = ONTOLOGY_DIR / OWL_FILE
+        if owl.exists():
+            triples = [
+                (q.subject, q.predicate, q.object)
+                for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
+            ]
+            self.store.replace_graph(self.ontology_graph, triples)  # type: ignore[arg-type]
+        records = sorted(p for p in ONTOLOGY_DIR.glob("*.ttl") if p.name != OWL_FILE)
+        return self.load_paths(records, author=author, summary="Bigtent ontology")
+
+    @property
+    def ontology_graph(self) -> ox.NamedNode:
+        """Named graph holding the OWL part of the ontology."""
+        return ox.NamedNode(self.ns.base + ONTOLOGY_GRAPH)
+
+    def build_demo(self, author: str = "bigtent demo") -> list[LoadReport]:
+        """The ontology and the demo catalogue, through the normal loader path."""
+        return [self.install_ontology(), self.load_paths(sorted(DEMO_DIR.glob("*.ttl")),
+                                                         author=author, summary="Demo catalogue")]
+
+    # --- writing (the only place that writes) ----------------------------------------------
+    def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
+        entity_node = self.ns.entity(entity)
+        doc = self.ns.data_document(entity)
+        triples: list[Triple] = []
+        if revision.state == REDIRECT and revision.redirect:
+            triples.append((entity_node, ox.NamedNode(OWL + "sameAs"),
+                            self.ns.entity(revision.redirect)))
+        elif revision.state == DELETED:
+            return []
+        if content:
+            triples.extend(
+                (q.subject, q.predicate, q.object)  # type: ignore[misc]
+                for q in ox.parse(content, ox.RdfFormat.N_TRIPLES)
+            )
+        return triples + data_document(entity_node, doc, revision.id, revision.time)
+
+    def write_contents(self, changes: Sequence[tuple[str, bytes, str]], *, author: str,
+                       summary: str, action: str | None = None) -> list[Revision]:
+        """Record and store new content for entities: log first, then store, then applied."""
+        states = self.revisions.states(e for e, _, _ in changes)
+        new = [
+            NewRevision(entity, action or ("update" if entity in states and
+                                          states[entity].state == LIVE else "create"),
+                        author, summary, content_hash, content)
+            for entity, content, content_hash in changes
+        ]
+        revisions = self.revisions.append(new)
+        self._apply(revisions, {r.entity: c for r, (_, c, _) in zip(revisions, changes, strict=True)})
+        return revisions
+
+    def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
+        graphs = {}
+        for rev in revisions:
+            graphs[self.ns.data_document(rev.entity)] = self._graph(rev.entity,
+                                                                    contents.get(rev.entity), rev)
+        if len(graphs) == 1:
+            (graph, triples), = graphs.items()
+            self.store.replace_graph(graph, triples)  # one atomic swap
+        else:
+            self.store.replace_graphs_bulk(graphs)
+        self.revisions.mark_applied(revisions)
+
+    def recover(self) -> int:
+        """Re-apply revisions the store may have missed (after a crash); returns how many."""
+        pending = self.revisions.unapplied()
+        if not pending:
+            return 0
+        for start in range(0, len(pending), 1000):
+            revs = list(self.revisions.latest_revisions(pending[start : start + 1000]))
+            self._apply(revs, {r.entity: r.snapshot for r in revs})
+        return len(pending)
+
+    def after_write(self) -> None:
+        """Make bulk writes durable."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            flush()
+
+    def delete(self, entity: str, reason: str, author: str | None = None) -> Revision:
+        """Delete an entity, leaving a tombstone in the log (410 Gone for readers)."""
+        state = self._live(entity)
+        rev = self.revisions.append([NewRevision(entity, "delete", self._author(author),
+                                                 reason or "deleted")])[0]
+        self._apply([rev], {})
+        del state
+        return rev
+
+    def merge(self, source: str, target: str, author: str | None = None,
+              summary: str = "") -> tuple[Revision, Revision]:
+        """Merge ``source`` into ``target``: its labels and statements move, it redirects."""
+        if source == target:
+            raise BigtentError(f"cannot merge {source} into itself")
+        self._live(source)
+        self._live(target)
+        from loader.merge import merged_content  # local: merging is rare
+
+        content, content_hash = merged_content(self, source, target)
+        who = self._author(author)
+        text = summary or f"Merged {source} into {target}"
+        [target_rev] = self.write_contents([(target, content, content_hash)], author=who,
+                                           summary=text, action="update")
+        redirect = self.revisions.append([NewRevision(source, "merge", who, text,
+                                                      redirect=target)])[0]
+        self._apply([redirect], {})
+        return redirect, target_rev
+
+    def reindex(self) -> int:
+        """Rebuild the whole triple store from the revision log; returns entities written."""
+        for graph in list(self.store.graph_names()):
+            self.store.replace_graph(graph, [])
+        self.revisions.forget_applied()
+        owl = ONTOLOGY_DIR / OWL_FILE
+        if owl.exists():
+            triples = [(q.subject, q.predicate, q.object) for q in
+                       ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)]
+            self.store.replace_graph(self.ontology_graph, triples)  # type: ignore[arg-type]
+        count = self.recover()
+        self.after_write()
+        return count
+
+    def _live(self, entity: str) -> Any:
+        state = self.revisions.state(entity)
+        if state is None:
+            raise NotFound(f"{entity} does not exist in this catalogue")
+        if state.state != LIVE:
+            raise BigtentError(f"{entity} is {state.state}; only live entities can change",
+                               status=409, title="Conflict")
+        return state
+
+    def _author(self, author: str | None) -> str:
+        return author or self.settings.AUTHOR or getpass.getuser()
+
+    # --- reading ---------------------------------------------------------------------------
+    def entity_triples(self, entity: str, revision: int | None = None) -> list[Triple]:
+        """The entity's graph (current, or rebuilt from a past revision)."""
+        if revision is None:
+            return self.store.graph_triples(self.ns.data_document(entity))
+        rev = self.revisions.get(entity, revision)
+        if rev is None:
+            raise NotFound(f"{entity} has no revision {revision}")
+        return self._graph(entity, rev.snapshot, rev)
+
+    def labels(self, entities: Sequence[str], languages: Sequence[str]) -> dict[str, str]:
+        """Best label of each entity id in the reader's languages (falls back to any)."""
+        from loader.describe import pick
+
+        found: dict[str, str] = {}
+        label = ox.NamedNode(RDFS + "label")
+        for eid in entities:
+            texts = {}
+            for term in self.store.objects(self.ns.entity(eid), label):
+                if isinstance(term, ox.Literal):
+                    texts.setdefault(term.language or "", term.value)
+            chosen = pick(texts, list(languages))
+            if chosen is not None:
+                found[eid] = chosen[1]
+        return found
+
+    def counts_by_class(self, languages: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(class id, class label, number of entities) for every class in use."""
+        rows = self.named_query("counts_by_class")
+        ids = [(self.ns.entity_id(r["class"].value), int(r["n"].value)) for r in rows]
+        names = self.labels([i for i, _ in ids if i], languages)
+        return [(i, names.get(i, i), n) for i, n in ids if i]
+
+    def dump(self, out_dir: Path) -> list[Path]:
+        """Full and truthy dumps, N-Triples and Turtle, gzipped; returns the files."""
+        from loader.dumps import write_dumps
+
+        return write_dumps(self, out_dir)
+
+    def dump_nquads(self, path: str | Path) -> None:
+        """The whole store as N-Quads."""
+        if isinstance(self.store, OxigraphStore):
+            self.store.dump_nquads(path)
+            return
+        with Path(path).open("wb") as fh:
+            fh.write(ox.serialize(self.store.quads(), format=ox.RdfFormat.N_QUADS) or b"")
+
+    def select(self, query: str, bindings: dict[str, Term] | None = None) -> list[dict[str, Term]]:
+        """Run a SELECT with the catalogue's prefixes; values are bound, never formatted."""
+        return self.store.select(query, bindings=bindings, prefixes=self.ns.sparql_prefixes())
+
+    def named_query(self, name: str, bindings: dict[str, Term] | None = None) -> list[dict[str, Term]]:
+        """Run ``sparql/<name>.rq``."""
+        path = SPARQL_DIR / f"{name}.rq"
+        return self.select(path.read_text(encoding="utf-8"), bindings)
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Catalogue]:
+    """``with opened(settings) as cat:``."""
+    cat = Catalogue.open(settings)
+    try:
+        yield cat
+    finally:
+        cat.close()
+
+
+def gzip_copy(source: Path, target: Path) -> None:
+    """Gzip a file."""
+    with source.open("rb") as fin, gzip.open(target, "wb", compresslevel=6) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+__all__ = ["Catalogue", "canonical_ntriples", "opened"]

@@ -1,0 +1,125 @@
+"""What validation and normalisation need to know beyond the record itself.
+
+Built from the store and the ontology when a load starts, then extended with what
+pass 1 learnt about the entities each input defines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from loader.namespaces import BT, RDF, SKOS, Namespaces
+
+CONTROLLED_VOCABULARY = "Q20"
+SKOS_CONCEPT = SKOS + "Concept"
+RDF_TYPE = RDF + "type"
+#: Properties whose values validation may need for entities outside a record:
+#: instance of, subclass of, equivalent class, broader concept.
+INDEXED_PROPERTIES = ("P1", "P2", "P3", "P20")
+
+
+@dataclass
+class Context:
+    """Property types, the class map, and the types of known entities."""
+
+    ns: Namespaces
+    property_types: dict[str, str] = field(default_factory=dict)  # "P4" -> "WikibaseItem"
+    equivalent_class: dict[str, str] = field(default_factory=dict)  # item IRI -> OWL class IRI
+    item_superclasses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    owl_superclasses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    instance_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    entity_types: dict[str, frozenset[str]] = field(default_factory=dict)  # IRI -> rdf:types
+    #: Truthy values of selected properties, for paths that leave a record:
+    #: ``{wdt predicate IRI: {entity IRI: {value IRI}}}``.
+    claims: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    _class_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    # --- building ---------------------------------------------------------------
+    def add_claims(self, claims: Mapping[str, Mapping[str, Iterable[str]]]) -> None:
+        """Add truthy values per property and entity id: ``{"P1": {"Q5": {iri, ...}}}``."""
+        wd = self.ns["wd"]
+        for pid, per_entity in claims.items():
+            table = self.claims.setdefault(self.ns["wdt"] + pid, {})
+            for eid, values in per_entity.items():
+                table.setdefault(wd + eid, set()).update(values)
+        for eid, values in claims.get("P3", {}).items():
+            for v in values:
+                self.equivalent_class[wd + eid] = v
+        for eid, values in claims.get("P2", {}).items():
+            self.item_superclasses[wd + eid].update(values)
+        for eid, values in claims.get("P1", {}).items():
+            self.instance_of[wd + eid].update(values)
+        self._class_cache.clear()
+
+    def add_owl_hierarchy(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Add ``(subclass, superclass)`` pairs of OWL classes."""
+        for sub, sup in pairs:
+            self.owl_superclasses[sub].add(sup)
+        self._class_cache.clear()
+
+    # --- questions --------------------------------------------------------------
+    def classes_of_item(self, item: str) -> frozenset[str]:
+        """OWL classes (with Bigtent superclasses) that instances of a class item get."""
+        cached = self._class_cache.get(item)
+        if cached is not None:
+            return cached
+        found: set[str] = set()
+        todo, seen = [item], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            owl = self.equivalent_class.get(current)
+            if owl is not None:
+                found.add(owl)
+            todo.extend(self.item_superclasses.get(current, ()))
+        result = frozenset(self._owl_closure(found))
+        self._class_cache[item] = result
+        return result
+
+    def _owl_closure(self, classes: set[str]) -> set[str]:
+        out, todo = set(), list(classes)
+        while todo:
+            c = todo.pop()
+            if c in out:
+                continue
+            out.add(c)
+            todo.extend(s for s in self.owl_superclasses.get(c, ()) if s.startswith(BT))
+        return out
+
+    def lookup(self, node: str, predicate: str) -> list[str]:
+        """Values of ``predicate`` on an entity outside the record being validated."""
+        if predicate == RDF_TYPE:
+            return sorted(self.types_of(node))
+        table = self.claims.get(predicate)
+        return sorted(table.get(node, ())) if table else []
+
+    def is_vocabulary(self, item: str) -> bool:
+        """True for class items that are controlled vocabularies (concept schemes)."""
+        return self.ns["wd"] + CONTROLLED_VOCABULARY in self.instance_of.get(item, ())
+
+    def types_of(self, iri: str) -> frozenset[str]:
+        """rdf:types an entity has or will have once loaded (for sh:class checks)."""
+        known = self.entity_types.get(iri)
+        if known is not None:
+            return known
+        classes: set[str] = set()
+        for item in self.instance_of.get(iri, ()):
+            classes |= self.classes_of_item(item)
+            if self.is_vocabulary(item):
+                classes.add(SKOS_CONCEPT)
+        return frozenset(classes)
+
+    def all_superclasses(self, cls: str) -> set[str]:
+        """A class and every superclass of it (any namespace)."""
+        out, todo = set(), [cls]
+        while todo:
+            c = todo.pop()
+            if c in out:
+                continue
+            out.add(c)
+            todo.extend(self.owl_superclasses.get(c, ()))
+        return out

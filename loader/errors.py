@@ -1,0 +1,43 @@
+"""The one error type Bigtent raises for anything a user or operator can fix."""
+
+from __future__ import annotations
+
+
+class BigtentError(Exception):
+    """A problem with a clear cause and fix.
+
+    ``status`` is the HTTP status the web app answers with; ``title`` a short
+    summary; ``message`` says what is wrong, where, and how to fix it, naming the
+    setting or field that controls it.
+    """
+
+    status: int = 400
+
+    def __init__(self, message: str, *, title: str = "Bad request", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.title = title
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON shape used by every error response."""
+        return {"ok": False, "status": self.status, "title": self.title, "error": self.message}
+
+
+class ConfigError(BigtentError):
+    """A setting has a value Bigtent cannot use."""
+
+    status = 500
+
+
+class StoreBusyError(BigtentError):
+    """Another process holds the embedded store."""
+
+    status = 503
+
+
+class NotFound(BigtentError):
+    """No such entity or resource."""
+
+    status = 404

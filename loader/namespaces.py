@@ -1,0 +1,158 @@
+"""IRI layout of a Bigtent catalogue, following the Wikibase RDF dump format.
+
+Every IRI an instance mints hangs off one configurable base (``BIGTENT_BASE_URL``).
+Files shipped with Bigtent (ontology, shapes, demo records) use *relative* prefix
+declarations such as ``@prefix wd: <entity/> .`` and are parsed with the base as
+``base_iri``, so the same files serve every instance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pyoxigraph import NamedNode
+
+WIKIBASE = "http://wikiba.se/ontology#"
+BT = "https://w3id.org/bigtent/ontology#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SCHEMA = "http://schema.org/"
+PROV = "http://www.w3.org/ns/prov#"
+SH = "http://www.w3.org/ns/shacl#"
+
+#: Wikidata's proleptic Gregorian calendar item, used by every Wikibase for time values.
+GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
+
+ENTITY_ID = re.compile(r"^[QP][1-9][0-9]*$")
+
+# (prefix name, path below the base) in the order Wikibase documents them.
+_LAYOUT: tuple[tuple[str, str], ...] = (
+    ("wd", "entity/"),
+    ("wds", "entity/statement/"),
+    ("wdt", "prop/direct/"),
+    ("p", "prop/"),
+    ("ps", "prop/statement/"),
+    ("psv", "prop/statement/value/"),
+    ("pq", "prop/qualifier/"),
+    ("pqv", "prop/qualifier/value/"),
+    ("pr", "prop/reference/"),
+    ("prv", "prop/reference/value/"),
+    ("wdno", "prop/novalue/"),
+    ("wdref", "reference/"),
+    ("wdv", "value/"),
+    ("wdata", "data/"),
+)
+
+#: Predicate namespaces of a property, as (prefix name, wikibase link predicate).
+PROPERTY_LINKS: tuple[tuple[str, str], ...] = (
+    ("wdt", "directClaim"),
+    ("p", "claim"),
+    ("ps", "statementProperty"),
+    ("psv", "statementValue"),
+    ("pq", "qualifier"),
+    ("pqv", "qualifierValue"),
+    ("pr", "reference"),
+    ("prv", "referenceValue"),
+    ("wdno", "novalue"),
+)
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "wikibase": WIKIBASE,
+    "bt": BT,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "owl": OWL,
+    "skos": SKOS,
+    "schema": SCHEMA,
+    "prov": PROV,
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "vf": "https://w3id.org/valueflows/ont/vf#",
+    "sh": SH,
+}
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The IRIs of one catalogue, derived from its base IRI."""
+
+    base: str
+    prefixes: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.base.endswith("/"):
+            raise ValueError(f"the base IRI must end with '/': {self.base!r} (setting BASE_URL)")
+        ours = {name: self.base + path for name, path in _LAYOUT}
+        object.__setattr__(self, "prefixes", {**ours, **STANDARD_PREFIXES})
+
+    def __getitem__(self, name: str) -> str:
+        return self.prefixes[name]
+
+    # --- entities -------------------------------------------------------------
+    def entity(self, entity_id: str) -> NamedNode:
+        """``wd:Q1`` for ``"Q1"``."""
+        return NamedNode(self.prefixes["wd"] + entity_id)
+
+    def data_document(self, entity_id: str) -> NamedNode:
+        """The entity's data document, which is also its named graph in the store."""
+        return NamedNode(self.prefixes["wdata"] + entity_id)
+
+    def entity_id(self, iri: str) -> str | None:
+        """``"Q1"`` for ``wd:Q1``; None for any other IRI."""
+        wd = self.prefixes["wd"]
+        if iri.startswith(wd):
+            local = iri[len(wd) :]
+            if ENTITY_ID.match(local):
+                return local
+        return None
+
+    def data_document_entity(self, iri: str) -> str | None:
+        """``"Q1"`` for ``wdata:Q1``; None otherwise."""
+        wdata = self.prefixes["wdata"]
+        if iri.startswith(wdata):
+            local = iri[len(wdata) :]
+            if ENTITY_ID.match(local):
+                return local
+        return None
+
+    def predicate(self, kind: str, property_id: str) -> NamedNode:
+        """A property's predicate of one kind, e.g. ``predicate("wdt", "P1")``."""
+        return NamedNode(self.prefixes[kind] + property_id)
+
+    @cached_property
+    def predicate_kinds(self) -> tuple[tuple[str, str], ...]:
+        """(namespace IRI, kind) pairs, longest namespace first so prefixes never shadow."""
+        kinds = [(self.prefixes[k], k) for k, _ in PROPERTY_LINKS]
+        return tuple(sorted(kinds, key=lambda pair: -len(pair[0])))
+
+    def split_predicate(self, iri: str) -> tuple[str, str] | None:
+        """``("ps", "P5")`` for ``ps:P5``; None when the IRI is no property predicate."""
+        for namespace, kind in self.predicate_kinds:
+            if iri.startswith(namespace):
+                local = iri[len(namespace) :]
+                if local.startswith("P") and ENTITY_ID.match(local):
+                    return kind, local
+                return None
+        return None
+
+    def turtle_prefixes(self) -> str:
+        """Turtle ``@prefix`` lines for every prefix, absolute IRIs."""
+        return "".join(f"@prefix {k}: <{v}> .\n" for k, v in self.prefixes.items())
+
+    def sparql_prefixes(self) -> dict[str, str]:
+        """Prefixes predefined for SPARQL queries (as WDQS does)."""
+        return dict(self.prefixes)
+
+
+def wikibase(local: str) -> NamedNode:
+    """``wikibase:local``."""
+    return NamedNode(WIKIBASE + local)

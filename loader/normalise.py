@@ -1,0 +1,396 @@
+"""Normalisation of a record to the Wikibase model.
+
+Short-form truthy triples become statement nodes; blank-node statements,
+references and time values get Wikibase-style IRIs (statement ids, reference and
+value hashes) derived from their content, so re-loading an unchanged file yields
+identical triples; truthy ``wdt:`` triples and ``wikibase:BestRank`` are derived
+from ranks; ``rdf:type`` is materialised from "instance of"; property entities get
+every predicate link. Problems are left for validation to report, never "fixed".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from loader.context import SKOS_CONCEPT, Context
+from loader.namespaces import BT, GREGORIAN, OWL, PROPERTY_LINKS, RDF, SCHEMA, SKOS, WIKIBASE, XSD
+from loader.reader import Node, SourceRecord, Term, Triple
+
+RDF_TYPE = ox.NamedNode(RDF + "type")
+STATEMENT = ox.NamedNode(WIKIBASE + "Statement")
+REFERENCE = ox.NamedNode(WIKIBASE + "Reference")
+BEST_RANK = ox.NamedNode(WIKIBASE + "BestRank")
+RANK = ox.NamedNode(WIKIBASE + "rank")
+NORMAL = ox.NamedNode(WIKIBASE + "NormalRank")
+PREFERRED = ox.NamedNode(WIKIBASE + "PreferredRank")
+DEPRECATED = ox.NamedNode(WIKIBASE + "DeprecatedRank")
+ITEM = ox.NamedNode(WIKIBASE + "Item")
+PROPERTY = ox.NamedNode(WIKIBASE + "Property")
+PROPERTY_TYPE = ox.NamedNode(WIKIBASE + "propertyType")
+DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+SCHEMA_ABOUT = ox.NamedNode(SCHEMA + "about")
+SCHEMA_DATASET = ox.NamedNode(SCHEMA + "Dataset")
+IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
+XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
+XSD_INTEGER = ox.NamedNode(XSD + "integer")
+TIME_VALUE = ox.NamedNode(WIKIBASE + "TimeValue")
+OWL_CLASS = ox.NamedNode(OWL + "Class")
+
+#: Property types whose values are IRIs (Wikibase types their predicates owl:ObjectProperty).
+IRI_TYPES = frozenset(
+    {
+        "WikibaseItem",
+        "WikibaseProperty",
+        "WikibaseLexeme",
+        "Url",
+        "CommonsMedia",
+        "GeoShape",
+        "TabularData",
+    }
+)
+_PRECISION = {XSD + "gYear": 9, XSD + "gYearMonth": 10, XSD + "date": 11}
+_VALUE_KIND = {"ps": "psv", "pq": "pqv", "pr": "prv"}
+
+
+@dataclass
+class NormalRecord:
+    """A record in full Wikibase form, ready to validate and write."""
+
+    entity: str
+    triples: list[Triple]
+    content_hash: str
+    source: str
+    line: int | None
+
+    def ntriples(self) -> bytes:
+        """Canonical content: sorted N-Triples."""
+        return canonical_ntriples(self.triples)
+
+
+def canonical_ntriples(triples: list[Triple]) -> bytes:
+    """Sorted, de-duplicated N-Triples lines."""
+    lines = sorted({f"{s} {p} {o} .\n" for s, p, o in triples})
+    return "".join(lines).encode()
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+def _time(literal: ox.Literal) -> tuple[ox.Literal, int] | None:
+    """(xsd:dateTime literal, precision) for a time-like literal; None otherwise."""
+    datatype = literal.datatype.value
+    text = literal.value.strip()
+    negative = text.startswith("-")
+    body = text[1:] if negative or text.startswith("+") else text
+    sign = "-" if negative else ""
+    try:
+        if datatype in _PRECISION:
+            precision = _PRECISION[datatype]
+            parts = body.split("-")
+            year = parts[0]
+            month = parts[1] if precision >= 10 else "01"
+            day = parts[2][:2] if precision >= 11 else "01"
+            int(year), int(month), int(day)
+            return ox.Literal(
+                f"{sign}{year}-{month}-{day}T00:00:00Z", datatype=XSD_DATETIME
+            ), precision
+        if datatype == XSD + "dateTime":
+            clock = body.partition("T")[2]
+            return literal, 11 if clock.startswith("00:00:00") else 14
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+class _Builder:
+    """Normalises one record; see :func:`normalise`."""
+
+    def __init__(self, record: SourceRecord, ctx: Context) -> None:
+        self.ctx = ctx
+        self.ns = ctx.ns
+        self.eid = record.entity
+        self.entity = self.ns.entity(self.eid)
+        self.record = record
+        self.triples: dict[Triple, None] = {}
+        data_doc = self.ns.data_document(self.eid)
+        foreign_docs = (
+            {
+                s
+                for s, p, o in record.triples
+                if p == SCHEMA_ABOUT
+                and o == self.entity
+                and s != data_doc
+                and (s, RDF_TYPE, SCHEMA_DATASET) in set(record.triples)
+            }
+            if any(p == SCHEMA_ABOUT for _, p, _ in record.triples)
+            else set()
+        )
+        for t in record.triples:
+            s, p, o = t
+            if s == data_doc or s in foreign_docs:
+                continue  # rebuilt from the revision log when written
+            if s == self.entity and p == RDF_TYPE and self._derived_type(o):
+                continue
+            if s == self.entity and p == IN_SCHEME:
+                continue
+            if p == RDF_TYPE and o == BEST_RANK:
+                continue
+            self.triples[t] = None
+
+    @staticmethod
+    def _derived_type(o: Term) -> bool:
+        return isinstance(o, ox.NamedNode) and (
+            o.value.startswith(BT) or o.value == SKOS_CONCEPT or o.value == SKOS + "ConceptScheme"
+        )
+
+    def add(self, s: Node, p: ox.NamedNode, o: Term) -> None:
+        self.triples[(s, p, o)] = None
+
+    def run(self) -> NormalRecord:
+        self._short_form()
+        self._times()
+        self._name_nodes()
+        self._statement_defaults()
+        self._derive_truthy()
+        self._entity_types()
+        if self.eid.startswith("P"):
+            self._property_links()
+        self._relabel_blank_nodes()
+        triples = list(self.triples)
+        content = canonical_ntriples(triples)
+        return NormalRecord(
+            self.eid, triples, _digest(content.decode()), self.record.source, self.record.line
+        )
+
+    # --- statements --------------------------------------------------------------------
+    def _claims(self) -> dict[str, list[Node]]:
+        claims: dict[str, list[Node]] = defaultdict(list)
+        for s, p, o in self.triples:
+            if s == self.entity and isinstance(o, ox.NamedNode | ox.BlankNode):
+                split = self.ns.split_predicate(p.value)
+                if split is not None and split[0] == "p":
+                    claims[split[1]].append(o)
+        return claims
+
+    def _short_form(self) -> None:
+        """wdt: triples (and `a wdno:P`) of properties without statements become statements."""
+        claimed = set(self._claims())
+        for s, p, o in list(self.triples):
+            if s != self.entity:
+                continue
+            split = self.ns.split_predicate(p.value)
+            novalue = (
+                p == RDF_TYPE
+                and isinstance(o, ox.NamedNode)
+                and (nv := self.ns.split_predicate(o.value)) is not None
+                and nv[0] == "wdno"
+            )
+            if novalue:
+                pid = nv[1]  # type: ignore[index]
+            elif split is not None and split[0] == "wdt":
+                pid = split[1]
+            else:
+                continue
+            if pid in claimed:
+                continue
+            del self.triples[(s, p, o)]
+            key = f"{self.eid}|{pid}|{'novalue' if novalue else o}"
+            node = ox.NamedNode(f"{self.ns['wds']}{self.eid}-{uuid.uuid5(uuid.NAMESPACE_URL, key)}")
+            self.add(self.entity, self.ns.predicate("p", pid), node)
+            self.add(node, RDF_TYPE, STATEMENT)
+            self.add(node, RANK, NORMAL)
+            if novalue:
+                self.add(node, RDF_TYPE, self.ns.predicate("wdno", pid))
+            else:
+                self.add(node, self.ns.predicate("ps", pid), o)
+
+    def _times(self) -> None:
+        """Time literals become xsd:dateTime with a value node carrying the precision."""
+        for s, p, o in list(self.triples):
+            if not isinstance(o, ox.Literal):
+                continue
+            split = self.ns.split_predicate(p.value)
+            if split is None or split[0] not in ("ps", "pq", "pr", "wdt"):
+                continue
+            kind, pid = split
+            if self.ctx.property_types.get(pid) != "Time":
+                continue
+            converted = _time(o)
+            if converted is None:
+                continue  # validation reports the wrong value type
+            value, precision = converted
+            if value != o:
+                del self.triples[(s, p, o)]
+                self.add(s, p, value)
+            if kind == "wdt":
+                continue
+            value_pred = self.ns.predicate(_VALUE_KIND[kind], pid)
+            if any(t[0] == s and t[1] == value_pred for t in self.triples):
+                continue
+            node = ox.NamedNode(self.ns["wdv"] + _digest(value.value, str(precision)))
+            self.add(s, value_pred, node)
+            self.add(node, RDF_TYPE, TIME_VALUE)
+            self.add(node, ox.NamedNode(WIKIBASE + "timeValue"), value)
+            self.add(
+                node,
+                ox.NamedNode(WIKIBASE + "timePrecision"),
+                ox.Literal(str(precision), datatype=XSD_INTEGER),
+            )
+            self.add(
+                node, ox.NamedNode(WIKIBASE + "timeTimezone"), ox.Literal("0", datatype=XSD_INTEGER)
+            )
+            self.add(node, ox.NamedNode(WIKIBASE + "timeCalendarModel"), ox.NamedNode(GREGORIAN))
+
+    def _content_key(self, node: Node) -> str:
+        return "\n".join(sorted(f"{p} {o}" for s, p, o in self.triples if s == node))
+
+    def _rename(self, old: Node, new: ox.NamedNode) -> None:
+        if old == new:
+            return
+        updated: dict[Triple, None] = {}
+        for s, p, o in self.triples:
+            updated[(new if s == old else s, p, new if o == old else o)] = None
+        self.triples = updated
+
+    def _name_nodes(self) -> None:
+        """Blank-node value nodes, references and statements get content-derived IRIs."""
+        for s, p, o in list(self.triples):
+            if isinstance(o, ox.BlankNode):
+                split = self.ns.split_predicate(p.value)
+                if split is not None and split[0] in ("psv", "pqv", "prv"):
+                    self._rename(o, ox.NamedNode(self.ns["wdv"] + _digest(self._content_key(o))))
+        for s, p, o in list(self.triples):
+            if p == DERIVED_FROM and isinstance(o, ox.BlankNode):
+                if (o, RDF_TYPE, REFERENCE) not in self.triples:
+                    self.add(o, RDF_TYPE, REFERENCE)
+                key = self._content_key(o)
+                self._rename(o, ox.NamedNode(self.ns["wdref"] + _digest(key)))
+        for pid, nodes in self._claims().items():
+            for node in nodes:
+                if isinstance(node, ox.BlankNode):
+                    key = f"{self.eid}|{pid}|{self._content_key(node)}"
+                    ident = uuid.uuid5(uuid.NAMESPACE_URL, key)
+                    self._rename(node, ox.NamedNode(f"{self.ns['wds']}{self.eid}-{ident}"))
+        for s, p, o in list(self.triples):
+            if p == DERIVED_FROM and isinstance(o, ox.NamedNode):
+                if (o, RDF_TYPE, REFERENCE) not in self.triples:
+                    self.add(o, RDF_TYPE, REFERENCE)
+
+    def _statement_defaults(self) -> None:
+        for nodes in self._claims().values():
+            for node in nodes:
+                if (node, RDF_TYPE, STATEMENT) not in self.triples:
+                    self.add(node, RDF_TYPE, STATEMENT)
+                if not any(s == node and p == RANK for s, p, _ in self.triples):
+                    self.add(node, RANK, NORMAL)
+
+    def _derive_truthy(self) -> None:
+        by_subject: dict[Node, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
+        for s, p, o in self.triples:
+            by_subject[s].append((p, o))
+        for pid, nodes in self._claims().items():
+            ranks = {n: {o for p, o in by_subject.get(n, ()) if p == RANK} for n in nodes}
+            preferred = [n for n in nodes if PREFERRED in ranks[n]]
+            best = preferred or [n for n in nodes if NORMAL in ranks[n]]
+            wdt = self.ns.predicate("wdt", pid)
+            ps = self.ns.predicate("ps", pid)
+            wdno = self.ns.predicate("wdno", pid)
+            for node in best:
+                if DEPRECATED in ranks[node]:
+                    continue
+                self.add(node, RDF_TYPE, BEST_RANK)
+                for p, o in by_subject.get(node, ()):
+                    if p == ps:
+                        self.add(self.entity, wdt, o)
+                    elif p == RDF_TYPE and o == wdno:
+                        self.add(self.entity, RDF_TYPE, wdno)
+
+    def _entity_types(self) -> None:
+        self.add(self.entity, RDF_TYPE, PROPERTY if self.eid.startswith("P") else ITEM)
+        wdt_p1 = self.ns.predicate("wdt", "P1")
+        for s, p, o in list(self.triples):
+            if s == self.entity and p == wdt_p1 and isinstance(o, ox.NamedNode):
+                for cls in self.ctx.classes_of_item(o.value):
+                    self.add(self.entity, RDF_TYPE, ox.NamedNode(cls))
+                if self.ctx.is_vocabulary(o.value):
+                    self.add(self.entity, RDF_TYPE, ox.NamedNode(SKOS_CONCEPT))
+                    self.add(self.entity, IN_SCHEME, o)
+
+    def _property_links(self) -> None:
+        pid = self.eid
+        ptype_values = [o for s, p, o in self.triples if s == self.entity and p == PROPERTY_TYPE]
+        ptype = ""
+        if ptype_values and isinstance(ptype_values[0], ox.NamedNode):
+            ptype = ptype_values[0].value.removeprefix(WIKIBASE)
+        object_like = ptype in IRI_TYPES
+        for kind, link in PROPERTY_LINKS:
+            predicate = self.ns.predicate(kind, pid)
+            link_node = ox.NamedNode(WIKIBASE + link)
+            if not any(s == self.entity and p == link_node for s, p, _ in self.triples):
+                self.add(self.entity, link_node, predicate)
+            if kind == "wdno":
+                continue
+            if any(s == predicate and p == RDF_TYPE for s, p, _ in self.triples):
+                continue
+            obj = kind in ("p", "psv", "pqv", "prv") or object_like
+            self.add(
+                predicate,
+                RDF_TYPE,
+                ox.NamedNode(OWL + ("ObjectProperty" if obj else "DatatypeProperty")),
+            )
+        wdno = self.ns.predicate("wdno", pid)
+        if (wdno, RDF_TYPE, OWL_CLASS) not in self.triples:
+            restriction = ox.BlankNode()
+            self.add(wdno, RDF_TYPE, OWL_CLASS)
+            self.add(wdno, ox.NamedNode(OWL + "complementOf"), restriction)
+            self.add(restriction, RDF_TYPE, ox.NamedNode(OWL + "Restriction"))
+            self.add(restriction, ox.NamedNode(OWL + "onProperty"), self.ns.predicate("wdt", pid))
+            self.add(restriction, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(OWL + "Thing"))
+
+    def _relabel_blank_nodes(self) -> None:
+        """Remaining blank nodes get labels derived from where they hang, for stable hashes."""
+        blanks = {t for s, _, o in self.triples for t in (s, o) if isinstance(t, ox.BlankNode)}
+        if not blanks:
+            return
+        mapping: dict[ox.BlankNode, ox.BlankNode] = {}
+        for b in blanks:
+            incoming = sorted(
+                f"{s if not isinstance(s, ox.BlankNode) else '_'} {p}"
+                for s, p, o in self.triples
+                if o == b
+            )
+            outgoing = sorted(
+                f"{p} {o if not isinstance(o, ox.BlankNode) else '_'}"
+                for s, p, o in self.triples
+                if s == b
+            )
+            mapping[b] = ox.BlankNode("b" + _digest(self.eid, *incoming, "|", *outgoing)[:30])
+        updated: dict[Triple, None] = {}
+        for s, p, o in self.triples:
+            ns_ = mapping.get(s, s) if isinstance(s, ox.BlankNode) else s
+            no = mapping.get(o, o) if isinstance(o, ox.BlankNode) else o
+            updated[(ns_, p, no)] = None
+        self.triples = updated
+
+
+def normalise(record: SourceRecord, ctx: Context) -> NormalRecord:
+    """The record in full Wikibase form (see module docstring)."""
+    return _Builder(record, ctx).run()
+
+
+def data_document(
+    ns_entity: ox.NamedNode, doc: ox.NamedNode, version: int, modified: str
+) -> list[Triple]:
+    """The data-document triples Wikibase publishes with every entity."""
+    return [
+        (doc, RDF_TYPE, SCHEMA_DATASET),
+        (doc, SCHEMA_ABOUT, ns_entity),
+        (doc, ox.NamedNode(SCHEMA + "version"), ox.Literal(str(version), datatype=XSD_INTEGER)),
+        (doc, ox.NamedNode(SCHEMA + "dateModified"), ox.Literal(modified, datatype=XSD_DATETIME)),
+    ]

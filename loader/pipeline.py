@@ -1,0 +1,268 @@
+"""The load pipeline: scan → group → normalise + validate (in workers) → write.
+
+Writes follow one protocol: revision rows are committed to the log first, then the
+entity graphs are swapped in the store, then the log records them as applied. A
+crash in between is repaired when the catalogue is next opened.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from loader.context import Context
+from loader.inputs import Source
+from loader.normalise import normalise
+from loader.reader import SourceError, SourceRecord, locate, read_records, scan
+from loader.shacl import Problem, ShapesGraph
+
+if TYPE_CHECKING:
+    from loader.catalogue import Catalogue
+
+
+@dataclass
+class RecordProblem:
+    """Why one record was rejected."""
+
+    entity: str
+    source: str
+    line: int | None
+    problems: list[Problem]
+
+    def lines(self) -> list[str]:
+        """Human-readable report lines."""
+        where = self.source + (f":{self.line}" if self.line else "")
+        out = [f"{where}: record {self.entity} rejected:"]
+        for p in self.problems:
+            path = f" [{p.path}]" if p.path else ""
+            value = f" value {p.value}" if p.value else ""
+            out.append(f"  - {p.focus}{path}{value}: {p.message} (shape {p.shape})")
+        return out
+
+
+@dataclass
+class LoadReport:
+    """What a load did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    triples_written: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    rejections: list[RecordProblem] = field(default_factory=list)
+    file_errors: list[SourceError] = field(default_factory=list)
+    warnings: list[RecordProblem] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        """Records created or updated."""
+        return self.created + self.updated
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected."""
+        return self.rejected == 0 and not self.file_errors
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly summary."""
+        return {
+            "ok": self.ok, "dry_run": self.dry_run, "created": self.created,
+            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+            "triples_written": self.triples_written, "seconds": round(self.seconds, 3),
+            "rejections": [
+                {"entity": r.entity, "source": r.source, "line": r.line,
+                 "problems": [p.as_dict() for p in r.problems]} for r in self.rejections
+            ],
+            "file_errors": [
+                {"source": e.source, "line": e.line, "column": e.column, "error": e.detail}
+                for e in self.file_errors
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A processed record: content or problems."""
+
+    entity: str
+    source: str
+    line: int | None
+    content: bytes | None  # canonical N-Triples when accepted
+    content_hash: str | None
+    triples: int
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+# --- worker side ---------------------------------------------------------------------------
+
+_STATE: dict[str, object] = {}
+
+
+def _init_worker(ctx: Context, shapes: ShapesGraph, max_triples: int) -> None:
+    _STATE["ctx"], _STATE["shapes"], _STATE["max"] = ctx, shapes, max_triples
+
+
+def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
+    """Normalise and validate records (in a worker or inline)."""
+    ctx: Context = _STATE["ctx"]  # type: ignore[assignment]
+    shapes: ShapesGraph = _STATE["shapes"]  # type: ignore[assignment]
+    limit: int = _STATE["max"]  # type: ignore[assignment]
+    out = []
+    for record in records:
+        normal = normalise(record, ctx)
+        if len(normal.triples) > limit:
+            problem = Problem(
+                focus=ctx.ns["wd"] + record.entity, path=None, value=None, shape="(loader)",
+                component="MaxRecordTriples",
+                message=f"the record has {len(normal.triples)} triples, more than "
+                        f"MAX_RECORD_TRIPLES ({limit}); split it or raise "
+                        "BIGTENT_MAX_RECORD_TRIPLES")
+            out.append(Outcome(record.entity, record.source, record.line, None, None, 0,
+                               [problem], []))
+            continue
+        found = shapes.validate(normal.triples, ctx)
+        errors = [p for p in found if p.severity == "Violation"]
+        warnings = [p for p in found if p.severity != "Violation"]
+        content = None if errors else normal.ntriples()
+        out.append(Outcome(record.entity, record.source, record.line, content,
+                           normal.content_hash, len(normal.triples), errors, warnings))
+    return out
+
+
+# --- main side -----------------------------------------------------------------------------
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total = max(total, 1)
+        self.done = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more records."""
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self._last > 0.2 or self.done >= self.total):
+            self._last = now
+            share = min(self.done / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            rate = self.done / max(now - self.started, 1e-6)
+            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total} records "
+                              f"{rate:,.0f}/s ")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """End the line."""
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    chunk: list[SourceRecord] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_load(cat: Catalogue, sources: Sequence[Source], *, dry_run: bool, author: str,
+             summary: str, progress: bool | None) -> LoadReport:
+    """Load sources into the catalogue; see the module docstring for the write protocol."""
+    settings = cat.settings
+    started = time.monotonic()
+    report = LoadReport(dry_run=dry_run)
+    ctx = cat.build_context()
+    scanned = []
+    for source in sources:
+        try:
+            result = scan(source, cat.ns)
+        except SourceError as exc:
+            report.file_errors.append(exc)
+            continue
+        ctx.add_claims(result.claims)
+        ctx.property_types.update(result.property_types)
+        scanned.append((source, result))
+    bar = Progress(sum(r.entities for _, r in scanned), enabled=progress)
+    workers = settings.LOAD_WORKERS or os.cpu_count() or 1
+    chunk_size = max(1, settings.LOAD_CHUNK_RECORDS)
+    shapes = cat.shapes
+    pool = None
+    if workers > 1 and sum(r.entities for _, r in scanned) > chunk_size:
+        mp = multiprocessing.get_context("spawn")
+        pool = mp.Pool(workers, initializer=_init_worker,
+                       initargs=(ctx, shapes, settings.MAX_RECORD_TRIPLES))
+    _init_worker(ctx, shapes, settings.MAX_RECORD_TRIPLES)
+    try:
+        for source, result in scanned:
+            records = read_records(source, cat.ns, result.rebase, settings.MAX_BUFFERED_TRIPLES)
+            chunks = _chunks(records, chunk_size)
+            batches = pool.imap(process_records, chunks) if pool else map(process_records, chunks)
+            try:
+                for outcomes in batches:
+                    _record_outcomes(cat, source, outcomes, report, dry_run, author, summary)
+                    bar.advance(len(outcomes))
+            except SourceError as exc:
+                report.file_errors.append(exc)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        bar.close()
+    if not dry_run:
+        cat.after_write()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _record_outcomes(cat: Catalogue, source: Source, outcomes: list[Outcome], report: LoadReport,
+                     dry_run: bool, author: str, summary: str) -> None:
+    accepted = []
+    for outcome in outcomes:
+        if outcome.warnings:
+            report.warnings.append(RecordProblem(outcome.entity, outcome.source, outcome.line,
+                                                 outcome.warnings))
+        if outcome.problems:
+            report.rejected += 1
+            line = outcome.line
+            if line is None and not source.line_based:
+                line = locate(source, cat.ns["wd"] + outcome.entity, "wd:" + outcome.entity)
+            report.rejections.append(RecordProblem(outcome.entity, outcome.source, line,
+                                                   outcome.problems))
+        else:
+            accepted.append(outcome)
+    states = cat.revisions.states(o.entity for o in accepted)
+    changes = []
+    for outcome in accepted:
+        state = states.get(outcome.entity)
+        if state is not None and state.state == "live" and state.content_hash == outcome.content_hash:
+            report.unchanged += 1
+            continue
+        if state is None or state.state != "live":
+            report.created += 1
+        else:
+            report.updated += 1
+        report.triples_written += outcome.triples
+        report.entities.append(outcome.entity)
+        changes.append(outcome)
+    if changes and not dry_run:
+        cat.write_contents(
+            [(o.entity, o.content, o.content_hash) for o in changes],  # type: ignore[misc]
+            author=author, summary=summary or f"Loaded from {os.path.basename(source.name)}",
+        )

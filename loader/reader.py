@@ -1,0 +1,462 @@
+"""Reading inputs into records: one record per entity with everything hanging off it.
+
+Two passes over each source. :func:`scan` checks the syntax of the whole input,
+counts entities and collects what validation needs to know about entities the
+input defines (their "instance of" values), so records may reference entities
+defined later in the same file. :class:`Grouper` then streams the triples and
+attributes each to its entity, handing out complete records in bounded memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from loader.context import INDEXED_PROPERTIES
+from loader.errors import BigtentError
+from loader.inputs import Source
+from loader.namespaces import SCHEMA, WIKIBASE, Namespaces
+
+Node = ox.NamedNode | ox.BlankNode
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Triple = tuple[Node, ox.NamedNode, Term]
+
+_STATEMENT_OWNER = re.compile(r"^([QPqp][1-9][0-9]*)-")
+_FOREIGN_PROP = re.compile(
+    r"^(.*/)prop/(?:direct/|statement/|qualifier/|reference/|novalue/)?P[1-9][0-9]*$"
+)
+_ID = re.compile(r"^[QP][1-9][0-9]*$")
+_LINE_CHUNK = 20000
+SCHEMA_ABOUT = SCHEMA + "about"
+DUMP_NODE = WIKIBASE + "Dump"
+
+
+class SourceError(BigtentError):
+    """The input as a whole cannot be loaded (syntax, structure); nothing of it is written."""
+
+    def __init__(
+        self, source: str, message: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        where = source
+        if line is not None:
+            where += f", line {line}" + (f", column {column}" if column is not None else "")
+        super().__init__(f"{where}: {message}", title="Input rejected")
+        self.source = source
+        self.line = line
+        self.column = column
+        self.detail = message
+
+
+@dataclass
+class SourceRecord:
+    """The raw triples of one entity, as read from one source."""
+
+    entity: str
+    triples: list[Triple]
+    source: str
+    line: int | None = None
+
+
+# --- parsing with positions ----------------------------------------------------------
+
+
+def _syntax_error(source: Source, exc: SyntaxError, line_offset: int = 0) -> SourceError:
+    text = str(exc)
+    reason = text.split(": ", 1)[1] if ": " in text else text
+    line = column = None
+    if len(exc.args) > 1 and isinstance(exc.args[1], tuple) and len(exc.args[1]) >= 3:
+        line, column = exc.args[1][1], exc.args[1][2]
+        if isinstance(line, int):
+            line += line_offset
+    return SourceError(source.name, f"syntax error: {reason}", line, column)
+
+
+def parse(source: Source, base_iri: str) -> Iterator[tuple[ox.Quad, int | None]]:
+    """Every quad of a source with its line number where the format makes it exact."""
+    if source.line_based:
+        yield from _parse_lines(source)
+        return
+    with source.open() as fh:
+        try:
+            for quad in ox.parse(fh, source.format, base_iri=base_iri):
+                yield quad, None
+        except SyntaxError as exc:
+            raise _syntax_error(source, exc) from None
+        except ValueError as exc:
+            raise SourceError(source.name, f"cannot be read: {exc}") from None
+
+
+def _parse_lines(source: Source) -> Iterator[tuple[ox.Quad, int | None]]:
+    with source.open() as fh:
+        start = 0  # lines before this chunk
+        while True:
+            lines = fh.readlines(1 << 22)
+            if not lines:
+                return
+            numbers = [
+                start + i + 1
+                for i, raw in enumerate(lines)
+                if raw.strip() and not raw.lstrip().startswith(b"#")
+            ]
+            try:
+                quads = ox.parse(b"".join(lines), source.format)
+                for index, quad in enumerate(quads):
+                    yield quad, numbers[index] if index < len(numbers) else None
+            except SyntaxError as exc:
+                raise _syntax_error(source, exc, start) from None
+            start += len(lines)
+
+
+# --- foreign Wikibase IRIs ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rebase:
+    """Maps another Wikibase's IRIs onto this catalogue's (imports of Wikibase dumps)."""
+
+    pairs: tuple[tuple[str, str], ...]  # (foreign prefix, ours), longest first
+    entity_prefix: str  # foreign concept base, mapped only for Q/P ids
+    ours_entity: str
+
+    @classmethod
+    def between(cls, foreign_top: str, ns: Namespaces, concept: str | None) -> Rebase:
+        concept = concept or foreign_top
+        pairs = [
+            (foreign_top + "prop/", ns.base + "prop/"),
+            (concept + "statement/", ns["wds"]),
+            (foreign_top + "reference/", ns["wdref"]),
+            (foreign_top + "value/", ns["wdv"]),
+        ]
+        pairs.sort(key=lambda pair: -len(pair[0]))
+        return cls(tuple(pairs), concept, ns["wd"])
+
+    def term(self, term: ox.NamedNode) -> ox.NamedNode:
+        value = term.value
+        for foreign, ours in self.pairs:
+            if value.startswith(foreign):
+                return ox.NamedNode(ours + value[len(foreign) :])
+        if value.startswith(self.entity_prefix):
+            local = value[len(self.entity_prefix) :]
+            if _ID.match(local):
+                return ox.NamedNode(self.ours_entity + local)
+        return term
+
+    def quad(self, quad: ox.Quad) -> ox.Quad:
+        s, p, o, g = quad.subject, quad.predicate, quad.object, quad.graph_name
+        if isinstance(s, ox.NamedNode):
+            s = self.term(s)
+        p = self.term(p)
+        if isinstance(o, ox.NamedNode):
+            o = self.term(o)
+        return ox.Quad(s, p, o, g)
+
+
+# --- pass 1 ---------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    """What pass 1 learnt about a source."""
+
+    entities: int = 0
+    triples: int = 0
+    claims: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+    property_types: dict[str, str] = field(default_factory=dict)
+    rebase: Rebase | None = None
+    foreign_base: str | None = None
+
+
+def scan(source: Source, ns: Namespaces) -> ScanResult:
+    """Check syntax, find a foreign Wikibase base, collect "instance of" values."""
+    result = ScanResult()
+    foreign_top: str | None = None
+    seen_concepts: set[str] = set()
+    for quad, _line in parse(source, ns.base):
+        result.triples += 1
+        pred = quad.predicate.value
+        if foreign_top is None and not pred.startswith(ns.base):
+            m = _FOREIGN_PROP.match(pred)
+            if m:
+                foreign_top = m.group(1)
+        if foreign_top is not None and isinstance(quad.subject, ox.NamedNode):
+            subj = quad.subject.value
+            if subj.startswith(foreign_top + "entity/"):
+                seen_concepts.add(foreign_top + "entity/")
+    if foreign_top is not None:
+        concept = foreign_top + "entity/" if seen_concepts else foreign_top
+        result.rebase = Rebase.between(foreign_top, ns, concept)
+        result.foreign_base = foreign_top
+    # Second, cheap walk for ids and the claims validation needs, IRIs now rebased.
+    wanted = {ns.predicate("wdt", pid).value: pid for pid in INDEXED_PROPERTIES}
+    claim_preds = {ns.predicate("p", pid).value: pid for pid in INDEXED_PROPERTIES}
+    value_preds = {ns.predicate("ps", pid).value: pid for pid in INDEXED_PROPERTIES}
+    ptype = WIKIBASE + "propertyType"
+    claim_owner: dict[Node, tuple[str, str]] = {}
+    claim_value: dict[Node, str] = {}
+    entities: set[str] = set()
+    for quad, _line in parse(source, ns.base):
+        if result.rebase is not None:
+            quad = result.rebase.quad(quad)
+        s, p, o = quad.subject, quad.predicate.value, quad.object
+        if isinstance(s, ox.NamedNode):
+            eid = ns.entity_id(s.value)
+            if eid is not None:
+                entities.add(eid)
+                if p in wanted and isinstance(o, ox.NamedNode):
+                    result.claims[wanted[p]][eid].add(o.value)
+                elif p in claim_preds and isinstance(o, ox.NamedNode | ox.BlankNode):
+                    claim_owner[o] = (claim_preds[p], eid)
+                elif p == ptype and isinstance(o, ox.NamedNode):
+                    result.property_types[eid] = o.value.removeprefix(WIKIBASE)
+        if p in value_preds and isinstance(o, ox.NamedNode):
+            claim_value[s] = o.value
+    for node, value in claim_value.items():
+        owner = claim_owner.get(node)
+        if owner is not None:
+            result.claims[owner[0]][owner[1]].add(value)
+    result.entities = len(entities)
+    return result
+
+
+# --- pass 2 ---------------------------------------------------------------------------
+
+
+class Grouper:
+    """Attributes streamed triples to entities and yields complete records."""
+
+    def __init__(
+        self, source: Source, ns: Namespaces, rebase: Rebase | None, max_buffered: int
+    ) -> None:
+        self.source = source
+        self.ns = ns
+        self.rebase = rebase
+        self.max_buffered = max_buffered
+        self._wds = ns["wds"]
+        self._shared = (ns["wdref"], ns["wdv"])
+        self._prop_ns = ns.base + "prop/"
+        self.records: dict[str, list[Triple]] = {}
+        self.first_line: dict[str, int | None] = {}
+        self.owner: dict[Node, str] = {}
+        self.pending: dict[Node, list[tuple[Triple, int | None]]] = defaultdict(list)
+        self.shared_triples: dict[Node, list[Triple]] = defaultdict(list)
+        self.shared_owners: dict[Node, set[str]] = defaultdict(set)
+        self.emitted: set[str] = set()
+        self.buffered = 0
+        self._last_entity: str | None = None
+        self._blocks: dict[str, int] = {}  # entity -> block counter, for block-based formats
+        self._block = 0
+
+    # classification of subjects -------------------------------------------------------
+    def _entity_of(self, node: Node) -> str | None:
+        if isinstance(node, ox.BlankNode):
+            return self.owner.get(node)
+        value = node.value
+        ns = self.ns
+        eid = ns.entity_id(value)
+        if eid is not None:
+            return eid
+        eid = ns.data_document_entity(value)
+        if eid is not None:
+            return eid
+        if value.startswith(self._wds):
+            m = _STATEMENT_OWNER.match(value[len(self._wds) :])
+            if m:
+                return m.group(1).upper()
+            return self.owner.get(node)
+        if value.startswith(self._prop_ns):
+            split = ns.split_predicate(value)
+            if split is not None:
+                return split[1]
+        return self.owner.get(node)
+
+    def _is_shared(self, node: Node) -> bool:
+        return isinstance(node, ox.NamedNode) and node.value.startswith(self._shared)
+
+    # feeding ------------------------------------------------------------------------------
+    def feed(self, quad: ox.Quad, line: int | None) -> None:
+        """Attribute one quad."""
+        if self.rebase is not None:
+            quad = self.rebase.quad(quad)
+        s = quad.subject
+        if not isinstance(s, ox.NamedNode | ox.BlankNode):
+            raise SourceError(self.source.name, "RDF-star triples are not supported", line)
+        triple: Triple = (s, quad.predicate, quad.object)  # type: ignore[assignment]
+        if isinstance(s, ox.NamedNode) and s.value == DUMP_NODE:
+            return  # Wikibase dump header: describes the dump, not an entity
+        graph_entity = self._graph_entity(quad.graph_name, line)
+        if self._is_shared(s):
+            self.shared_triples[s].append(triple)
+            for owner in list(self.shared_owners.get(s, ())):
+                self._append(owner, triple, line, graph_entity)
+            return
+        target = self._entity_of(s)
+        if (
+            target is None
+            and isinstance(s, ox.NamedNode)
+            and quad.predicate.value == SCHEMA_ABOUT
+            and isinstance(quad.object, ox.NamedNode)
+        ):
+            target = self.ns.entity_id(quad.object.value)  # sitelink or foreign data document
+        if target is None and graph_entity is not None:
+            target = graph_entity
+        if target is None:
+            self.pending[s].append((triple, line))
+            return
+        if graph_entity is not None and target != graph_entity:
+            raise SourceError(
+                self.source.name,
+                f"the record of {graph_entity} (graph <{quad.graph_name.value}>) writes "  # type: ignore[union-attr]
+                f"triples about {target}; a record may only describe its own entity",
+                line,
+            )
+        if isinstance(s, ox.NamedNode) and self.ns.entity_id(s.value) == target:
+            self._check_block(target, line)
+        self._append(target, triple, line, graph_entity)
+
+    def _graph_entity(self, graph: object, line: int | None) -> str | None:
+        if not isinstance(graph, ox.NamedNode):
+            return None
+        eid = self.ns.data_document_entity(graph.value) or self.ns.entity_id(graph.value)
+        if eid is None:
+            raise SourceError(
+                self.source.name,
+                f"graph <{graph.value}> is not an entity's data document; put each record in "
+                f"the graph <{self.ns['wdata']}Q…> of its entity, or in the default graph",
+                line,
+            )
+        return eid
+
+    def _check_block(self, entity: str, line: int | None) -> None:
+        """Block-based formats: an entity is described in one block, not two."""
+        if entity != self._last_entity:
+            self._block += 1
+            self._last_entity = entity
+            if entity in self._blocks and not self.source.line_based:
+                raise SourceError(
+                    self.source.name,
+                    f"{entity} is described twice in this file (two separate blocks); "
+                    "a file holds at most one record per entity: merge the blocks into one",
+                    line,
+                )
+            self._blocks[entity] = self._block
+
+    def _append(
+        self, entity: str, triple: Triple, line: int | None, graph_entity: str | None
+    ) -> None:
+        if entity in self.emitted:
+            raise SourceError(
+                self.source.name,
+                f"more triples about {entity} after its record was already processed: this "
+                f"input is larger than MAX_BUFFERED_TRIPLES ({self.max_buffered}) and its "
+                "triples are not grouped by entity. Sort it so each entity's triples are "
+                "together, or raise BIGTENT_MAX_BUFFERED_TRIPLES.",
+                line,
+            )
+        record = self.records.get(entity)
+        if record is None:
+            record = self.records[entity] = []
+            self.first_line[entity] = line
+        record.append(triple)
+        self.buffered += 1
+        self._link(entity, triple[0], triple[2], line, graph_entity)
+
+    def _link(
+        self, entity: str, subject: Node, obj: Term, line: int | None, graph_entity: str | None
+    ) -> None:
+        if isinstance(obj, ox.Literal):
+            return
+        if self._is_shared(obj):
+            if entity not in self.shared_owners[obj]:
+                self.shared_owners[obj].add(entity)
+                for t in list(self.shared_triples.get(obj, ())):
+                    self._append(entity, t, line, graph_entity)
+            return
+        if isinstance(obj, ox.NamedNode):
+            value = obj.value
+            if not value.startswith(self._wds):
+                return
+            m = _STATEMENT_OWNER.match(value[len(self._wds) :])
+            if m and m.group(1).upper() != entity:
+                raise SourceError(
+                    self.source.name,
+                    f"statement {value[len(self._wds) :]} belongs to {m.group(1).upper()} but "
+                    f"is attached to {entity}; a record may only hold its own statements",
+                    line,
+                )
+        known = self.owner.get(obj)
+        if known is not None and known != entity:
+            raise SourceError(
+                self.source.name,
+                f"{_show(obj)} is used by both {known} and {entity}; statements and blank "
+                "nodes belong to exactly one entity",
+                line,
+            )
+        if known is None:
+            self.owner[obj] = entity
+            for t, tline in self.pending.pop(obj, ()):
+                self._append(entity, t, tline, graph_entity)
+
+    # emitting ---------------------------------------------------------------------------
+    def ready(self) -> Iterator[SourceRecord]:
+        """Records that can be handed out now, keeping memory bounded."""
+        if self.buffered < self.max_buffered:
+            return
+        keep = self._last_entity
+        for entity in [e for e in self.records if e != keep]:
+            yield self._emit(entity)
+
+    def finish(self) -> Iterator[SourceRecord]:
+        """All remaining records, after checking nothing is left unattributed."""
+        if self.pending:
+            node, items = next(iter(self.pending.items()))
+            line = items[0][1]
+            raise SourceError(
+                self.source.name,
+                f"{len(self.pending)} node(s), e.g. {_show(node)}, are not connected to any "
+                "entity (no statement, reference or entity links to them). Attach them to "
+                f"their entity (e.g. <{self.ns['wd']}Q1> p:P… <statement>) or remove them.",
+                line,
+            )
+        for entity in list(self.records):
+            yield self._emit(entity)
+
+    def _emit(self, entity: str) -> SourceRecord:
+        triples = self.records.pop(entity)
+        self.buffered -= len(triples)
+        self.emitted.add(entity)
+        return SourceRecord(entity, triples, self.source.name, self.first_line.pop(entity))
+
+
+def _show(node: Term) -> str:
+    return f"_:{node.value}" if isinstance(node, ox.BlankNode) else f"<{node.value}>"
+
+
+def read_records(
+    source: Source, ns: Namespaces, rebase: Rebase | None, max_buffered: int
+) -> Iterator[SourceRecord]:
+    """Stream the records of one source (pass 2)."""
+    grouper = Grouper(source, ns, rebase, max_buffered)
+    for quad, line in parse(source, ns.base):
+        grouper.feed(quad, line)
+        if grouper.buffered >= max_buffered:
+            yield from grouper.ready()
+    yield from grouper.finish()
+
+
+def locate(source: Source, entity_iri: str, prefixed: str) -> int | None:
+    """Best-effort line of an entity's block in a text format (for error reports)."""
+    try:
+        with source.open() as fh:
+            for number, raw in enumerate(fh, 1):
+                text = raw.decode("utf-8", "replace").lstrip()
+                if text.startswith((f"<{entity_iri}>", prefixed + " ", prefixed + "\t")):
+                    return number
+    except OSError:
+        return None
+    return None

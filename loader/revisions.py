@@ -1,0 +1,312 @@
+"""The revision log: every accepted change, in SQLite; the source of truth for history.
+
+Each revision row holds the full content snapshot of its entity (compressed
+N-Triples), so any past state can be restored and the triple store rebuilt
+(`bigtent reindex`). The store is written *after* the log; ``entities.applied``
+records what the store holds, so a crash between the two is repaired at the next
+open by re-applying the log (see :meth:`RevisionLog.unapplied`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS revisions (
+    id           INTEGER PRIMARY KEY,   -- global revision id, published as schema:version
+    entity       TEXT    NOT NULL,
+    number       INTEGER NOT NULL,      -- 1, 2, ... per entity
+    parent       INTEGER,               -- previous revision of the same entity
+    time         TEXT    NOT NULL,      -- UTC, ISO 8601
+    author       TEXT    NOT NULL,
+    summary      TEXT    NOT NULL,
+    action       TEXT    NOT NULL,      -- create | update | delete | merge | restore
+    content_hash TEXT,                  -- NULL for deletions and redirects
+    snapshot     BLOB,                  -- zlib-compressed N-Triples of the entity's content
+    redirect     TEXT,                  -- target entity of a merge
+    UNIQUE (entity, number)
+);
+CREATE TABLE IF NOT EXISTS entities (
+    entity       TEXT PRIMARY KEY,
+    latest       INTEGER NOT NULL,      -- newest revision id
+    number       INTEGER NOT NULL,      -- its per-entity number
+    state        TEXT    NOT NULL,      -- live | deleted | redirect
+    content_hash TEXT,
+    redirect     TEXT,
+    applied      INTEGER                -- revision id the triple store holds
+);
+CREATE INDEX IF NOT EXISTS revisions_time ON revisions (time);
+CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
+"""
+
+LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
+
+
+@dataclass(frozen=True)
+class EntityState:
+    """The newest revision of one entity."""
+
+    entity: str
+    latest: int
+    number: int
+    state: str
+    content_hash: str | None
+    redirect: str | None
+    applied: int | None
+
+
+@dataclass(frozen=True)
+class NewRevision:
+    """A change about to be recorded."""
+
+    entity: str
+    action: str
+    author: str
+    summary: str
+    content_hash: str | None = None
+    snapshot: bytes | None = None  # N-Triples of the content (uncompressed)
+    redirect: str | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A recorded change."""
+
+    id: int
+    entity: str
+    number: int
+    parent: int | None
+    time: str
+    author: str
+    summary: str
+    action: str
+    content_hash: str | None
+    redirect: str | None
+    snapshot: bytes | None = None  # uncompressed N-Triples, when asked for
+
+    @property
+    def state(self) -> str:
+        """The entity's state after this revision."""
+        if self.action == "delete":
+            return DELETED
+        if self.action == "merge":
+            return REDIRECT
+        return LIVE
+
+
+def utc_now() -> str:
+    """Current time as Wikibase writes it: ``2024-01-31T12:00:00Z``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class RevisionLog:
+    """SQLite revision log. One writer at a time; safe to read from several threads."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    # --- reading ----------------------------------------------------------------
+    def states(self, entities: Iterable[str]) -> dict[str, EntityState]:
+        """Newest state of each named entity that has any revision."""
+        found: dict[str, EntityState] = {}
+        ids = list(entities)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT entity, latest, number, state, content_hash, redirect, applied "
+                f"FROM entities WHERE entity IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = EntityState(*row)
+        return found
+
+    def state(self, entity: str) -> EntityState | None:
+        """Newest state of one entity, or None if it never existed."""
+        return self.states([entity]).get(entity)
+
+    def count(self) -> int:
+        """Number of revisions."""
+        return int(self._db.execute("SELECT count(*) FROM revisions").fetchone()[0])
+
+    def entity_count(self, state: str = LIVE) -> int:
+        """Number of entities in a state."""
+        row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
+        return int(row.fetchone()[0])
+
+    def history(self, entity: str) -> list[Revision]:
+        """Every revision of one entity, newest first (without snapshots)."""
+        rows = self._db.execute(
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect FROM revisions WHERE entity = ? ORDER BY id DESC",
+            (entity,),
+        )
+        return [Revision(*row) for row in rows]
+
+    def get(self, entity: str, revision: int | None = None) -> Revision | None:
+        """One revision with its snapshot: the newest, or the one with that id."""
+        sql = (
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect, snapshot FROM revisions WHERE entity = ? "
+        )
+        if revision is None:
+            row = self._db.execute(sql + "ORDER BY id DESC LIMIT 1", (entity,)).fetchone()
+        else:
+            row = self._db.execute(sql + "AND id = ?", (entity, revision)).fetchone()
+        return None if row is None else _with_snapshot(row)
+
+    def latest_revisions(self, only: Sequence[str] | None = None) -> Iterator[Revision]:
+        """Newest revision (with snapshot) of every entity, or of ``only`` those."""
+        sql = (
+            "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, r.action, "
+            "r.content_hash, r.redirect, r.snapshot FROM entities e JOIN revisions r "
+            "ON r.id = e.latest"
+        )
+        if only is None:
+            for row in self._db.execute(sql + " ORDER BY r.id"):
+                yield _with_snapshot(row)
+            return
+        for start in range(0, len(only), 500):
+            chunk = list(only[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(sql + f" WHERE e.entity IN ({marks})", chunk):
+                yield _with_snapshot(row)
+
+    def unapplied(self) -> list[str]:
+        """Entities whose newest revision the triple store may not hold yet."""
+        rows = self._db.execute(
+            "SELECT entity FROM entities WHERE applied IS NULL OR applied != latest"
+        )
+        return [row[0] for row in rows]
+
+    def recent(self, limit: int = 50) -> list[Revision]:
+        """Newest revisions across the catalogue."""
+        rows = self._db.execute(
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect FROM revisions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [Revision(*row) for row in rows]
+
+    # --- writing ----------------------------------------------------------------
+    def append(self, changes: Sequence[NewRevision], time: str | None = None) -> list[Revision]:
+        """Record changes in one transaction; returns them with ids and numbers."""
+        if not changes:
+            return []
+        when = time or utc_now()
+        out: list[Revision] = []
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
+            states = self.states({c.entity for c in changes})
+            rows = []
+            entity_rows = []
+            for change in changes:
+                next_id += 1
+                previous = states.get(change.entity)
+                number = 1 if previous is None else previous.number + 1
+                parent = None if previous is None else previous.latest
+                blob = None if change.snapshot is None else zlib.compress(change.snapshot, 1)
+                rows.append(
+                    (
+                        next_id,
+                        change.entity,
+                        number,
+                        parent,
+                        when,
+                        change.author,
+                        change.summary,
+                        change.action,
+                        change.content_hash,
+                        blob,
+                        change.redirect,
+                    )
+                )
+                rev = Revision(
+                    next_id,
+                    change.entity,
+                    number,
+                    parent,
+                    when,
+                    change.author,
+                    change.summary,
+                    change.action,
+                    change.content_hash,
+                    change.redirect,
+                )
+                applied = None if previous is None else previous.applied
+                states[change.entity] = EntityState(
+                    change.entity,
+                    next_id,
+                    number,
+                    rev.state,
+                    change.content_hash,
+                    change.redirect,
+                    applied,
+                )
+                entity_rows.append(
+                    (
+                        change.entity,
+                        next_id,
+                        number,
+                        rev.state,
+                        change.content_hash,
+                        change.redirect,
+                        applied,
+                    )
+                )
+                out.append(rev)
+            db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany(
+                "INSERT INTO entities VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET "
+                "latest=excluded.latest, number=excluded.number, state=excluded.state, "
+                "content_hash=excluded.content_hash, redirect=excluded.redirect",
+                entity_rows,
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return out
+
+    def mark_applied(self, revisions: Iterable[Revision]) -> None:
+        """Record that the store now holds these revisions."""
+        pairs = [(r.id, r.entity) for r in revisions]
+        if not pairs:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def forget_applied(self) -> None:
+        """Mark every entity as not in the store (before a full reindex)."""
+        self._db.execute("UPDATE entities SET applied = NULL")
+
+
+def _with_snapshot(row: Sequence[object]) -> Revision:
+    blob = row[10]
+    snapshot = zlib.decompress(blob) if isinstance(blob, bytes) else None
+    return Revision(*row[:10], snapshot=snapshot)  # type: ignore[arg-type]

@@ -1,0 +1,25 @@
+"""Bigtent's web app: ``create_app(config)`` builds it; one blueprint per area."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from loader.settings import Settings, load_settings
+from webapp import catalogue_ext, errors, pages
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` is resolved settings, or overrides on top of the
+    environment and config file (tests pass ``{"DATA_DIR": tmp_path, ...}``)."""
+    settings = config if isinstance(config, Settings) else load_settings(overrides=config)
+    app = Flask(__name__)
+    app.config.update(settings.as_flask_config())
+    app.config["SECRET_KEY"] = settings.SECRET_KEY or None
+    app.config["JSON_SORT_KEYS"] = False
+    catalogue_ext.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,32 @@
+"""Attaches one :class:`~loader.catalogue.Catalogue` to the app (``init_app`` pattern)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app
+
+from loader.catalogue import Catalogue
+from loader.settings import Settings
+
+EXTENSION = "bigtent"
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Open the catalogue for this app process; the app holds the embedded store."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.extensions[EXTENSION] = Catalogue.open(settings)
+    app.extensions["bigtent.settings"] = settings
+
+
+def get_catalogue() -> Catalogue:
+    """The catalogue of the current app."""
+    catalogue: Catalogue = current_app.extensions[EXTENSION]
+    return catalogue
+
+
+def get_settings() -> Settings:
+    """The resolved settings of the current app."""
+    settings: Settings = current_app.extensions["bigtent.settings"]
+    return settings

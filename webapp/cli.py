@@ -1,0 +1,199 @@
+"""The ``bigtent`` command line.
+
+Exit codes: 0 success (every record loaded or unchanged); 1 some input was rejected
+(the report says which record, where and why; nothing of a rejected record is
+written); 2 the command could not run (bad arguments, configuration, busy store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loader.catalogue import Catalogue
+from loader.errors import BigtentError
+from loader.pipeline import LoadReport
+from loader.settings import SETTINGS, Settings, load_settings
+
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bigtent",
+        description="Bigtent: a linked open data registry of partnerships and capacities.",
+        epilog="Exit codes: 0 success, 1 some input rejected, 2 could not run. Settings come "
+               "from BIGTENT_* environment variables or a TOML file (--config); see "
+               "`bigtent settings`.",
+    )
+    parser.add_argument("--config", help="TOML settings file (default: $BIGTENT_CONFIG)")
+    parser.add_argument("--data-dir", help="override DATA_DIR")
+    parser.add_argument("--base-url", help="override BASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    load = sub.add_parser("load", help="validate and load records from files, directories or -")
+    load.add_argument("paths", nargs="+", metavar="PATH",
+                      help="Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML (.gz too); "
+                           "directories are read recursively; - reads standard input")
+    load.add_argument("--format", help="input format when the file name does not say it "
+                                       "(ttl, nt, nq, trig, jsonld, rdf)")
+    load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    load.add_argument("--all-or-nothing", action="store_true",
+                      help="reject the whole batch if any record fails")
+    load.add_argument("--summary", default="", help="revision summary (default: the file name)")
+    load.add_argument("--author", help="revision author (default: AUTHOR or your login)")
+    load.add_argument("--json", action="store_true", help="print the report as JSON")
+    load.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="progress bar (default: only on a terminal)")
+
+    sub.add_parser("demo", help="build the ontology and the demo catalogue into DATA_DIR")
+    sub.add_parser("ontology", help="(re)install the ontology into DATA_DIR")
+
+    serve = sub.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", help="override HOST")
+    serve.add_argument("--port", type=int, help="override PORT")
+
+    dump = sub.add_parser("dump", help="write full and truthy dumps (N-Triples, Turtle; gzip)")
+    dump.add_argument("--out", default=None, help="directory (default: DATA_DIR/dumps)")
+
+    sub.add_parser("reindex", help="rebuild the triple store from the revision log")
+
+    delete = sub.add_parser("delete", help="delete an entity, leaving a tombstone")
+    delete.add_argument("entity", metavar="QID")
+    delete.add_argument("--reason", required=True, help="why (recorded in the revision log)")
+    delete.add_argument("--author")
+
+    merge = sub.add_parser("merge", help="merge entity Qa into Qb; Qa then redirects to Qb")
+    merge.add_argument("source", metavar="Qa")
+    merge.add_argument("target", metavar="Qb")
+    merge.add_argument("--summary", default="")
+    merge.add_argument("--author")
+
+    sub.add_parser("settings", help="list every setting with its value, default and help")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if args.data_dir:
+        overrides["DATA_DIR"] = args.data_dir
+    if args.base_url:
+        overrides["BASE_URL"] = args.base_url
+    for name in ("host", "port"):
+        if getattr(args, name, None):
+            overrides[name.upper()] = getattr(args, name)
+    return load_settings(args.config, overrides=overrides)
+
+
+def print_report(report: LoadReport, limit: int, as_json: bool) -> None:
+    """Print a load report (to stdout; problems to stderr)."""
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    for error in report.file_errors:
+        print(f"error: {error.message}", file=sys.stderr)
+    shown = 0
+    for rejection in report.rejections:
+        for line in rejection.lines():
+            if shown >= limit:
+                break
+            print(line, file=sys.stderr)
+            shown += 1
+    hidden = sum(len(r.problems) + 1 for r in report.rejections) - shown
+    if hidden > 0:
+        print(f"... and {hidden} more lines (MAX_REPORTED_ERRORS={limit}; --json shows all)",
+              file=sys.stderr)
+    for warning in report.warnings[:limit]:
+        for line in warning.lines():
+            print("warning: " + line, file=sys.stderr)
+    verb = "would load" if report.dry_run else "loaded"
+    print(f"{verb} {report.loaded} record(s) ({report.created} new, {report.updated} changed), "
+          f"{report.unchanged} unchanged, {report.rejected} rejected"
+          f"{', ' + str(len(report.file_errors)) + ' file(s) unreadable' if report.file_errors else ''}"
+          f" in {report.seconds:.1f}s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "settings":
+            return _list_settings(settings)
+        if args.command == "serve":
+            return _serve(settings)
+        with Catalogue.open(settings) as cat:
+            return _run(cat, settings, args)
+    except BigtentError as exc:
+        print(f"bigtent: error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("bigtent: interrupted; accepted records are kept, the rest was not written",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
+    limit = settings.MAX_REPORTED_ERRORS
+    if args.command == "load":
+        report = cat.load_paths(args.paths, dry_run=args.dry_run,
+                                all_or_nothing=args.all_or_nothing, author=args.author,
+                                summary=args.summary, format=args.format, progress=args.progress)
+        print_report(report, limit, args.json)
+        return EXIT_OK if report.ok else EXIT_REJECTED
+    if args.command in ("demo", "ontology"):
+        reports = cat.build_demo() if args.command == "demo" else [cat.install_ontology()]
+        for report in reports:
+            print_report(report, limit, False)
+        return EXIT_OK if all(r.ok for r in reports) else EXIT_REJECTED
+    if args.command == "dump":
+        out = Path(args.out) if args.out else settings.data_dir / "dumps"
+        for path in cat.dump(out):
+            print(f"{path} ({path.stat().st_size:,} bytes)")
+        return EXIT_OK
+    if args.command == "reindex":
+        count = cat.reindex()
+        print(f"rebuilt the store from the revision log: {count} entities")
+        return EXIT_OK
+    if args.command == "delete":
+        rev = cat.delete(args.entity, args.reason, args.author)
+        print(f"deleted {args.entity} (revision {rev.id})")
+        return EXIT_OK
+    if args.command == "merge":
+        redirect, target = cat.merge(args.source, args.target, args.author, args.summary)
+        print(f"merged {args.source} into {args.target} (revisions {target.id}, {redirect.id}); "
+              f"{args.source} now redirects")
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def _list_settings(settings: Settings) -> int:
+    for s in SETTINGS:
+        print(f"{s.env}={settings.values[s.name]!s}\n    default: {s.default!r}\n    {s.help}\n")
+    return EXIT_OK
+
+
+def _serve(settings: Settings) -> int:
+    from werkzeug.serving import make_server
+
+    from webapp import create_app
+
+    app = create_app(settings)
+    server = make_server(settings.HOST, settings.PORT, app, threaded=True)
+    print(f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "
+          "(Ctrl+C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["bigtent"].close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
