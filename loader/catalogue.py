@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
 from loader.errors import BigtentError, ConfigError, NotFound
-from loader.inputs import Source, expand, parse_format_option
+from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
 from loader.pipeline import LoadReport, run_load

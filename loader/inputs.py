@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from loader.errors import BigtentError
+from loader.errors import BigtentError, SourceError
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -102,27 +102,34 @@ def _sniff(head: bytes) -> ox.RdfFormat | None:
     return None
 
 
-def expand(paths: list[str], forced: ox.RdfFormat | None, spool_dir: Path) -> Iterator[Source]:
-    """Sources for command-line arguments: files, directories (recursively), '-'."""
+def expand(
+    paths: list[str], forced: ox.RdfFormat | None, spool_dir: Path
+) -> Iterator[Source | SourceError]:
+    """Sources for command-line arguments (files, directories recursively, '-'), or the
+    error that makes one unreadable."""
     for arg in paths:
-        if arg == "-":
-            yield _stdin_source(forced, spool_dir)
-            continue
-        path = Path(arg)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            readable = [p for p in files if format_from_name(p.name)[0] is not None]
-            if not readable:
-                raise InputError(
-                    f"directory {arg} holds no RDF files; Bigtent reads {SUPPORTED}",
-                    title="Nothing to load",
-                )
-            for p in readable:
-                yield _file_source(p, forced)
-            continue
-        if not path.exists():
-            raise InputError(f"{arg}: no such file or directory", title="Input not found")
-        yield _file_source(path, forced)
+        try:
+            yield from _expand_one(arg, forced, spool_dir)
+        except SourceError as exc:
+            yield exc
+
+
+def _expand_one(arg: str, forced: ox.RdfFormat | None, spool_dir: Path) -> Iterator[Source]:
+    if arg == "-":
+        yield _stdin_source(forced, spool_dir)
+        return
+    path = Path(arg)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        readable = [p for p in files if format_from_name(p.name)[0] is not None]
+        if not readable:
+            raise SourceError(arg, f"the directory holds no RDF files; Bigtent reads {SUPPORTED}")
+        for p in readable:
+            yield _file_source(p, forced)
+        return
+    if not path.exists():
+        raise SourceError(arg, "no such file or directory")
+    yield _file_source(path, forced)
 
 
 def _file_source(path: Path, forced: ox.RdfFormat | None) -> Source:
@@ -133,10 +140,10 @@ def _file_source(path: Path, forced: ox.RdfFormat | None) -> Source:
         with gzip.open(path, "rb") if gz else path.open("rb") as fh:
             fmt = _sniff(fh.read(4096))
     if fmt is None:
-        raise InputError(
-            f"{path}: unsupported format (unknown extension '{path.suffix}'). Bigtent reads "
+        raise SourceError(
+            str(path),
+            f"unsupported format (unknown extension '{path.suffix}'). Bigtent reads "
             f"{SUPPORTED}; rename the file or pass --format.",
-            title="Unsupported format",
         )
     return Source(str(path), path, fmt, gz)
 
@@ -153,9 +160,8 @@ def _stdin_source(forced: ox.RdfFormat | None, spool_dir: Path) -> Source:
             head = fh.read(4096)
     fmt = forced or _sniff(head)
     if fmt is None:
-        raise InputError(
-            "standard input: cannot tell the RDF format; pass --format (ttl, nt, nq, trig, "
-            "jsonld, rdf)",
-            title="Unsupported format",
+        raise SourceError(
+            "<stdin>",
+            "cannot tell the RDF format; pass --format (ttl, nt, nq, trig, jsonld, rdf)",
         )
     return Source("<stdin>", spool, fmt, gz)

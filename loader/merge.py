@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from loader.errors import BigtentError
-from loader.namespaces import RDFS, SKOS
+from loader.namespaces import RDFS, SCHEMA, SKOS
 from loader.normalise import normalise
 from loader.reader import SourceRecord, Term, Triple
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 LABEL = ox.NamedNode(RDFS + "label")
 ALIAS = ox.NamedNode(SKOS + "altLabel")
+DESCRIPTION = ox.NamedNode(SCHEMA + "description")
 
 
 def _content(cat: Catalogue, entity: str) -> list[Triple]:
@@ -33,8 +34,10 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
     src, dst = ns.entity(source), ns.entity(target)
     wds = ns["wds"]
     target_triples = _content(cat, target)
-    taken = {o.language for s, p, o in target_triples
-             if s == dst and p == LABEL and isinstance(o, ox.Literal)}
+    labels = {o.language: o.value for s, p, o in target_triples
+              if s == dst and p == LABEL and isinstance(o, ox.Literal)}
+    described = {o.language for s, p, o in target_triples
+                 if s == dst and p == DESCRIPTION and isinstance(o, ox.Literal)}
 
     def move(term: Term) -> Term:
         if term == src:
@@ -45,8 +48,12 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
 
     moved: list[Triple] = []
     for s, p, o in _content(cat, source):
-        if s == src and p == LABEL and isinstance(o, ox.Literal) and o.language in taken:
+        if s == src and isinstance(o, ox.Literal) and o.language in labels and p == LABEL:
+            if labels[o.language] == o.value:
+                continue
             p = ALIAS
+        if s == src and p == DESCRIPTION and isinstance(o, ox.Literal) and o.language in described:
+            continue  # the target's description wins
         if s == src and p.value.startswith(ns["wdt"]):
             continue  # truthy triples are derived again from the merged statements
         moved.append((move(s), p, move(o)))  # type: ignore[arg-type]

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, TextIO
 from loader.context import Context
 from loader.inputs import Source
 from loader.normalise import normalise
-from loader.reader import SourceError, SourceRecord, locate, read_records, scan
+from loader.errors import SourceError
+from loader.reader import SourceRecord, locate, read_records, scan
 from loader.shacl import Problem, ShapesGraph
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
         yield chunk
 
 
-def run_load(cat: Catalogue, sources: Sequence[Source], *, dry_run: bool, author: str,
+def run_load(cat: Catalogue, sources: Sequence[Source | SourceError], *, dry_run: bool, author: str,
              summary: str, progress: bool | None) -> LoadReport:
     """Load sources into the catalogue; see the module docstring for the write protocol."""
     settings = cat.settings
@@ -191,10 +192,18 @@ def run_load(cat: Catalogue, sources: Sequence[Source], *, dry_run: bool, author
     ctx = cat.build_context()
     scanned = []
     for source in sources:
+        if isinstance(source, SourceError):
+            report.file_errors.append(source)
+            continue
         try:
             result = scan(source, cat.ns)
         except SourceError as exc:
             report.file_errors.append(exc)
+            continue
+        if result.entities == 0:
+            report.file_errors.append(SourceError(
+                source.name, "holds no records (no triples about an entity <…entity/Q…>); "
+                "is it empty or written with another base IRI (setting BASE_URL)?"))
             continue
         ctx.add_claims(result.claims)
         ctx.property_types.update(result.property_types)

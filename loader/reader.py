@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES
-from loader.errors import BigtentError
+from loader.errors import SourceError
 from loader.inputs import Source
 from loader.namespaces import SCHEMA, WIKIBASE, Namespaces
 
@@ -33,22 +33,6 @@ _ID = re.compile(r"^[QP][1-9][0-9]*$")
 _LINE_CHUNK = 20000
 SCHEMA_ABOUT = SCHEMA + "about"
 DUMP_NODE = WIKIBASE + "Dump"
-
-
-class SourceError(BigtentError):
-    """The input as a whole cannot be loaded (syntax, structure); nothing of it is written."""
-
-    def __init__(
-        self, source: str, message: str, line: int | None = None, column: int | None = None
-    ) -> None:
-        where = source
-        if line is not None:
-            where += f", line {line}" + (f", column {column}" if column is not None else "")
-        super().__init__(f"{where}: {message}", title="Input rejected")
-        self.source = source
-        self.line = line
-        self.column = column
-        self.detail = message
 
 
 @dataclass

@@ -53,6 +53,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Triple store backend: 'oxigraph' (embedded, on disk in DATA_DIR/store).",
     ),
     Setting(
+        "PROFILE",
+        "bigtent",
+        "Which shapes validate records: 'bigtent' (every shape in shapes/: Wikibase structure "
+        "and Bigtent's record types) or 'wikibase' (only the Wikibase statement structure, for "
+        "catalogues that mirror another Wikibase).",
+    ),
+    Setting(
         "LANGUAGES",
         "en,fr,es,pt",
         "Languages the interface and vocabularies are maintained in, in fallback order.",

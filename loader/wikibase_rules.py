@@ -112,6 +112,11 @@ def declared_properties(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | No
 def one_statement_value(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None, str]]:
     """A statement has exactly one ps: value, or is a novalue statement."""
     ns = g.ctx.ns
+    own = set()  # the statement's property, from the entity's p: link to it
+    for preds in g.inv.get(focus, {}):
+        split = ns.split_predicate(preds.value)
+        if split is not None and split[0] == "p":
+            own.add(split[1])
     values = 0
     novalue = 0
     for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
@@ -121,7 +126,9 @@ def one_statement_value(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | No
         if predicate == RDF_TYPE:
             for o in objects:
                 nv = ns.split_predicate(o.value) if isinstance(o, ox.NamedNode) else None
-                if nv is not None and nv[0] == "wdno":
+                # `a wdno:P` means "no value" for the main snak only when P is the
+                # statement's own property; otherwise it is a novalue qualifier.
+                if nv is not None and nv[0] == "wdno" and (not own or nv[1] in own):
                     novalue += 1
     if values + novalue == 0:
         yield None, "the statement has no value"

@@ -1,0 +1,98 @@
+"""Shared fixtures: settings and catalogue factories, in-process, in temporary dirs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loader.catalogue import Catalogue
+from loader.settings import ENV_PREFIX, Settings, load_settings
+
+BASE = "https://bigtent.example.org/"
+PREFIXES = """\
+@prefix wd: <entity/> .
+@prefix wds: <entity/statement/> .
+@prefix wdt: <prop/direct/> .
+@prefix p: <prop/> .
+@prefix ps: <prop/statement/> .
+@prefix psv: <prop/statement/value/> .
+@prefix pq: <prop/qualifier/> .
+@prefix pr: <prop/reference/> .
+@prefix wdno: <prop/novalue/> .
+@prefix wdref: <reference/> .
+@prefix wdata: <data/> .
+@prefix wikibase: <http://wikiba.se/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <http://schema.org/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+"""
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's BIGTENT_* settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Factory: settings for a catalogue in a fresh temporary directory."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"DATA_DIR": str(tmp_path / "data"), "BASE_URL": BASE,
+                                  "LOAD_WORKERS": 1}
+        values.update(overrides)
+        return load_settings(env={}, overrides=values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def ontology_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the ontology installed, built once and copied per test."""
+    target = tmp_path_factory.mktemp("ontology") / "data"
+    settings = load_settings(env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE,
+                                                "LOAD_WORKERS": 1})
+    with Catalogue.open(settings) as cat:
+        report = cat.install_ontology()
+        assert report.ok, [r.lines() for r in report.rejections] + report.file_errors
+    return target
+
+
+@pytest.fixture
+def catalogue(ontology_template: Path, make_settings: Callable[..., Settings],
+              tmp_path: Path) -> Iterator[Catalogue]:
+    """A catalogue holding the ontology."""
+    shutil.copytree(ontology_template, tmp_path / "data")
+    with Catalogue.open(make_settings()) as cat:
+        yield cat
+
+
+@pytest.fixture
+def empty_catalogue(make_settings: Callable[..., Settings]) -> Iterator[Catalogue]:
+    """A catalogue with nothing in it (not even the ontology)."""
+    with Catalogue.open(make_settings()) as cat:
+        yield cat
+
+
+@pytest.fixture
+def write_ttl(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Factory: write Turtle (with the standard relative prefixes) to a file."""
+
+    def write(name: str, body: str) -> Path:
+        path = tmp_path / name
+        path.write_text(PREFIXES + body, encoding="utf-8")
+        return path
+
+    return write
