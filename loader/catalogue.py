@@ -30,11 +30,10 @@ from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, Rev
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
-from loader.wikibase_rules import NATIVES
+from loader.profiles import load_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
-SHAPES_DIR = ROOT / "shapes"
 SPARQL_DIR = ROOT / "sparql"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 OWL_FILE = "bigtent-owl.ttl"
@@ -56,8 +55,10 @@ class Catalogue:
     def open(cls, settings: Settings) -> Catalogue:
         """Open (creating if needed) the catalogue in DATA_DIR."""
         if settings.STORE != "oxigraph":
-            raise ConfigError(f"unknown STORE {settings.STORE!r}; this version supports "
-                              "'oxigraph' (set BIGTENT_STORE)")
+            raise ConfigError(
+                f"unknown STORE {settings.STORE!r}; this version supports "
+                "'oxigraph' (set BIGTENT_STORE)"
+            )
         data_dir = settings.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -72,22 +73,23 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the store and the log."""
+        """Release the store and the log (closing twice is harmless)."""
         self.store.close()
         self.revisions.close()
 
     def __enter__(self) -> Catalogue:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property
     def shapes(self) -> ShapesGraph:
-        """The compiled shapes of ``shapes/``."""
-        return ShapesGraph.from_files(SHAPES_DIR.glob("*.ttl"), self.ns.base, NATIVES)
+        """The compiled shapes of the configured PROFILE."""
+        return load_shapes(self.ns.base, self.settings.PROFILE)
 
     def owl_hierarchy(self) -> list[tuple[str, str]]:
         """(subclass, superclass) pairs declared in the ontology's OWL file."""
@@ -98,13 +100,14 @@ class Catalogue:
         return [
             (q.subject.value, q.object.value)
             for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
-            if q.predicate.value == sub and isinstance(q.subject, ox.NamedNode)
+            if q.predicate.value == sub
+            and isinstance(q.subject, ox.NamedNode)
             and isinstance(q.object, ox.NamedNode)
         ]
 
     def build_context(self) -> Context:
         """What validation needs to know about entities already in the catalogue."""
-        ctx = Context(self.ns)
+        ctx = Context(self.ns, any_property=self.settings.PROFILE == "wikibase")
         ctx.add_owl_hierarchy(self.owl_hierarchy())
         for row in self.store.select(
             "SELECT ?p ?t WHERE { GRAPH ?g { ?p wikibase:propertyType ?t } }",
@@ -116,8 +119,10 @@ class Catalogue:
         claims: dict[str, dict[str, set[str]]] = {}
         for pid in INDEXED_PROPERTIES:
             per_entity: dict[str, set[str]] = {}
-            rows = self.store.select("SELECT ?e ?v ?p WHERE { GRAPH ?g { ?e ?p ?v } }",
-                                     bindings={"p": self.ns.predicate("wdt", pid)})
+            rows = self.store.select(
+                "SELECT ?e ?v ?p WHERE { GRAPH ?g { ?e ?p ?v } }",
+                bindings={"p": self.ns.predicate("wdt", pid)},
+            )
             for row in rows:
                 eid = self.ns.entity_id(row["e"].value)
                 if eid is not None and isinstance(row["v"], ox.NamedNode):
@@ -127,21 +132,32 @@ class Catalogue:
         return ctx
 
     # --- loading --------------------------------------------------------------------------
-    def load_paths(self, paths: Sequence[str | Path], *, dry_run: bool = False,
-                   all_or_nothing: bool = False, author: str | None = None, summary: str = "",
-                   format: str | None = None, progress: bool | None = False) -> LoadReport:
+    def load_paths(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        dry_run: bool = False,
+        all_or_nothing: bool = False,
+        author: str | None = None,
+        summary: str = "",
+        format: str | None = None,
+        progress: bool | None = False,
+    ) -> LoadReport:
         """Load files/directories ('-' for stdin) through the full pipeline."""
         who = author or self.settings.AUTHOR or getpass.getuser()
         with tempfile.TemporaryDirectory(prefix="bigtent-load-") as spool:
-            sources = list(expand([str(p) for p in paths], parse_format_option(format),
-                                  Path(spool)))
+            sources = list(
+                expand([str(p) for p in paths], parse_format_option(format), Path(spool))
+            )
             if all_or_nothing and not dry_run:
-                check = run_load(self, sources, dry_run=True, author=who, summary=summary,
-                                 progress=progress)
+                check = run_load(
+                    self, sources, dry_run=True, author=who, summary=summary, progress=progress
+                )
                 if not check.ok:
                     return check
-            return run_load(self, sources, dry_run=dry_run, author=who, summary=summary,
-                            progress=progress)
+            return run_load(
+                self, sources, dry_run=dry_run, author=who, summary=summary, progress=progress
+            )
 
     def install_ontology(self, author: str = "bigtent") -> LoadReport:
         """Load ``ontology/`` (records through the loader; the OWL file as its own graph)."""
@@ -162,8 +178,12 @@ class Catalogue:
 
     def build_demo(self, author: str = "bigtent demo") -> list[LoadReport]:
         """The ontology and the demo catalogue, through the normal loader path."""
-        return [self.install_ontology(), self.load_paths(sorted(DEMO_DIR.glob("*.ttl")),
-                                                         author=author, summary="Demo catalogue")]
+        return [
+            self.install_ontology(),
+            self.load_paths(
+                sorted(DEMO_DIR.glob("*.ttl")), author=author, summary="Demo catalogue"
+            ),
+        ]
 
     # --- writing (the only place that writes) ----------------------------------------------
     def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
@@ -171,8 +191,9 @@ class Catalogue:
         doc = self.ns.data_document(entity)
         triples: list[Triple] = []
         if revision.state == REDIRECT and revision.redirect:
-            triples.append((entity_node, ox.NamedNode(OWL + "sameAs"),
-                            self.ns.entity(revision.redirect)))
+            triples.append(
+                (entity_node, ox.NamedNode(OWL + "sameAs"), self.ns.entity(revision.redirect))
+            )
         elif revision.state == DELETED:
             return []
         if content:
@@ -182,27 +203,42 @@ class Catalogue:
             )
         return triples + data_document(entity_node, doc, revision.id, revision.time)
 
-    def write_contents(self, changes: Sequence[tuple[str, bytes, str]], *, author: str,
-                       summary: str, action: str | None = None) -> list[Revision]:
+    def write_contents(
+        self,
+        changes: Sequence[tuple[str, bytes, str]],
+        *,
+        author: str,
+        summary: str,
+        action: str | None = None,
+    ) -> list[Revision]:
         """Record and store new content for entities: log first, then store, then applied."""
         states = self.revisions.states(e for e, _, _ in changes)
         new = [
-            NewRevision(entity, action or ("update" if entity in states and
-                                          states[entity].state == LIVE else "create"),
-                        author, summary, content_hash, content)
+            NewRevision(
+                entity,
+                action
+                or ("update" if entity in states and states[entity].state == LIVE else "create"),
+                author,
+                summary,
+                content_hash,
+                content,
+            )
             for entity, content, content_hash in changes
         ]
         revisions = self.revisions.append(new)
-        self._apply(revisions, {r.entity: c for r, (_, c, _) in zip(revisions, changes, strict=True)})
+        self._apply(
+            revisions, {r.entity: c for r, (_, c, _) in zip(revisions, changes, strict=True)}
+        )
         return revisions
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
         graphs = {}
         for rev in revisions:
-            graphs[self.ns.data_document(rev.entity)] = self._graph(rev.entity,
-                                                                    contents.get(rev.entity), rev)
+            graphs[self.ns.data_document(rev.entity)] = self._graph(
+                rev.entity, contents.get(rev.entity), rev
+            )
         if len(graphs) == 1:
-            (graph, triples), = graphs.items()
+            ((graph, triples),) = graphs.items()
             self.store.replace_graph(graph, triples)  # one atomic swap
         else:
             self.store.replace_graphs_bulk(graphs)
@@ -227,14 +263,16 @@ class Catalogue:
     def delete(self, entity: str, reason: str, author: str | None = None) -> Revision:
         """Delete an entity, leaving a tombstone in the log (410 Gone for readers)."""
         state = self._live(entity)
-        rev = self.revisions.append([NewRevision(entity, "delete", self._author(author),
-                                                 reason or "deleted")])[0]
+        rev = self.revisions.append(
+            [NewRevision(entity, "delete", self._author(author), reason or "deleted")]
+        )[0]
         self._apply([rev], {})
         del state
         return rev
 
-    def merge(self, source: str, target: str, author: str | None = None,
-              summary: str = "") -> tuple[Revision, Revision]:
+    def merge(
+        self, source: str, target: str, author: str | None = None, summary: str = ""
+    ) -> tuple[Revision, Revision]:
         """Merge ``source`` into ``target``: its labels and statements move, it redirects."""
         if source == target:
             raise BigtentError(f"cannot merge {source} into itself")
@@ -245,10 +283,12 @@ class Catalogue:
         content, content_hash = merged_content(self, source, target)
         who = self._author(author)
         text = summary or f"Merged {source} into {target}"
-        [target_rev] = self.write_contents([(target, content, content_hash)], author=who,
-                                           summary=text, action="update")
-        redirect = self.revisions.append([NewRevision(source, "merge", who, text,
-                                                      redirect=target)])[0]
+        [target_rev] = self.write_contents(
+            [(target, content, content_hash)], author=who, summary=text, action="update"
+        )
+        redirect = self.revisions.append(
+            [NewRevision(source, "merge", who, text, redirect=target)]
+        )[0]
         self._apply([redirect], {})
         return redirect, target_rev
 
@@ -259,8 +299,10 @@ class Catalogue:
         self.revisions.forget_applied()
         owl = ONTOLOGY_DIR / OWL_FILE
         if owl.exists():
-            triples = [(q.subject, q.predicate, q.object) for q in
-                       ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)]
+            triples = [
+                (q.subject, q.predicate, q.object)
+                for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
+            ]
             self.store.replace_graph(self.ontology_graph, triples)  # type: ignore[arg-type]
         count = self.recover()
         self.after_write()
@@ -271,8 +313,11 @@ class Catalogue:
         if state is None:
             raise NotFound(f"{entity} does not exist in this catalogue")
         if state.state != LIVE:
-            raise BigtentError(f"{entity} is {state.state}; only live entities can change",
-                               status=409, title="Conflict")
+            raise BigtentError(
+                f"{entity} is {state.state}; only live entities can change",
+                status=409,
+                title="Conflict",
+            )
         return state
 
     def _author(self, author: str | None) -> str:
@@ -329,7 +374,9 @@ class Catalogue:
         """Run a SELECT with the catalogue's prefixes; values are bound, never formatted."""
         return self.store.select(query, bindings=bindings, prefixes=self.ns.sparql_prefixes())
 
-    def named_query(self, name: str, bindings: dict[str, Term] | None = None) -> list[dict[str, Term]]:
+    def named_query(
+        self, name: str, bindings: dict[str, Term] | None = None
+    ) -> list[dict[str, Term]]:
         """Run ``sparql/<name>.rq``."""
         path = SPARQL_DIR / f"{name}.rq"
         return self.select(path.read_text(encoding="utf-8"), bindings)

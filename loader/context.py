@@ -34,6 +34,9 @@ class Context:
     #: Truthy values of selected properties, for paths that leave a record:
     #: ``{wdt predicate IRI: {entity IRI: {value IRI}}}``.
     claims: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: Treat every P-id as a declared property (profile "wikibase": a mirror of another
+    #: Wikibase whose property definitions may not be loaded).
+    any_property: bool = False
     _class_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # --- building ---------------------------------------------------------------
@@ -96,6 +99,10 @@ class Context:
             return sorted(self.types_of(node))
         table = self.claims.get(predicate)
         return sorted(table.get(node, ())) if table else []
+
+    def declared(self, pid: str) -> bool:
+        """True when ``pid`` is a declared property."""
+        return self.any_property or pid in self.property_types
 
     def is_vocabulary(self, item: str) -> bool:
         """True for class items that are controlled vocabularies (concept schemes)."""

@@ -87,8 +87,9 @@ def _format_time(literal: ox.Literal, precision: int | None) -> str:
     return text
 
 
-def describe(cat: Catalogue, entity: str, languages: list[str],
-             triples: list[Triple] | None = None) -> Description:
+def describe(
+    cat: Catalogue, entity: str, languages: list[str], triples: list[Triple] | None = None
+) -> Description:
     """Describe an entity from its graph (current state unless ``triples`` given)."""
     ns = cat.ns
     triples = cat.entity_triples(entity) if triples is None else triples
@@ -142,8 +143,10 @@ def describe(cat: Catalogue, entity: str, languages: list[str],
             value_nodes = out.get(node, {}).get(value_pred, [])
             for o in objects:
                 found[split[1]].append(show(o, value_nodes[0] if value_nodes else None))
-        return [Snak(pid, names.get(pid, pid), vals) for pid, vals in sorted(found.items(),
-                key=lambda kv: int(kv[0][1:]))]
+        return [
+            Snak(pid, names.get(pid, pid), vals)
+            for pid, vals in sorted(found.items(), key=lambda kv: int(kv[0][1:]))
+        ]
 
     groups: dict[str, list[Statement]] = defaultdict(list)
     for pred, objects in mine.items():
@@ -164,18 +167,23 @@ def describe(cat: Catalogue, entity: str, languages: list[str],
                 references=[snaks(ref, "pr") for ref in props.get(DERIVED_FROM, [])],
             )
             groups[pid].append(statement)
-    statements = [(Snak(pid, names.get(pid, pid), []), sorted(stmts, key=lambda s: s.id))
-                  for pid, stmts in sorted(groups.items(), key=lambda kv: int(kv[0][1:]))]
+    statements = [
+        (Snak(pid, names.get(pid, pid), []), sorted(stmts, key=lambda s: s.id))
+        for pid, stmts in sorted(groups.items(), key=lambda kv: int(kv[0][1:]))
+    ]
     doc = out.get(ns.data_document(entity), {})
     version = doc.get(SCHEMA + "version", [])
     modified = doc.get(SCHEMA + "dateModified", [])
     chosen = pick(labels, languages)
     chosen_desc = pick(descriptions, languages)
     return Description(
-        id=entity, iri=me.value,
+        id=entity,
+        iri=me.value,
         label=Value(chosen[1], lang=chosen[0]) if chosen else Value(entity),
         description=Value(chosen_desc[1], lang=chosen_desc[0]) if chosen_desc else None,
-        labels=labels, descriptions=descriptions, aliases=dict(texts(ALIAS)),
+        labels=labels,
+        descriptions=descriptions,
+        aliases=dict(texts(ALIAS)),
         statements=statements,
         version=int(version[0].value) if version else None,  # type: ignore[union-attr]
         modified=modified[0].value if modified else None,  # type: ignore[union-attr]

@@ -39,8 +39,10 @@ def catalogue_triples(cat: Catalogue, truthy: bool) -> Iterator[ox.Triple]:
                     seen_here.add(s.value)
                 if truthy and s.value.startswith(statement_level):
                     continue
-            if truthy and p.value.startswith(claim_ns) and ns.split_predicate(p.value) == (
-                "p", p.value[len(claim_ns):]
+            if (
+                truthy
+                and p.value.startswith(claim_ns)
+                and ns.split_predicate(p.value) == ("p", p.value[len(claim_ns) :])
             ):
                 continue
             yield ox.Triple(s, p, o)
@@ -58,8 +60,12 @@ def write_dumps(cat: Catalogue, out_dir: Path) -> list[Path]:
         target = out_dir / f"bigtent-{name}"
         tmp = target.with_suffix(target.suffix + ".part")
         with gzip.open(tmp, "wb", compresslevel=6) as fh:
-            ox.serialize(catalogue_triples(cat, flavour == "truthy"), fh, fmt,
-                         prefixes=prefixes if fmt == ox.RdfFormat.TURTLE else None)
+            ox.serialize(
+                catalogue_triples(cat, flavour == "truthy"),
+                fh,
+                fmt,
+                prefixes=prefixes if fmt == ox.RdfFormat.TURTLE else None,
+            )
         os.replace(tmp, target)
         written.append(target)
     return written

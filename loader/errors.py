@@ -47,8 +47,9 @@ class SourceError(BigtentError):
     """An input as a whole cannot be loaded (unreadable, unsupported, bad syntax or
     structure). Nothing of it is written."""
 
-    def __init__(self, source: str, message: str, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, source: str, message: str, line: int | None = None, column: int | None = None
+    ) -> None:
         where = source
         if line is not None:
             where += f", line {line}" + (f", column {column}" if column is not None else "")

@@ -23,8 +23,10 @@ def _content(cat: Catalogue, entity: str) -> list[Triple]:
     rev = cat.revisions.get(entity)
     if rev is None or rev.snapshot is None:
         raise BigtentError(f"{entity} has no content to merge")
-    return [(q.subject, q.predicate, q.object)  # type: ignore[misc]
-            for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)]
+    return [
+        (q.subject, q.predicate, q.object)  # type: ignore[misc]
+        for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
+    ]
 
 
 def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str]:
@@ -34,16 +36,22 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
     src, dst = ns.entity(source), ns.entity(target)
     wds = ns["wds"]
     target_triples = _content(cat, target)
-    labels = {o.language: o.value for s, p, o in target_triples
-              if s == dst and p == LABEL and isinstance(o, ox.Literal)}
-    described = {o.language for s, p, o in target_triples
-                 if s == dst and p == DESCRIPTION and isinstance(o, ox.Literal)}
+    labels = {
+        o.language: o.value
+        for s, p, o in target_triples
+        if s == dst and p == LABEL and isinstance(o, ox.Literal)
+    }
+    described = {
+        o.language
+        for s, p, o in target_triples
+        if s == dst and p == DESCRIPTION and isinstance(o, ox.Literal)
+    }
 
     def move(term: Term) -> Term:
         if term == src:
             return dst
         if isinstance(term, ox.NamedNode) and term.value.startswith(wds + source + "-"):
-            return ox.NamedNode(wds + target + "-" + term.value[len(wds + source + "-"):])
+            return ox.NamedNode(wds + target + "-" + term.value[len(wds + source + "-") :])
         return term
 
     moved: list[Triple] = []
@@ -64,7 +72,10 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
     problems = [p for p in cat.shapes.validate(normal.triples, ctx) if p.severity == "Violation"]
     if problems:
         details = "; ".join(f"{p.path or p.focus}: {p.message}" for p in problems[:5])
-        raise BigtentError(f"merging {source} into {target} would make {target} invalid: "
-                           f"{details}. Fix the conflict by editing one of them first.",
-                           status=409, title="Merge conflict")
+        raise BigtentError(
+            f"merging {source} into {target} would make {target} invalid: "
+            f"{details}. Fix the conflict by editing one of them first.",
+            status=409,
+            title="Merge conflict",
+        )
     return normal.ntriples(), normal.content_hash

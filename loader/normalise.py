@@ -200,8 +200,7 @@ class _Builder:
             if pid in claimed:
                 continue
             del self.triples[(s, p, o)]
-            key = f"{self.eid}|{pid}|{'novalue' if novalue else o}"
-            node = ox.NamedNode(f"{self.ns['wds']}{self.eid}-{uuid.uuid5(uuid.NAMESPACE_URL, key)}")
+            node = ox.BlankNode()  # named from its content by _name_nodes, like full form
             self.add(self.entity, self.ns.predicate("p", pid), node)
             self.add(node, RDF_TYPE, STATEMENT)
             self.add(node, RANK, NORMAL)
@@ -250,6 +249,22 @@ class _Builder:
     def _content_key(self, node: Node) -> str:
         return "\n".join(sorted(f"{p} {o}" for s, p, o in self.triples if s == node))
 
+    def _statement_key(self, pid: str, node: Node) -> str:
+        """Identity of a statement: entity, property, value, and whatever else it says
+        beyond the defaults, so the short and the plain full form get the same id."""
+        ps = self.ns.predicate("ps", pid)
+        psv = self.ns.predicate("psv", pid)
+        defaults = {(RDF_TYPE, STATEMENT), (RANK, NORMAL)}
+        values, extras = [], []
+        for s, p, o in self.triples:
+            if s != node or (p, o) in defaults or p == psv:
+                continue
+            if p == ps or (p == RDF_TYPE and o == self.ns.predicate("wdno", pid)):
+                values.append("novalue" if p == RDF_TYPE else str(o))
+            else:
+                extras.append(f"{p} {o}")
+        return "|".join([self.eid, pid, *sorted(values), *sorted(extras)])
+
     def _rename(self, old: Node, new: ox.NamedNode) -> None:
         if old == new:
             return
@@ -274,8 +289,7 @@ class _Builder:
         for pid, nodes in self._claims().items():
             for node in nodes:
                 if isinstance(node, ox.BlankNode):
-                    key = f"{self.eid}|{pid}|{self._content_key(node)}"
-                    ident = uuid.uuid5(uuid.NAMESPACE_URL, key)
+                    ident = uuid.uuid5(uuid.NAMESPACE_URL, self._statement_key(pid, node))
                     self._rename(node, ox.NamedNode(f"{self.ns['wds']}{self.eid}-{ident}"))
         for s, p, o in list(self.triples):
             if p == DERIVED_FROM and isinstance(o, ox.NamedNode):

@@ -11,15 +11,17 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from loader.context import Context
 from loader.inputs import Source
 from loader.normalise import normalise
 from loader.errors import SourceError
 from loader.reader import SourceRecord, locate, read_records, scan
+from loader.profiles import load_shapes
 from loader.shacl import Problem, ShapesGraph
 
 if TYPE_CHECKING:
@@ -75,12 +77,22 @@ class LoadReport:
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly summary."""
         return {
-            "ok": self.ok, "dry_run": self.dry_run, "created": self.created,
-            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
-            "triples_written": self.triples_written, "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "triples_written": self.triples_written,
+            "seconds": round(self.seconds, 3),
             "rejections": [
-                {"entity": r.entity, "source": r.source, "line": r.line,
-                 "problems": [p.as_dict() for p in r.problems]} for r in self.rejections
+                {
+                    "entity": r.entity,
+                    "source": r.source,
+                    "line": r.line,
+                    "problems": [p.as_dict() for p in r.problems],
+                }
+                for r in self.rejections
             ],
             "file_errors": [
                 {"source": e.source, "line": e.line, "column": e.column, "error": e.detail}
@@ -108,8 +120,9 @@ class Outcome:
 _STATE: dict[str, object] = {}
 
 
-def _init_worker(ctx: Context, shapes: ShapesGraph, max_triples: int) -> None:
-    _STATE["ctx"], _STATE["shapes"], _STATE["max"] = ctx, shapes, max_triples
+def _init_worker(ctx: Context, base: str, profile: str, max_triples: int) -> None:
+    _STATE["ctx"], _STATE["max"] = ctx, max_triples
+    _STATE["shapes"] = load_shapes(base, profile)
 
 
 def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
@@ -122,24 +135,40 @@ def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
         normal = normalise(record, ctx)
         if len(normal.triples) > limit:
             problem = Problem(
-                focus=ctx.ns["wd"] + record.entity, path=None, value=None, shape="(loader)",
+                focus=ctx.ns["wd"] + record.entity,
+                path=None,
+                value=None,
+                shape="(loader)",
                 component="MaxRecordTriples",
                 message=f"the record has {len(normal.triples)} triples, more than "
-                        f"MAX_RECORD_TRIPLES ({limit}); split it or raise "
-                        "BIGTENT_MAX_RECORD_TRIPLES")
-            out.append(Outcome(record.entity, record.source, record.line, None, None, 0,
-                               [problem], []))
+                f"MAX_RECORD_TRIPLES ({limit}); split it or raise "
+                "BIGTENT_MAX_RECORD_TRIPLES",
+            )
+            out.append(
+                Outcome(record.entity, record.source, record.line, None, None, 0, [problem], [])
+            )
             continue
         found = shapes.validate(normal.triples, ctx)
         errors = [p for p in found if p.severity == "Violation"]
         warnings = [p for p in found if p.severity != "Violation"]
         content = None if errors else normal.ntriples()
-        out.append(Outcome(record.entity, record.source, record.line, content,
-                           normal.content_hash, len(normal.triples), errors, warnings))
+        out.append(
+            Outcome(
+                record.entity,
+                record.source,
+                record.line,
+                content,
+                normal.content_hash,
+                len(normal.triples),
+                errors,
+                warnings,
+            )
+        )
     return out
 
 
 # --- main side -----------------------------------------------------------------------------
+
 
 class Progress:
     """A one-line progress bar on a terminal; silent otherwise."""
@@ -161,8 +190,7 @@ class Progress:
             share = min(self.done / self.total, 1.0)
             bar = "#" * int(share * 30)
             rate = self.done / max(now - self.started, 1e-6)
-            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total} records "
-                              f"{rate:,.0f}/s ")
+            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total} records {rate:,.0f}/s ")
             self.stream.flush()
 
     def close(self) -> None:
@@ -183,8 +211,29 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
         yield chunk
 
 
-def run_load(cat: Catalogue, sources: Sequence[Source | SourceError], *, dry_run: bool, author: str,
-             summary: str, progress: bool | None) -> LoadReport:
+def _bounded_map(
+    pool: Any, chunks: Iterator[list[SourceRecord]], window: int
+) -> Iterator[list[Outcome]]:
+    """Like ``pool.imap`` (ordered) but never more than ``window`` chunks in flight, so
+    reading cannot run ahead of writing and fill memory."""
+    pending: deque[Any] = deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(process_records, (chunk,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def run_load(
+    cat: Catalogue,
+    sources: Sequence[Source | SourceError],
+    *,
+    dry_run: bool,
+    author: str,
+    summary: str,
+    progress: bool | None,
+) -> LoadReport:
     """Load sources into the catalogue; see the module docstring for the write protocol."""
     settings = cat.settings
     started = time.monotonic()
@@ -201,9 +250,13 @@ def run_load(cat: Catalogue, sources: Sequence[Source | SourceError], *, dry_run
             report.file_errors.append(exc)
             continue
         if result.entities == 0:
-            report.file_errors.append(SourceError(
-                source.name, "holds no records (no triples about an entity <…entity/Q…>); "
-                "is it empty or written with another base IRI (setting BASE_URL)?"))
+            report.file_errors.append(
+                SourceError(
+                    source.name,
+                    "holds no records (no triples about an entity <…entity/Q…>); "
+                    "is it empty or written with another base IRI (setting BASE_URL)?",
+                )
+            )
             continue
         ctx.add_claims(result.claims)
         ctx.property_types.update(result.property_types)
@@ -211,18 +264,19 @@ def run_load(cat: Catalogue, sources: Sequence[Source | SourceError], *, dry_run
     bar = Progress(sum(r.entities for _, r in scanned), enabled=progress)
     workers = settings.LOAD_WORKERS or os.cpu_count() or 1
     chunk_size = max(1, settings.LOAD_CHUNK_RECORDS)
-    shapes = cat.shapes
+    worker_args = (ctx, cat.ns.base, settings.PROFILE, settings.MAX_RECORD_TRIPLES)
     pool = None
     if workers > 1 and sum(r.entities for _, r in scanned) > chunk_size:
         mp = multiprocessing.get_context("spawn")
-        pool = mp.Pool(workers, initializer=_init_worker,
-                       initargs=(ctx, shapes, settings.MAX_RECORD_TRIPLES))
-    _init_worker(ctx, shapes, settings.MAX_RECORD_TRIPLES)
+        pool = mp.Pool(workers, initializer=_init_worker, initargs=worker_args)
+    _init_worker(*worker_args)
     try:
         for source, result in scanned:
             records = read_records(source, cat.ns, result.rebase, settings.MAX_BUFFERED_TRIPLES)
             chunks = _chunks(records, chunk_size)
-            batches = pool.imap(process_records, chunks) if pool else map(process_records, chunks)
+            batches = (
+                _bounded_map(pool, chunks, workers * 2) if pool else map(process_records, chunks)
+            )
             try:
                 for outcomes in batches:
                     _record_outcomes(cat, source, outcomes, report, dry_run, author, summary)
@@ -240,27 +294,40 @@ def run_load(cat: Catalogue, sources: Sequence[Source | SourceError], *, dry_run
     return report
 
 
-def _record_outcomes(cat: Catalogue, source: Source, outcomes: list[Outcome], report: LoadReport,
-                     dry_run: bool, author: str, summary: str) -> None:
+def _record_outcomes(
+    cat: Catalogue,
+    source: Source,
+    outcomes: list[Outcome],
+    report: LoadReport,
+    dry_run: bool,
+    author: str,
+    summary: str,
+) -> None:
     accepted = []
     for outcome in outcomes:
         if outcome.warnings:
-            report.warnings.append(RecordProblem(outcome.entity, outcome.source, outcome.line,
-                                                 outcome.warnings))
+            report.warnings.append(
+                RecordProblem(outcome.entity, outcome.source, outcome.line, outcome.warnings)
+            )
         if outcome.problems:
             report.rejected += 1
             line = outcome.line
             if line is None and not source.line_based:
                 line = locate(source, cat.ns["wd"] + outcome.entity, "wd:" + outcome.entity)
-            report.rejections.append(RecordProblem(outcome.entity, outcome.source, line,
-                                                   outcome.problems))
+            report.rejections.append(
+                RecordProblem(outcome.entity, outcome.source, line, outcome.problems)
+            )
         else:
             accepted.append(outcome)
     states = cat.revisions.states(o.entity for o in accepted)
     changes = []
     for outcome in accepted:
         state = states.get(outcome.entity)
-        if state is not None and state.state == "live" and state.content_hash == outcome.content_hash:
+        if (
+            state is not None
+            and state.state == "live"
+            and state.content_hash == outcome.content_hash
+        ):
             report.unchanged += 1
             continue
         if state is None or state.state != "live":
@@ -273,5 +340,6 @@ def _record_outcomes(cat: Catalogue, source: Source, outcomes: list[Outcome], re
     if changes and not dry_run:
         cat.write_contents(
             [(o.entity, o.content, o.content_hash) for o in changes],  # type: ignore[misc]
-            author=author, summary=summary or f"Loaded from {os.path.basename(source.name)}",
+            author=author,
+            summary=summary or f"Loaded from {os.path.basename(source.name)}",
         )

@@ -30,9 +30,12 @@ _FOREIGN_PROP = re.compile(
     r"^(.*/)prop/(?:direct/|statement/|qualifier/|reference/|novalue/)?P[1-9][0-9]*$"
 )
 _ID = re.compile(r"^[QP][1-9][0-9]*$")
+_FOREIGN_ENTITY = re.compile(r"^(.*/)[QP][1-9][0-9]*$")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LINE_CHUNK = 20000
 SCHEMA_ABOUT = SCHEMA + "about"
 DUMP_NODE = WIKIBASE + "Dump"
+WIKI_GROUP = WIKIBASE + "wikiGroup"
 
 
 @dataclass
@@ -157,37 +160,48 @@ class ScanResult:
 
 
 def scan(source: Source, ns: Namespaces) -> ScanResult:
-    """Check syntax, find a foreign Wikibase base, collect "instance of" values."""
+    """Check syntax, recognise another Wikibase's IRIs, collect what validation needs."""
+    result = _collect(source, ns, None)
+    if result.foreign_base is not None:  # rare: read again with the IRIs mapped onto ours
+        rebase = result.rebase
+        result = _collect(source, ns, rebase)
+        result.rebase = rebase
+    return result
+
+
+def _foreign_layout(top: str | None, concept: str | None, ns: Namespaces) -> Rebase | None:
+    if top is None and concept is None:
+        return None
+    if top is None:
+        top = concept[: -len("entity/")] if concept.endswith("/entity/") else concept  # type: ignore[union-attr]
+    if concept is None:
+        concept = top
+    return Rebase.between(top, ns, concept)
+
+
+def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResult:
     result = ScanResult()
-    foreign_top: str | None = None
-    seen_concepts: set[str] = set()
-    for quad, _line in parse(source, ns.base):
-        result.triples += 1
-        pred = quad.predicate.value
-        if foreign_top is None and not pred.startswith(ns.base):
-            m = _FOREIGN_PROP.match(pred)
-            if m:
-                foreign_top = m.group(1)
-        if foreign_top is not None and isinstance(quad.subject, ox.NamedNode):
-            subj = quad.subject.value
-            if subj.startswith(foreign_top + "entity/"):
-                seen_concepts.add(foreign_top + "entity/")
-    if foreign_top is not None:
-        concept = foreign_top + "entity/" if seen_concepts else foreign_top
-        result.rebase = Rebase.between(foreign_top, ns, concept)
-        result.foreign_base = foreign_top
-    # Second, cheap walk for ids and the claims validation needs, IRIs now rebased.
     wanted = {ns.predicate("wdt", pid).value: pid for pid in INDEXED_PROPERTIES}
     claim_preds = {ns.predicate("p", pid).value: pid for pid in INDEXED_PROPERTIES}
     value_preds = {ns.predicate("ps", pid).value: pid for pid in INDEXED_PROPERTIES}
     ptype = WIKIBASE + "propertyType"
+    rdf_type = RDF_TYPE
+    entity_classes = {WIKIBASE + "Item", WIKIBASE + "Property"}
     claim_owner: dict[Node, tuple[str, str]] = {}
     claim_value: dict[Node, str] = {}
     entities: set[str] = set()
+    checked_predicates: set[str] = set()
+    foreign_top: str | None = None
+    foreign_concept: str | None = None
     for quad, _line in parse(source, ns.base):
-        if result.rebase is not None:
-            quad = result.rebase.quad(quad)
+        result.triples += 1
+        if rebase is not None:
+            quad = rebase.quad(quad)
         s, p, o = quad.subject, quad.predicate.value, quad.object
+        if p not in checked_predicates:
+            checked_predicates.add(p)
+            if not p.startswith(ns.base) and (m := _FOREIGN_PROP.match(p)):
+                foreign_top = foreign_top or m.group(1)
         if isinstance(s, ox.NamedNode):
             eid = ns.entity_id(s.value)
             if eid is not None:
@@ -198,12 +212,22 @@ def scan(source: Source, ns: Namespaces) -> ScanResult:
                     claim_owner[o] = (claim_preds[p], eid)
                 elif p == ptype and isinstance(o, ox.NamedNode):
                     result.property_types[eid] = o.value.removeprefix(WIKIBASE)
+            elif rebase is None and not s.value.startswith(ns.base):
+                if p == rdf_type and isinstance(o, ox.NamedNode) and o.value in entity_classes:
+                    m = _FOREIGN_ENTITY.match(s.value)
+                    if m:
+                        foreign_concept = foreign_concept or m.group(1)
+                elif "/prop/" in s.value and (m := _FOREIGN_PROP.match(s.value)):
+                    foreign_top = foreign_top or m.group(1)
         if p in value_preds and isinstance(o, ox.NamedNode):
             claim_value[s] = o.value
     for node, value in claim_value.items():
         owner = claim_owner.get(node)
         if owner is not None:
             result.claims[owner[0]][owner[1]].add(value)
+    if rebase is None and (foreign_top or foreign_concept):
+        result.rebase = _foreign_layout(foreign_top, foreign_concept, ns)
+        result.foreign_base = foreign_top or foreign_concept
     result.entities = len(entities)
     return result
 
@@ -232,6 +256,7 @@ class Grouper:
         self.shared_owners: dict[Node, set[str]] = defaultdict(set)
         self.emitted: set[str] = set()
         self.buffered = 0
+        self.weights: dict[str, int] = {}
         self._last_entity: str | None = None
         self._blocks: dict[str, int] = {}  # entity -> block counter, for block-based formats
         self._block = 0
@@ -271,8 +296,10 @@ class Grouper:
         if not isinstance(s, ox.NamedNode | ox.BlankNode):
             raise SourceError(self.source.name, "RDF-star triples are not supported", line)
         triple: Triple = (s, quad.predicate, quad.object)  # type: ignore[assignment]
-        if isinstance(s, ox.NamedNode) and s.value == DUMP_NODE:
-            return  # Wikibase dump header: describes the dump, not an entity
+        if (
+            isinstance(s, ox.NamedNode) and s.value == DUMP_NODE
+        ) or quad.predicate.value == WIKI_GROUP:
+            return  # Wikibase dump header and site metadata: about the dump, not an entity
         graph_entity = self._graph_entity(quad.graph_name, line)
         if self._is_shared(s):
             self.shared_triples[s].append(triple)
@@ -287,6 +314,10 @@ class Grouper:
             and isinstance(quad.object, ox.NamedNode)
         ):
             target = self.ns.entity_id(quad.object.value)  # sitelink or foreign data document
+            if target is not None:
+                self.owner[s] = target
+                for t, tline in self.pending.pop(s, ()):
+                    self._append(target, t, tline, graph_entity)
         if target is None and graph_entity is not None:
             target = graph_entity
         if target is None:
@@ -347,7 +378,12 @@ class Grouper:
             record = self.records[entity] = []
             self.first_line[entity] = line
         record.append(triple)
-        self.buffered += 1
+        obj = triple[2]
+        # Long texts weigh more: every 256 characters count as one more triple, so the
+        # buffer stays bounded in bytes as well as in triples.
+        weight = 1 + (len(obj.value) >> 8 if isinstance(obj, ox.Literal) else 0)
+        self.weights[entity] = self.weights.get(entity, 0) + weight
+        self.buffered += weight
         self._link(entity, triple[0], triple[2], line, graph_entity)
 
     def _link(
@@ -412,7 +448,7 @@ class Grouper:
 
     def _emit(self, entity: str) -> SourceRecord:
         triples = self.records.pop(entity)
-        self.buffered -= len(triples)
+        self.buffered -= self.weights.pop(entity, 0)
         self.emitted.add(entity)
         return SourceRecord(entity, triples, self.source.name, self.first_line.pop(entity))
 

@@ -83,8 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "MAX_BUFFERED_TRIPLES",
-        500000,
-        "Triples the loader keeps in memory while grouping "
+        200000,
+        "Triples (every 256 characters of literal text counting as one more) the loader keeps in memory while grouping "
         "an input into records. Inputs whose records are not contiguous and which exceed "
         "this are refused rather than exhausting memory.",
     ),

@@ -189,13 +189,19 @@ def _text(term: Term) -> str:
 class ShapesGraph:
     """Shapes compiled from Turtle files."""
 
-    def __init__(self, triples: Iterable[Triple], natives: dict[str, NativeCheck]) -> None:
+    def __init__(
+        self,
+        triples: Iterable[Triple],
+        natives: dict[str, NativeCheck],
+        ignored: frozenset[str] = frozenset(),
+    ) -> None:
         self.out: dict[Node, dict[ox.NamedNode, list[Term]]] = defaultdict(
             lambda: defaultdict(list)
         )
         for s, p, o in triples:
             self.out[s][p].append(o)
         self.natives = natives
+        self.ignored = ignored
         self._compiled: dict[Term, Shape] = {}
         self.shapes: list[Shape] = []
         self.by_class: dict[str, list[Shape]] = defaultdict(list)
@@ -231,14 +237,25 @@ class ShapesGraph:
 
     @classmethod
     def from_files(
-        cls, paths: Iterable[Path], base_iri: str, natives: dict[str, NativeCheck]
+        cls,
+        paths: Iterable[Path],
+        base_iri: str,
+        natives: dict[str, NativeCheck],
+        ignored: frozenset[str] = frozenset(),
     ) -> ShapesGraph:
         """Parse Turtle shape files (relative prefixes resolved against ``base_iri``)."""
         triples: list[Triple] = []
         for path in sorted(paths):
             for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base_iri):
                 triples.append((quad.subject, quad.predicate, quad.object))  # type: ignore[arg-type]
-        return cls(triples, natives)
+        return cls(triples, natives, ignored)
+
+    def restrict(self, roots: set[str]) -> None:
+        """Validate only with the named root shapes (a profile's subset)."""
+        self.shapes = [shape for shape in self.shapes if shape.iri in roots]
+        for index in (self.by_class, self.by_subject_of, self.by_object_of, self.by_node):
+            for key in list(index):
+                index[key] = [shape for shape in index[key] if shape.iri in roots]
 
     # helpers over the shapes graph
     def one(self, node: Term, local: str) -> Term | None:
@@ -374,6 +391,8 @@ class ShapesGraph:
             elif iri in self.natives:
                 if any(isinstance(v, ox.Literal) and v.value == "true" for v in values):
                     shape.checks.append(_native(iri, self.natives[iri]))
+            elif iri.startswith(BTS) and iri not in self.ignored:
+                raise ShapeError(f"{shape.iri}: {iri} has no native implementation")
 
     # validation
     def validate(

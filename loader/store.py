@@ -167,7 +167,8 @@ class OxigraphStore:
             self._store.flush()
 
     def close(self) -> None:
-        """Release the RocksDB lock."""
-        if self.path is not None:
-            self._store.flush()
-        del self._store
+        """Release the RocksDB lock (closing twice is harmless)."""
+        store = self.__dict__.pop("_store", None)
+        if store is not None and self.path is not None:
+            store.flush()
+        del store

@@ -44,28 +44,33 @@ def _content(cat: Catalogue, entity: str) -> list[tuple[object, object, object]]
     return [t for t in cat.entity_triples(entity) if t[0] != doc]
 
 
-def test_short_form_becomes_full_statements(catalogue: Catalogue,
-                                            write_ttl: Callable[[str, str], Path]) -> None:
+def test_short_form_becomes_full_statements(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
     report = catalogue.load_paths([write_ttl("short.ttl", SHORT)])
     assert report.ok and report.created == 1
     rows = catalogue.select(
         "SELECT ?st ?rank ?best ?precision WHERE { GRAPH ?g { wd:Q5000 p:P48 ?st . "
         "?st ps:P48 ?v ; wikibase:rank ?rank ; psv:P48 ?node . ?node wikibase:timePrecision "
-        "?precision . OPTIONAL { ?st a ?best FILTER(?best = wikibase:BestRank) } } }")
+        "?precision . OPTIONAL { ?st a ?best FILTER(?best = wikibase:BestRank) } } }"
+    )
     assert len(rows) == 1
     row = rows[0]
     assert row["st"].value.startswith(NS["wds"] + "Q5000-")
     assert row["rank"].value.endswith("NormalRank")
     assert row["best"].value.endswith("BestRank")
     assert row["precision"].value == "10"  # month precision kept
-    types = {r["t"].value for r in catalogue.select(
-        "SELECT ?t WHERE { GRAPH ?g { wd:Q5000 a ?t } }")}
+    types = {
+        r["t"].value for r in catalogue.select("SELECT ?t WHERE { GRAPH ?g { wd:Q5000 a ?t } }")
+    }
     assert "https://w3id.org/bigtent/ontology#Organisation" in types
     assert "http://wikiba.se/ontology#Item" in types
 
 
 def test_short_and_full_forms_give_isomorphic_records(
-    tmp_path: Path, ontology_template: Path, make_settings: Callable[..., object],
+    tmp_path: Path,
+    ontology_template: Path,
+    make_settings: Callable[..., object],
     write_ttl: Callable[[str, str], Path],
 ) -> None:
     import shutil
@@ -97,8 +102,9 @@ def test_reloading_an_unchanged_record_creates_no_revision(
     assert int(version[0]["v"].value) == history[0].id
 
 
-def test_truthy_triples_follow_ranks(catalogue: Catalogue,
-                                     write_ttl: Callable[[str, str], Path]) -> None:
+def test_truthy_triples_follow_ranks(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
     body = """
 wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
   p:P11 [ ps:P11 <https://old.example.org/> ; wikibase:rank wikibase:DeprecatedRank ] ,
@@ -106,8 +112,10 @@ wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
         [ ps:P11 <https://b.example.org/> ; wikibase:rank wikibase:PreferredRank ] .
 """
     assert catalogue.load_paths([write_ttl("ranks.ttl", body)]).ok
-    truthy = {r["v"].value for r in catalogue.select(
-        "SELECT ?v WHERE { GRAPH ?g { wd:Q5000 wdt:P11 ?v } }")}
+    truthy = {
+        r["v"].value
+        for r in catalogue.select("SELECT ?v WHERE { GRAPH ?g { wd:Q5000 wdt:P11 ?v } }")
+    }
     assert truthy == {"https://b.example.org/"}
     best = catalogue.select("SELECT ?st WHERE { GRAPH ?g { ?st a wikibase:BestRank ; ps:P11 ?v } }")
     assert len(best) == 1
@@ -128,22 +136,30 @@ wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
 
 
 def test_property_entities_get_every_predicate_link(catalogue: Catalogue) -> None:
-    links = {r["link"].value.removeprefix("http://wikiba.se/ontology#"): r["pred"].value
-             for r in catalogue.select(
-                 "SELECT ?link ?pred WHERE { GRAPH ?g { wd:P4 ?link ?pred } "
-                 "FILTER(STRSTARTS(STR(?link), 'http://wikiba.se/ontology#')) "
-                 "FILTER(?link != wikibase:propertyType) }")}
+    links = {
+        r["link"].value.removeprefix("http://wikiba.se/ontology#"): r["pred"].value
+        for r in catalogue.select(
+            "SELECT ?link ?pred WHERE { GRAPH ?g { wd:P4 ?link ?pred } "
+            "FILTER(STRSTARTS(STR(?link), 'http://wikiba.se/ontology#')) "
+            "FILTER(?link != wikibase:propertyType) }"
+        )
+    }
     assert links == {
-        "directClaim": NS["wdt"] + "P4", "claim": NS["p"] + "P4",
-        "statementProperty": NS["ps"] + "P4", "statementValue": NS["psv"] + "P4",
-        "qualifier": NS["pq"] + "P4", "qualifierValue": NS["pqv"] + "P4",
-        "reference": NS["pr"] + "P4", "referenceValue": NS["prv"] + "P4",
+        "directClaim": NS["wdt"] + "P4",
+        "claim": NS["p"] + "P4",
+        "statementProperty": NS["ps"] + "P4",
+        "statementValue": NS["psv"] + "P4",
+        "qualifier": NS["pq"] + "P4",
+        "qualifierValue": NS["pqv"] + "P4",
+        "reference": NS["pr"] + "P4",
+        "referenceValue": NS["prv"] + "P4",
         "novalue": NS["wdno"] + "P4",
     }
 
 
-def test_dry_run_writes_nothing(catalogue: Catalogue,
-                                write_ttl: Callable[[str, str], Path]) -> None:
+def test_dry_run_writes_nothing(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
     before = catalogue.revisions.count()
     report = catalogue.load_paths([write_ttl("org.ttl", SHORT)], dry_run=True)
     assert report.ok and report.created == 1 and report.dry_run
@@ -152,8 +168,11 @@ def test_dry_run_writes_nothing(catalogue: Catalogue,
 
 
 def test_reads_gzip_directories_and_stdin(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path], tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     src = write_ttl("org.ttl", SHORT)
     folder = tmp_path / "dir"
@@ -177,8 +196,9 @@ def test_reads_gzip_directories_and_stdin(
 
 def test_interrupted_write_is_recovered_on_open(catalogue: Catalogue) -> None:
     """Simulate a crash after the revision was logged but before the store was written."""
-    content = (f"<{NS['wd']}Q5000> <http://www.w3.org/2000/01/rdf-schema#label> "
-               '"Recovered"@en .\n').encode()
+    content = (
+        f'<{NS["wd"]}Q5000> <http://www.w3.org/2000/01/rdf-schema#label> "Recovered"@en .\n'
+    ).encode()
     catalogue.revisions.append([NewRevision("Q5000", "create", "test", "crash", "h", content)])
     assert not catalogue.entity_triples("Q5000")  # not applied: the "crash"
     settings = catalogue.settings
@@ -190,8 +210,9 @@ def test_interrupted_write_is_recovered_on_open(catalogue: Catalogue) -> None:
         assert not cat.revisions.unapplied()
 
 
-def test_reindex_rebuilds_the_same_store(catalogue: Catalogue,
-                                         write_ttl: Callable[[str, str], Path]) -> None:
+def test_reindex_rebuilds_the_same_store(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
     assert catalogue.load_paths([write_ttl("org.ttl", SHORT)]).ok
     before = to_rdflib((q.subject, q.predicate, q.object) for q in catalogue.store.quads())
     catalogue.reindex()
@@ -221,11 +242,18 @@ def test_dump_loaded_into_an_empty_store_is_isomorphic(
 ) -> None:
     assert catalogue.load_paths([write_ttl("org.ttl", SHORT)]).ok
     files = {p.name: p for p in catalogue.dump(tmp_path / "dumps")}
-    assert set(files) == {"bigtent-full.nt.gz", "bigtent-full.ttl.gz", "bigtent-truthy.nt.gz",
-                          "bigtent-truthy.ttl.gz"}
+    assert set(files) == {
+        "bigtent-full.nt.gz",
+        "bigtent-full.ttl.gz",
+        "bigtent-truthy.nt.gz",
+        "bigtent-truthy.ttl.gz",
+    }
     ontology = catalogue.ontology_graph
-    expected = to_rdflib((q.subject, q.predicate, q.object) for q in catalogue.store.quads()
-                         if q.graph_name != ontology)
+    expected = to_rdflib(
+        (q.subject, q.predicate, q.object)
+        for q in catalogue.store.quads()
+        if q.graph_name != ontology
+    )
     for name in ("bigtent-full.nt.gz", "bigtent-full.ttl.gz"):
         store = ox.Store()
         fmt = ox.RdfFormat.N_TRIPLES if ".nt" in name else ox.RdfFormat.TURTLE

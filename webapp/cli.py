@@ -26,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="bigtent",
         description="Bigtent: a linked open data registry of partnerships and capacities.",
         epilog="Exit codes: 0 success, 1 some input rejected, 2 could not run. Settings come "
-               "from BIGTENT_* environment variables or a TOML file (--config); see "
-               "`bigtent settings`.",
+        "from BIGTENT_* environment variables or a TOML file (--config); see "
+        "`bigtent settings`.",
     )
     parser.add_argument("--config", help="TOML settings file (default: $BIGTENT_CONFIG)")
     parser.add_argument("--data-dir", help="override DATA_DIR")
@@ -35,19 +35,30 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     load = sub.add_parser("load", help="validate and load records from files, directories or -")
-    load.add_argument("paths", nargs="+", metavar="PATH",
-                      help="Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML (.gz too); "
-                           "directories are read recursively; - reads standard input")
-    load.add_argument("--format", help="input format when the file name does not say it "
-                                       "(ttl, nt, nq, trig, jsonld, rdf)")
+    load.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML (.gz too); "
+        "directories are read recursively; - reads standard input",
+    )
+    load.add_argument(
+        "--format",
+        help="input format when the file name does not say it (ttl, nt, nq, trig, jsonld, rdf)",
+    )
     load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-    load.add_argument("--all-or-nothing", action="store_true",
-                      help="reject the whole batch if any record fails")
+    load.add_argument(
+        "--all-or-nothing", action="store_true", help="reject the whole batch if any record fails"
+    )
     load.add_argument("--summary", default="", help="revision summary (default: the file name)")
     load.add_argument("--author", help="revision author (default: AUTHOR or your login)")
     load.add_argument("--json", action="store_true", help="print the report as JSON")
-    load.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                      help="progress bar (default: only on a terminal)")
+    load.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: only on a terminal)",
+    )
 
     sub.add_parser("demo", help="build the ontology and the demo catalogue into DATA_DIR")
     sub.add_parser("ontology", help="(re)install the ontology into DATA_DIR")
@@ -104,16 +115,20 @@ def print_report(report: LoadReport, limit: int, as_json: bool) -> None:
             shown += 1
     hidden = sum(len(r.problems) + 1 for r in report.rejections) - shown
     if hidden > 0:
-        print(f"... and {hidden} more lines (MAX_REPORTED_ERRORS={limit}; --json shows all)",
-              file=sys.stderr)
+        print(
+            f"... and {hidden} more lines (MAX_REPORTED_ERRORS={limit}; --json shows all)",
+            file=sys.stderr,
+        )
     for warning in report.warnings[:limit]:
         for line in warning.lines():
             print("warning: " + line, file=sys.stderr)
     verb = "would load" if report.dry_run else "loaded"
-    print(f"{verb} {report.loaded} record(s) ({report.created} new, {report.updated} changed), "
-          f"{report.unchanged} unchanged, {report.rejected} rejected"
-          f"{', ' + str(len(report.file_errors)) + ' file(s) unreadable' if report.file_errors else ''}"
-          f" in {report.seconds:.1f}s")
+    print(
+        f"{verb} {report.loaded} record(s) ({report.created} new, {report.updated} changed), "
+        f"{report.unchanged} unchanged, {report.rejected} rejected"
+        f"{', ' + str(len(report.file_errors)) + ' file(s) unreadable' if report.file_errors else ''}"
+        f" in {report.seconds:.1f}s"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,18 +146,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BigtentError as exc:
         print(f"bigtent: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        print(f"bigtent: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        print("bigtent: interrupted; accepted records are kept, the rest was not written",
-              file=sys.stderr)
+        print(
+            "bigtent: interrupted; accepted records are kept, the rest was not written",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 
 def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
     limit = settings.MAX_REPORTED_ERRORS
     if args.command == "load":
-        report = cat.load_paths(args.paths, dry_run=args.dry_run,
-                                all_or_nothing=args.all_or_nothing, author=args.author,
-                                summary=args.summary, format=args.format, progress=args.progress)
+        report = cat.load_paths(
+            args.paths,
+            dry_run=args.dry_run,
+            all_or_nothing=args.all_or_nothing,
+            author=args.author,
+            summary=args.summary,
+            format=args.format,
+            progress=args.progress,
+        )
         print_report(report, limit, args.json)
         return EXIT_OK if report.ok else EXIT_REJECTED
     if args.command in ("demo", "ontology"):
@@ -165,8 +191,10 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "merge":
         redirect, target = cat.merge(args.source, args.target, args.author, args.summary)
-        print(f"merged {args.source} into {args.target} (revisions {target.id}, {redirect.id}); "
-              f"{args.source} now redirects")
+        print(
+            f"merged {args.source} into {args.target} (revisions {target.id}, {redirect.id}); "
+            f"{args.source} now redirects"
+        )
         return EXIT_OK
     raise AssertionError(args.command)
 
@@ -184,10 +212,16 @@ def _serve(settings: Settings) -> int:
 
     app = create_app(settings)
     server = make_server(settings.HOST, settings.PORT, app, threaded=True)
-    print(f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "
-          "(Ctrl+C stops)", flush=True)
+    print(
+        f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "
+        "(Ctrl+C stops)",
+        flush=True,
+    )
     try:
         server.serve_forever()
+    except OSError as exc:
+        print(f"bigtent: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         pass
     finally:

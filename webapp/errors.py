@@ -35,12 +35,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[Response | str, int]:
         status = error.code or 500
-        return render_error(BigtentError(error.description or error.name, title=error.name,
-                                         status=status))
+        return render_error(
+            BigtentError(error.description or error.name, title=error.name, status=status)
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response | str, int]:
         log.exception("unexpected error on %s", request.path)
-        return render_error(BigtentError(
-            "Something went wrong on our side; it has been logged. Please try again.",
-            title="Internal error", status=500))
+        return render_error(
+            BigtentError(
+                "Something went wrong on our side; it has been logged. Please try again.",
+                title="Internal error",
+                status=500,
+            )
+        )

@@ -35,8 +35,9 @@ def home() -> str:
 def entity(entity_id: str) -> str:
     """A plain page listing an entity's labels and statements."""
     if not ENTITY_ID.match(entity_id):
-        raise NotFound(f"'{entity_id}' is not an entity id: ids look like Q42 or P31",
-                       title="Not found")
+        raise NotFound(
+            f"'{entity_id}' is not an entity id: ids look like Q42 or P31", title="Not found"
+        )
     cat = get_catalogue()
     state = cat.revisions.state(entity_id)
     if state is None:
