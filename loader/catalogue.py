@@ -25,12 +25,12 @@ from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
 from loader.pipeline import LoadReport, run_load
+from loader.profiles import load_shapes
 from loader.reader import Term, Triple
 from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, RevisionLog
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
-from loader.profiles import load_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -116,6 +116,11 @@ class Catalogue:
             eid = self.ns.entity_id(row["p"].value)
             if eid is not None:
                 ctx.property_types[eid] = row["t"].value.removeprefix(WIKIBASE)
+        for row in self.store.select(
+            "SELECT ?p ?l WHERE { GRAPH ?g { ?p a wikibase:Property ; rdfs:label ?l } }",
+            prefixes={"wikibase": WIKIBASE, "rdfs": RDFS},
+        ):
+            ctx.property_labels[str(row["l"])].add(row["p"].value)
         claims: dict[str, dict[str, set[str]]] = {}
         for pid in INDEXED_PROPERTIES:
             per_entity: dict[str, set[str]] = {}
@@ -167,7 +172,7 @@ class Catalogue:
                 (q.subject, q.predicate, q.object)
                 for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
             ]
-            self.store.replace_graph(self.ontology_graph, triples)  # type: ignore[arg-type]
+            self.store.replace_graph(self.ontology_graph, _ntriples(triples))
         records = sorted(p for p in ONTOLOGY_DIR.glob("*.ttl") if p.name != OWL_FILE)
         return self.load_paths(records, author=author, summary="Bigtent ontology")
 
@@ -186,22 +191,34 @@ class Catalogue:
         ]
 
     # --- writing (the only place that writes) ----------------------------------------------
-    def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
-        entity_node = self.ns.entity(entity)
+    def _graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
+        """The entity's graph as N-Triples: content plus data document (or redirect)."""
+        if revision.state == DELETED:
+            return b""
+        entity_iri = self.ns.entity(entity)
         doc = self.ns.data_document(entity)
-        triples: list[Triple] = []
+        parts = [content or b""]
         if revision.state == REDIRECT and revision.redirect:
-            triples.append(
-                (entity_node, ox.NamedNode(OWL + "sameAs"), self.ns.entity(revision.redirect))
-            )
-        elif revision.state == DELETED:
-            return []
-        if content:
-            triples.extend(
+            target = self.ns.entity(revision.redirect)
+            parts.append(f"{entity_iri} <{OWL}sameAs> {target} .\n".encode())
+        parts.append(
+            "".join(
+                f"{s} {p} {o} .\n"
+                for s, p, o in data_document(entity_iri, doc, revision.id, revision.time)
+            ).encode()
+        )
+        return b"".join(parts)
+
+    def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
+        data = self._graph_ntriples(entity, content, revision)
+        return (
+            [
                 (q.subject, q.predicate, q.object)  # type: ignore[misc]
-                for q in ox.parse(content, ox.RdfFormat.N_TRIPLES)
-            )
-        return triples + data_document(entity_node, doc, revision.id, revision.time)
+                for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)
+            ]
+            if data
+            else []
+        )
 
     def write_contents(
         self,
@@ -232,14 +249,15 @@ class Catalogue:
         return revisions
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
-        graphs = {}
-        for rev in revisions:
-            graphs[self.ns.data_document(rev.entity)] = self._graph(
+        graphs = {
+            self.ns.data_document(rev.entity): self._graph_ntriples(
                 rev.entity, contents.get(rev.entity), rev
             )
+            for rev in revisions
+        }
         if len(graphs) == 1:
-            ((graph, triples),) = graphs.items()
-            self.store.replace_graph(graph, triples)  # one atomic swap
+            ((graph, data),) = graphs.items()
+            self.store.replace_graph(graph, data)  # one atomic swap
         else:
             self.store.replace_graphs_bulk(graphs)
         self.revisions.mark_applied(revisions)
@@ -295,7 +313,7 @@ class Catalogue:
     def reindex(self) -> int:
         """Rebuild the whole triple store from the revision log; returns entities written."""
         for graph in list(self.store.graph_names()):
-            self.store.replace_graph(graph, [])
+            self.store.replace_graph(graph, b"")
         self.revisions.forget_applied()
         owl = ONTOLOGY_DIR / OWL_FILE
         if owl.exists():
@@ -303,7 +321,7 @@ class Catalogue:
                 (q.subject, q.predicate, q.object)
                 for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
             ]
-            self.store.replace_graph(self.ontology_graph, triples)  # type: ignore[arg-type]
+            self.store.replace_graph(self.ontology_graph, _ntriples(triples))
         count = self.recover()
         self.after_write()
         return count
@@ -380,6 +398,10 @@ class Catalogue:
         """Run ``sparql/<name>.rq``."""
         path = SPARQL_DIR / f"{name}.rq"
         return self.select(path.read_text(encoding="utf-8"), bindings)
+
+
+def _ntriples(triples: Sequence[tuple[Term, Term, Term]]) -> bytes:
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode()
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from loader.namespaces import BT, RDF, SKOS, Namespaces
+from loader.namespaces import BT, RDF, RDFS, SKOS, WIKIBASE, Namespaces
 
 CONTROLLED_VOCABULARY = "Q20"
 SKOS_CONCEPT = SKOS + "Concept"
@@ -34,6 +34,9 @@ class Context:
     #: Truthy values of selected properties, for paths that leave a record:
     #: ``{wdt predicate IRI: {entity IRI: {value IRI}}}``.
     claims: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: Labels of property entities (N-Triples form of the literal -> property IRIs), for
+    #: the rule that property labels are unique per language.
+    property_labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: Treat every P-id as a declared property (profile "wikibase": a mirror of another
     #: Wikibase whose property definitions may not be loaded).
     any_property: bool = False
@@ -93,6 +96,42 @@ class Context:
             todo.extend(s for s in self.owl_superclasses.get(c, ()) if s.startswith(BT))
         return out
 
+    @classmethod
+    def from_triples(
+        cls, ns: Namespaces, triples: Iterable[tuple[object, object, object]]
+    ) -> Context:
+        """A context from an RDF graph holding the ontology and referenced entities
+        (the loader builds it from the store instead; tests use this)."""
+        import pyoxigraph as ox
+
+        ctx = cls(ns)
+        claims: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        wdt = {ns["wdt"] + pid: pid for pid in INDEXED_PROPERTIES}
+        types: dict[str, set[str]] = defaultdict(set)
+        labels: list[tuple[str, str]] = []
+        hierarchy = []
+        for s, p, o in triples:
+            if not isinstance(s, ox.NamedNode) or not isinstance(p, ox.NamedNode):
+                continue
+            eid = ns.entity_id(s.value)
+            if p.value == WIKIBASE + "propertyType" and eid and isinstance(o, ox.NamedNode):
+                ctx.property_types[eid] = o.value.removeprefix(WIKIBASE)
+            elif p.value in wdt and eid and isinstance(o, ox.NamedNode):
+                claims[wdt[p.value]][eid].add(o.value)
+            elif p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
+                types[s.value].add(o.value)
+            elif p.value == RDFS + "subClassOf" and isinstance(o, ox.NamedNode):
+                hierarchy.append((s.value, o.value))
+            elif p.value == RDFS + "label" and isinstance(o, ox.Literal):
+                labels.append((s.value, str(o)))
+        ctx.add_claims(claims)
+        ctx.add_owl_hierarchy(hierarchy)
+        ctx.entity_types.update({k: frozenset(v) for k, v in types.items()})
+        for subject, label in labels:
+            if WIKIBASE + "Property" in types.get(subject, ()):
+                ctx.property_labels[label].add(subject)
+        return ctx
+
     def lookup(self, node: str, predicate: str) -> list[str]:
         """Values of ``predicate`` on an entity outside the record being validated."""
         if predicate == RDF_TYPE:
@@ -114,6 +153,9 @@ class Context:
         if known is not None:
             return known
         classes: set[str] = set()
+        eid = self.ns.entity_id(iri)
+        if eid is not None and eid in self.property_types:
+            classes.add(WIKIBASE + "Property")
         for item in self.instance_of.get(iri, ()):
             classes |= self.classes_of_item(item)
             if self.is_vocabulary(item):

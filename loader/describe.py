@@ -109,7 +109,7 @@ def describe(
     labels = {k: v[0] for k, v in texts(LABEL).items()}
     descriptions = {k: v[0] for k, v in texts(DESCRIPTION).items()}
     referenced: set[str] = set()
-    for s, p, o in triples:
+    for _s, p, o in triples:
         split = ns.split_predicate(p.value)
         if split is not None:
             referenced.add(split[1])

@@ -7,7 +7,6 @@ half-written dump.
 from __future__ import annotations
 
 import gzip
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +65,6 @@ def write_dumps(cat: Catalogue, out_dir: Path) -> list[Path]:
                 fmt,
                 prefixes=prefixes if fmt == ox.RdfFormat.TURTLE else None,
             )
-        os.replace(tmp, target)
+        tmp.replace(target)
         written.append(target)
     return written

@@ -78,6 +78,7 @@ STANDARD_PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "vf": "https://w3id.org/valueflows/ont/vf#",
     "sh": SH,
+    "bts": "https://w3id.org/bigtent/shapes#",
 }
 
 
@@ -87,6 +88,9 @@ class Namespaces:
 
     base: str
     prefixes: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _split_cache: dict[str, tuple[str, str] | None] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -136,13 +140,21 @@ class Namespaces:
 
     def split_predicate(self, iri: str) -> tuple[str, str] | None:
         """``("ps", "P5")`` for ``ps:P5``; None when the IRI is no property predicate."""
+        cache = self._split_cache
+        try:
+            return cache[iri]
+        except KeyError:
+            pass
+        found = None
         for namespace, kind in self.predicate_kinds:
             if iri.startswith(namespace):
                 local = iri[len(namespace) :]
                 if local.startswith("P") and ENTITY_ID.match(local):
-                    return kind, local
-                return None
-        return None
+                    found = (kind, local)
+                break
+        if len(cache) < 100_000:  # predicates are few; object IRIs may be many
+            cache[iri] = found
+        return found
 
     def turtle_prefixes(self) -> str:
         """Turtle ``@prefix`` lines for every prefix, absolute IRIs."""

@@ -67,9 +67,11 @@ class NormalRecord:
     source: str
     line: int | None
 
+    content: bytes = b""
+
     def ntriples(self) -> bytes:
         """Canonical content: sorted N-Triples."""
-        return canonical_ntriples(self.triples)
+        return self.content or canonical_ntriples(self.triples)
 
 
 def canonical_ntriples(triples: list[Triple]) -> bytes:
@@ -119,18 +121,12 @@ class _Builder:
         self.record = record
         self.triples: dict[Triple, None] = {}
         data_doc = self.ns.data_document(self.eid)
-        foreign_docs = (
-            {
-                s
-                for s, p, o in record.triples
-                if p == SCHEMA_ABOUT
-                and o == self.entity
-                and s != data_doc
-                and (s, RDF_TYPE, SCHEMA_DATASET) in set(record.triples)
-            }
-            if any(p == SCHEMA_ABOUT for _, p, _ in record.triples)
-            else set()
-        )
+        datasets = {s for s, p, o in record.triples if p == RDF_TYPE and o == SCHEMA_DATASET}
+        foreign_docs = {
+            s
+            for s, p, o in record.triples
+            if p == SCHEMA_ABOUT and o == self.entity and s != data_doc and s in datasets
+        }
         for t in record.triples:
             s, p, o = t
             if s == data_doc or s in foreign_docs:
@@ -165,7 +161,12 @@ class _Builder:
         triples = list(self.triples)
         content = canonical_ntriples(triples)
         return NormalRecord(
-            self.eid, triples, _digest(content.decode()), self.record.source, self.record.line
+            self.eid,
+            triples,
+            _digest(content.decode()),
+            self.record.source,
+            self.record.line,
+            content,
         )
 
     # --- statements --------------------------------------------------------------------
@@ -179,8 +180,24 @@ class _Builder:
         return claims
 
     def _short_form(self) -> None:
-        """wdt: triples (and `a wdno:P`) of properties without statements become statements."""
-        claimed = set(self._claims())
+        """wdt: triples (and `a wdno:P`) without a statement of that value become statements.
+
+        A truthy value that is already the main value of one of the entity's statements is
+        left for validation to check against the ranks; any other is short form.
+        """
+        claimed: dict[str, set[Term]] = defaultdict(set)
+        preferred: set[str] = set()
+        for pid, nodes in self._claims().items():
+            ps = self.ns.predicate("ps", pid)
+            for node in nodes:
+                if (node, RANK, PREFERRED) in self.triples:
+                    preferred.add(pid)
+                claimed[pid].update(o for s, p, o in self.triples if s == node and p == ps)
+                claimed[pid].update(
+                    ox.Literal("novalue")
+                    for s, p, o in self.triples
+                    if s == node and p == RDF_TYPE and o == self.ns.predicate("wdno", pid)
+                )
         for s, p, o in list(self.triples):
             if s != self.entity:
                 continue
@@ -197,7 +214,11 @@ class _Builder:
                 pid = split[1]
             else:
                 continue
-            if pid in claimed:
+            if (ox.Literal("novalue") if novalue else o) in claimed.get(pid, ()):
+                continue
+            if pid in preferred:
+                # As a new normal-rank statement it could never be truthy next to a
+                # preferred one: leave it for validation to report the contradiction.
                 continue
             del self.triples[(s, p, o)]
             node = ox.BlankNode()  # named from its content by _name_nodes, like full form
@@ -246,55 +267,76 @@ class _Builder:
             )
             self.add(node, ox.NamedNode(WIKIBASE + "timeCalendarModel"), ox.NamedNode(GREGORIAN))
 
-    def _content_key(self, node: Node) -> str:
-        return "\n".join(sorted(f"{p} {o}" for s, p, o in self.triples if s == node))
+    def _index(self) -> dict[Node, list[tuple[ox.NamedNode, Term]]]:
+        index: dict[Node, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
+        for s, p, o in self.triples:
+            index[s].append((p, o))
+        return index
+
+    @staticmethod
+    def _content_key(index: dict[Node, list[tuple[ox.NamedNode, Term]]], node: Node) -> str:
+        return "\n".join(sorted(f"{p} {o}" for p, o in index.get(node, ())))
+
+    def _rename_all(self, mapping: dict[Node, Node]) -> None:
+        if not mapping:
+            return
+        updated: dict[Triple, None] = {}
+        get = mapping.get
+        for s, p, o in self.triples:
+            updated[(get(s, s), p, get(o, o))] = None  # type: ignore[arg-type]
+        self.triples = updated
 
     def _statement_key(self, pid: str, node: Node) -> str:
         """Identity of a statement: entity, property, value, and whatever else it says
         beyond the defaults, so the short and the plain full form get the same id."""
         ps = self.ns.predicate("ps", pid)
         psv = self.ns.predicate("psv", pid)
+        wdno = self.ns.predicate("wdno", pid)
         defaults = {(RDF_TYPE, STATEMENT), (RANK, NORMAL)}
         values, extras = [], []
-        for s, p, o in self.triples:
-            if s != node or (p, o) in defaults or p == psv:
+        for p, o in self._index_cache.get(node, ()):
+            if (p, o) in defaults or p == psv:
                 continue
-            if p == ps or (p == RDF_TYPE and o == self.ns.predicate("wdno", pid)):
+            if p == ps or (p == RDF_TYPE and o == wdno):
                 values.append("novalue" if p == RDF_TYPE else str(o))
             else:
                 extras.append(f"{p} {o}")
         return "|".join([self.eid, pid, *sorted(values), *sorted(extras)])
 
-    def _rename(self, old: Node, new: ox.NamedNode) -> None:
-        if old == new:
-            return
-        updated: dict[Triple, None] = {}
-        for s, p, o in self.triples:
-            updated[(new if s == old else s, p, new if o == old else o)] = None
-        self.triples = updated
-
     def _name_nodes(self) -> None:
-        """Blank-node value nodes, references and statements get content-derived IRIs."""
-        for s, p, o in list(self.triples):
-            if isinstance(o, ox.BlankNode):
-                split = self.ns.split_predicate(p.value)
-                if split is not None and split[0] in ("psv", "pqv", "prv"):
-                    self._rename(o, ox.NamedNode(self.ns["wdv"] + _digest(self._content_key(o))))
-        for s, p, o in list(self.triples):
-            if p == DERIVED_FROM and isinstance(o, ox.BlankNode):
-                if (o, RDF_TYPE, REFERENCE) not in self.triples:
-                    self.add(o, RDF_TYPE, REFERENCE)
-                key = self._content_key(o)
-                self._rename(o, ox.NamedNode(self.ns["wdref"] + _digest(key)))
+        """Blank-node value nodes, references and statements get content-derived IRIs
+        (innermost first, since a reference's identity includes its value nodes)."""
+        index = self._index()
+        values = {
+            o
+            for s, p, o in self.triples
+            if isinstance(o, ox.BlankNode)
+            and (split := self.ns.split_predicate(p.value)) is not None
+            and split[0] in ("psv", "pqv", "prv")
+        }
+        self._rename_all(
+            {b: ox.NamedNode(self.ns["wdv"] + _digest(self._content_key(index, b))) for b in values}
+        )
+        references = {o for s, p, o in self.triples if p == DERIVED_FROM}
+        for ref in references:
+            if (ref, RDF_TYPE, REFERENCE) not in self.triples:
+                self.add(ref, RDF_TYPE, REFERENCE)  # type: ignore[arg-type]
+        index = self._index()
+        self._rename_all(
+            {
+                r: ox.NamedNode(self.ns["wdref"] + _digest(self._content_key(index, r)))
+                for r in references
+                if isinstance(r, ox.BlankNode)
+            }
+        )
+        mapping: dict[Node, Node] = {}
+        self._index_cache = self._index()
         for pid, nodes in self._claims().items():
             for node in nodes:
                 if isinstance(node, ox.BlankNode):
                     ident = uuid.uuid5(uuid.NAMESPACE_URL, self._statement_key(pid, node))
-                    self._rename(node, ox.NamedNode(f"{self.ns['wds']}{self.eid}-{ident}"))
-        for s, p, o in list(self.triples):
-            if p == DERIVED_FROM and isinstance(o, ox.NamedNode):
-                if (o, RDF_TYPE, REFERENCE) not in self.triples:
-                    self.add(o, RDF_TYPE, REFERENCE)
+                    mapping[node] = ox.NamedNode(f"{self.ns['wds']}{self.eid}-{ident}")
+        self._rename_all(mapping)
 
     def _statement_defaults(self) -> None:
         for nodes in self._claims().values():

@@ -14,14 +14,15 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from loader.context import Context
+from loader.errors import SourceError
 from loader.inputs import Source
 from loader.normalise import normalise
-from loader.errors import SourceError
-from loader.reader import SourceRecord, locate, read_records, scan
 from loader.profiles import load_shapes
+from loader.reader import SourceRecord, locate, read_records, scan
 from loader.shacl import Problem, ShapesGraph
 
 if TYPE_CHECKING:
@@ -37,14 +38,21 @@ class RecordProblem:
     line: int | None
     problems: list[Problem]
 
-    def lines(self) -> list[str]:
-        """Human-readable report lines."""
+    def lines(self, prefixes: dict[str, str] | None = None) -> list[str]:
+        """Human-readable report lines, IRIs shortened with ``prefixes``."""
+
+        def short(iri: str) -> str:
+            for name, namespace in sorted((prefixes or {}).items(), key=lambda kv: -len(kv[1])):
+                if iri.startswith(namespace) and "/" not in iri[len(namespace) :]:
+                    return f"{name}:{iri[len(namespace) :]}"
+            return iri if iri.startswith("_:") or " " in iri else f"<{iri}>"
+
         where = self.source + (f":{self.line}" if self.line else "")
         out = [f"{where}: record {self.entity} rejected:"]
         for p in self.problems:
-            path = f" [{p.path}]" if p.path else ""
-            value = f" value {p.value}" if p.value else ""
-            out.append(f"  - {p.focus}{path}{value}: {p.message} (shape {p.shape})")
+            path = f" {short(p.path)}" if p.path and "|" not in p.path else ""
+            value = f" = {short(p.value)}" if p.value else ""
+            out.append(f"  - {short(p.focus)}{path}{value}: {p.message} [{short(p.shape)}]")
         return out
 
 
@@ -63,6 +71,7 @@ class LoadReport:
     file_errors: list[SourceError] = field(default_factory=list)
     warnings: list[RecordProblem] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
+    prefixes: dict[str, str] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -237,7 +246,7 @@ def run_load(
     """Load sources into the catalogue; see the module docstring for the write protocol."""
     settings = cat.settings
     started = time.monotonic()
-    report = LoadReport(dry_run=dry_run)
+    report = LoadReport(dry_run=dry_run, prefixes=cat.ns.prefixes)
     ctx = cat.build_context()
     scanned = []
     for source in sources:
@@ -260,6 +269,8 @@ def run_load(
             continue
         ctx.add_claims(result.claims)
         ctx.property_types.update(result.property_types)
+        for label, owners in result.property_labels.items():
+            ctx.property_labels[label] |= owners
         scanned.append((source, result))
     bar = Progress(sum(r.entities for _, r in scanned), enabled=progress)
     workers = settings.LOAD_WORKERS or os.cpu_count() or 1
@@ -341,5 +352,5 @@ def _record_outcomes(
         cat.write_contents(
             [(o.entity, o.content, o.content_hash) for o in changes],  # type: ignore[misc]
             author=author,
-            summary=summary or f"Loaded from {os.path.basename(source.name)}",
+            summary=summary or f"Loaded from {Path(source.name).name}",
         )

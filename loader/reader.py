@@ -32,6 +32,7 @@ _FOREIGN_PROP = re.compile(
 _ID = re.compile(r"^[QP][1-9][0-9]*$")
 _FOREIGN_ENTITY = re.compile(r"^(.*/)[QP][1-9][0-9]*$")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _LINE_CHUNK = 20000
 SCHEMA_ABOUT = SCHEMA + "about"
 DUMP_NODE = WIKIBASE + "Dump"
@@ -155,6 +156,7 @@ class ScanResult:
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
     property_types: dict[str, str] = field(default_factory=dict)
+    property_labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     rebase: Rebase | None = None
     foreign_base: str | None = None
 
@@ -212,6 +214,8 @@ def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResul
                     claim_owner[o] = (claim_preds[p], eid)
                 elif p == ptype and isinstance(o, ox.NamedNode):
                     result.property_types[eid] = o.value.removeprefix(WIKIBASE)
+                elif p == RDFS_LABEL and eid[0] == "P" and isinstance(o, ox.Literal):
+                    result.property_labels[str(o)].add(s.value)
             elif rebase is None and not s.value.startswith(ns.base):
                 if p == rdf_type and isinstance(o, ox.NamedNode) and o.value in entity_classes:
                     m = _FOREIGN_ENTITY.match(s.value)

@@ -45,6 +45,9 @@ CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
 """
 
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
+_STATE_COLUMNS = (
+    "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
+)
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,8 @@ class RevisionLog:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT entity, latest, number, state, content_hash, redirect, applied "
-                f"FROM entities WHERE entity IN ({marks})",
-                chunk,
-            )
+            query = f"{_STATE_COLUMNS} WHERE entity IN ({marks})"
+            rows = self._db.execute(query, chunk)
             for row in rows:
                 found[row[0]] = EntityState(*row)
         return found
@@ -187,7 +187,8 @@ class RevisionLog:
         for start in range(0, len(only), 500):
             chunk = list(only[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(sql + f" WHERE e.entity IN ({marks})", chunk):
+            query = sql + f" WHERE e.entity IN ({marks})"
+            for row in self._db.execute(query, chunk):
                 yield _with_snapshot(row)
 
     def unapplied(self) -> list[str]:

@@ -84,9 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MAX_BUFFERED_TRIPLES",
         200000,
-        "Triples (every 256 characters of literal text counting as one more) the loader keeps in memory while grouping "
-        "an input into records. Inputs whose records are not contiguous and which exceed "
-        "this are refused rather than exhausting memory.",
+        "Triples (every 256 characters of literal text counting as one more) the loader "
+        "keeps in memory while grouping an input into records. Inputs whose records are "
+        "not contiguous and which exceed this are refused rather than exhausting memory.",
     ),
     Setting(
         "MAX_REPORTED_ERRORS",

@@ -26,6 +26,7 @@ from loader.reader import Node, Term, Triple
 
 BTS = "https://w3id.org/bigtent/shapes#"
 RDF_TYPE = ox.NamedNode(RDF + "type")
+RDFS_LABEL = ox.NamedNode(RDFS + "label")
 RDF_LANGSTRING = RDF + "langString"
 _NIL = ox.NamedNode(RDF + "nil")
 _FIRST = ox.NamedNode(RDF + "first")
@@ -74,46 +75,72 @@ class RecordGraph:
 
     def __init__(self, triples: Iterable[Triple], ctx: Context) -> None:
         self.ctx = ctx
-        self.out: dict[Node, dict[ox.NamedNode, list[Term]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        self.inv: dict[Term, dict[ox.NamedNode, list[Node]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        self.triples = list(triples)
-        for s, p, o in self.triples:
-            self.out[s][p].append(o)
-            self.inv[o][p].append(s)
+        out: dict[Node, dict[ox.NamedNode, list[Term]]] = {}
+        inv: dict[Term, dict[ox.NamedNode, list[Node]]] = {}
+        for s, p, o in triples:
+            by_p = out.get(s)
+            if by_p is None:
+                by_p = out[s] = {}
+            values = by_p.get(p)
+            if values is None:
+                by_p[p] = [o]
+            else:
+                values.append(o)
+            back = inv.get(o)
+            if back is None:
+                back = inv[o] = {}
+            subjects = back.get(p)
+            if subjects is None:
+                back[p] = [s]
+            else:
+                subjects.append(s)
+        self.out = out
+        self.inv = inv
+        self._types: dict[Term, set[str]] = {}
 
     def objects(self, node: Term, predicate: ox.NamedNode) -> list[Term]:
         """Values of ``predicate`` on ``node`` (inside the record, else from the context)."""
-        if isinstance(node, ox.Literal):
-            return []
-        found = self.out.get(node)
+        found = self.out.get(node)  # type: ignore[call-overload]
         if found is not None:
-            return list(found.get(predicate, ()))
+            return found.get(predicate, _EMPTY)  # type: ignore[no-any-return]
         if isinstance(node, ox.NamedNode):
             return [ox.NamedNode(v) for v in self.ctx.lookup(node.value, predicate.value)]
-        return []
+        return _EMPTY
 
     def subjects(self, node: Term, predicate: ox.NamedNode) -> list[Term]:
-        """Nodes of the record pointing at ``node`` with ``predicate``."""
+        """Nodes pointing at ``node`` with ``predicate``: the record's, and for labels also
+        other properties' (the record's own entity is never taken from the context, which
+        may hold its previous version)."""
         found = self.inv.get(node)
-        return list(found.get(predicate, ())) if found else []
+        inside = found.get(predicate, _EMPTY) if found else _EMPTY
+        if predicate != RDFS_LABEL or not isinstance(node, ox.Literal):
+            return inside  # type: ignore[return-value]
+        outside = [
+            ox.NamedNode(iri)
+            for iri in sorted(self.ctx.property_labels.get(str(node), ()))
+            if ox.NamedNode(iri) not in self.out
+        ]
+        return [*inside, *outside]  # type: ignore[list-item]
 
     def types(self, node: Term) -> set[str]:
         """rdf:types of a node, with superclasses."""
+        cached = self._types.get(node)
+        if cached is not None:
+            return cached
         direct: set[str] = set()
-        if node in self.out:
-            direct = {
-                o.value for o in self.out[node].get(RDF_TYPE, ()) if isinstance(o, ox.NamedNode)
-            }
+        props = self.out.get(node)  # type: ignore[call-overload]
+        if props is not None:
+            direct = {o.value for o in props.get(RDF_TYPE, ()) if isinstance(o, ox.NamedNode)}
         elif isinstance(node, ox.NamedNode):
             direct = set(self.ctx.types_of(node.value))
         closed: set[str] = set()
         for t in direct:
             closed |= self.ctx.all_superclasses(t)
+        self._types[node] = closed
         return closed
+
+
+_EMPTY: list[Term] = []
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -143,28 +170,44 @@ class Shape:
     targets: list[tuple[str, ox.NamedNode]] = field(default_factory=list)
     properties: list[Shape] = field(default_factory=list)
     deactivated: bool = False
+    alternatives: frozenset[ox.NamedNode] = frozenset()
+    #: True when no constraint of this shape can fail on a path with no values, so an
+    #: empty path needs no evaluation (most property shapes, on most records).
+    vacuous_when_empty: bool = False
 
-    def evaluate(self, g: RecordGraph, focus: Term, out: list[Problem]) -> None:
+    def evaluate(
+        self, g: RecordGraph, focus: Term, out: list[Problem], root: str | None = None
+    ) -> None:
         """Append the problems of ``focus`` against this shape to ``out``."""
         if self.deactivated:
             return
         values = self.path(g, focus) if self.path is not None else [focus]
-        for component, value, detail in (
-            r for check in self.checks for r in check(g, focus, values)
-        ):
-            out.append(
-                Problem(
-                    focus=_text(focus),
-                    path=self.path_text,
-                    value=None if value is None else _text(value),
-                    shape=self.iri,
-                    component=component,
-                    message=self._message(detail),
-                    severity=self.severity,
+        if not values and self.vacuous_when_empty:
+            return
+        shape = self.iri if root is None or not self.iri.startswith("_:") else root
+        for check in self.checks:
+            for component, value, detail in check(g, focus, values):
+                out.append(
+                    Problem(
+                        focus=_text(focus),
+                        path=self._where(g, focus, value),
+                        value=None if value is None else _text(value),
+                        shape=shape,
+                        component=component,
+                        message=self._message(detail),
+                        severity=self.severity,
+                    )
                 )
-            )
         for prop in self.properties:
-            prop.evaluate(g, focus, out)
+            prop.evaluate(g, focus, out, shape)
+
+    def _where(self, g: RecordGraph, focus: Term, value: Term | None) -> str | None:
+        """The path, narrowed to the predicate that holds ``value`` for alternatives."""
+        if self.alternatives and value is not None:
+            for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+                if predicate in self.alternatives and value in objects:
+                    return predicate.value  # type: ignore[no-any-return]
+        return self.path_text
 
     def conforms(self, g: RecordGraph, focus: Term) -> bool:
         """True when ``focus`` has no violation of this shape."""
@@ -290,6 +333,11 @@ class ShapesGraph:
         path_node = self.one(node, "path")
         if path_node is not None:
             shape.path, shape.path_text = self._path(path_node)
+            alternative = self.one(path_node, "alternativePath")
+            if alternative is not None:
+                shape.alternatives = frozenset(
+                    b for b in self.rdf_list(alternative) if isinstance(b, ox.NamedNode)
+                )
         shape.messages = [
             m.value
             for m in self.all(node, "message")
@@ -303,6 +351,13 @@ class ShapesGraph:
         for prop in self.all(node, "property"):
             shape.properties.append(self.compile(prop))
         self._constraints(node, shape, preds)
+        counting = {sh("minCount"), sh("hasValue"), sh("qualifiedMinCount")}
+        shape.vacuous_when_empty = (
+            shape.path is not None
+            and not shape.properties
+            and not any(p in counting for p in preds)
+            and not any(p.value in self.natives for p in preds)
+        )
         return shape
 
     def _path(self, node: Term) -> tuple[Path_, str]:
@@ -310,7 +365,8 @@ class ShapesGraph:
             pred = node
 
             def step(g: RecordGraph, focus: Term) -> list[Term]:
-                return _unique(g.objects(focus, pred))
+                values = g.objects(focus, pred)
+                return values if len(values) < 2 else _unique(values)
 
             return step, node.value
         preds = self.out.get(node, {})  # type: ignore[call-overload]
@@ -334,7 +390,18 @@ class ShapesGraph:
             return backwards, f"^{inv.value}"
         alternative = self.one(node, "alternativePath")
         if alternative is not None:
-            options = [self._path(p) for p in self.rdf_list(alternative)]
+            branches = self.rdf_list(alternative)
+            if all(isinstance(b, ox.NamedNode) for b in branches):
+                predicates = frozenset(branches)
+
+                def any_of(g: RecordGraph, focus: Term) -> list[Term]:
+                    props = g.out.get(focus)  # type: ignore[call-overload]
+                    if props is None:
+                        return _unique(v for p in predicates for v in g.objects(focus, p))  # type: ignore[arg-type]
+                    return _unique(v for p, vs in props.items() if p in predicates for v in vs)
+
+                return any_of, "|".join(b.value for b in branches)  # type: ignore[union-attr]
+            options = [self._path(p) for p in branches]
 
             def either(g: RecordGraph, focus: Term) -> list[Term]:
                 return _unique(v for option, _ in options for v in option(g, focus))

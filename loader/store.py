@@ -7,7 +7,7 @@ backend implements the same protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -22,11 +22,12 @@ Triple3 = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 class TripleStore(Protocol):
     """What the catalogue needs from a triple store."""
 
-    def replace_graph(self, graph: ox.NamedNode, triples: Sequence[Triple3]) -> None:
-        """Atomically replace the content of ``graph`` (empty ``triples`` deletes it)."""
+    def replace_graph(self, graph: ox.NamedNode, ntriples: bytes) -> None:
+        """Atomically replace the content of ``graph`` with N-Triples (empty deletes it)."""
 
-    def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, Sequence[Triple3]]) -> None:
-        """Replace many graphs fast; atomic per call only where the backend allows it.
+    def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, bytes]) -> None:
+        """Replace many graphs (N-Triples each) fast; atomic per call only where the
+        backend allows it.
 
         The revision log, written first, makes a crash mid-way recoverable.
         """
@@ -79,32 +80,32 @@ class OxigraphStore:
                 raise StoreBusyError(_lock_message(path), title="Store busy") from None
             raise
 
-    def replace_graph(self, graph: ox.NamedNode, triples: Sequence[Triple3]) -> None:
+    def replace_graph(self, graph: ox.NamedNode, ntriples: bytes) -> None:
         """Drop and refill one graph inside a single update transaction."""
-        body = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
-        # Terms print as valid SPARQL/N-Triples tokens, so this is serialisation of
-        # parsed terms, not formatting of user text into a query.
+        # The body is N-Triples that Bigtent serialised from parsed terms, which is valid
+        # SPARQL INSERT DATA syntax: serialisation, not formatting user text into a query.
         update = f"DROP SILENT GRAPH {graph} ;\n"
-        if body:
-            update += f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}"
+        if ntriples:
+            update += f"INSERT DATA {{ GRAPH {graph} {{\n{ntriples.decode()}}} }}"
         self._store.update(update)
 
-    def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, Sequence[Triple3]]) -> None:
-        """Remove the graphs, then bulk-load their new content as N-Quads."""
+    def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, bytes]) -> None:
+        """Remove the graphs that exist, then bulk-load the new content as N-Quads."""
         for graph in graphs:
             if self._store.contains_named_graph(graph):
                 self._store.remove_graph(graph)
-        quads = [ox.Quad(s, p, o, g) for g, triples in graphs.items() for s, p, o in triples]
-        if quads:
-            self._store.bulk_extend(quads)
-
-    def load_nquads(self, data: bytes, graphs: Iterable[ox.NamedNode]) -> None:
-        """Fast path: replace ``graphs`` with the content of serialised N-Quads."""
-        for graph in graphs:
-            if self._store.contains_named_graph(graph):
-                self._store.remove_graph(graph)
-        if data:
-            self._store.bulk_load(data, ox.RdfFormat.N_QUADS)
+        chunks = []
+        for graph, data in graphs.items():
+            if not data:
+                continue
+            suffix = f" {graph} .\n".encode()
+            chunks.extend(
+                line[:-2] + suffix
+                for line in data.splitlines(keepends=True)
+                if line.endswith(b" .\n")
+            )
+        if chunks:
+            self._store.bulk_load(b"".join(chunks), ox.RdfFormat.N_QUADS)
 
     def graph_triples(self, graph: ox.NamedNode) -> list[Triple3]:
         """Every triple of one graph, in store order."""

@@ -50,8 +50,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Factory: settings for a catalogue in a fresh temporary directory."""
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"DATA_DIR": str(tmp_path / "data"), "BASE_URL": BASE,
-                                  "LOAD_WORKERS": 1}
+        values: dict[str, Any] = {
+            "DATA_DIR": str(tmp_path / "data"),
+            "BASE_URL": BASE,
+            "LOAD_WORKERS": 1,
+        }
         values.update(overrides)
         return load_settings(env={}, overrides=values)
 
@@ -62,8 +65,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 def ontology_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the ontology installed, built once and copied per test."""
     target = tmp_path_factory.mktemp("ontology") / "data"
-    settings = load_settings(env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE,
-                                                "LOAD_WORKERS": 1})
+    settings = load_settings(
+        env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE, "LOAD_WORKERS": 1}
+    )
     with Catalogue.open(settings) as cat:
         report = cat.install_ontology()
         assert report.ok, [r.lines() for r in report.rejections] + report.file_errors
@@ -71,8 +75,9 @@ def ontology_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def catalogue(ontology_template: Path, make_settings: Callable[..., Settings],
-              tmp_path: Path) -> Iterator[Catalogue]:
+def catalogue(
+    ontology_template: Path, make_settings: Callable[..., Settings], tmp_path: Path
+) -> Iterator[Catalogue]:
     """A catalogue holding the ontology."""
     shutil.copytree(ontology_template, tmp_path / "data")
     with Catalogue.open(make_settings()) as cat:

@@ -12,7 +12,8 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 def to_rdflib(triples: Iterable[tuple[object, object, object]]) -> Graph:
     """An rdflib graph from pyoxigraph triples (via N-Triples)."""
     data = ox.serialize(
-        [ox.Triple(s, p, o) for s, p, o in triples], format=ox.RdfFormat.N_TRIPLES  # type: ignore[arg-type]
+        [ox.Triple(s, p, o) for s, p, o in triples],
+        format=ox.RdfFormat.N_TRIPLES,  # type: ignore[arg-type]
     )
     graph = Graph()
     graph.parse(data=data or b"", format="nt")

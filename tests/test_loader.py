@@ -121,13 +121,30 @@ wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
     assert len(best) == 1
 
 
+def test_truthy_and_full_form_mix(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    """A truthy value with no statement of its own is short form, even next to full ones."""
+    body = """
+wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
+  wdt:P11 <https://second.example.org/> ;
+  p:P11 [ ps:P11 <https://lab.example.org/> ] .
+"""
+    assert catalogue.load_paths([write_ttl("mix.ttl", body)]).ok
+    truthy = {
+        r["v"].value
+        for r in catalogue.select("SELECT ?v WHERE { GRAPH ?g { wd:Q5000 wdt:P11 ?v } }")
+    }
+    assert truthy == {"https://second.example.org/", "https://lab.example.org/"}
+
+
 def test_wrong_hand_written_truthy_triple_is_rejected(
     catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
 ) -> None:
     body = """
 wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
   wdt:P11 <https://elsewhere.example.org/> ;
-  p:P11 [ ps:P11 <https://lab.example.org/> ] .
+  p:P11 [ ps:P11 <https://lab.example.org/> ; wikibase:rank wikibase:PreferredRank ] .
 """
     report = catalogue.load_paths([write_ttl("truthy.ttl", body)])
     assert report.rejected == 1

@@ -19,8 +19,9 @@ def _state(cat: Catalogue) -> tuple[int, int]:
     return cat.revisions.count(), len(list(cat.store.graph_names()))
 
 
-def _load(cat: Catalogue, path: Path, capsys: pytest.CaptureFixture[str],
-          *extra: str) -> tuple[int, str]:
+def _load(
+    cat: Catalogue, path: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str]:
     """Run `bigtent load` in-process against the catalogue's data directory."""
     data_dir = str(cat.settings.data_dir)
     base = cat.settings.BASE_URL
@@ -36,28 +37,48 @@ def _reopen(cat: Catalogue) -> Catalogue:
 
 CASES: dict[str, tuple[str, str, list[str]]] = {
     # name: (file name, body, substrings the report must contain)
-    "unknown property": ("a.ttl", """
+    "unknown property": (
+        "a.ttl",
+        """
         wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ; wdt:P999 "x" .""",
-        ["Q5000", "P999"]),
-    "string where a time is required": ("a.ttl", """
+        ["Q5000", "P999"],
+    ),
+    "string where a time is required": (
+        "a.ttl",
+        """
         wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
-                 wdt:P48 "last spring" .""", ["Q5000", "P48"]),
-    "statement with no value": ("a.ttl", """
+                 wdt:P48 "last spring" .""",
+        ["Q5000", "P48"],
+    ),
+    "statement with no value": (
+        "a.ttl",
+        """
         wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
-                 p:P12 [ pq:P9 "2001"^^xsd:gYear ] .""", ["Q5000", "value"]),
-    "unlabelled entity": ("a.ttl", """
-        wd:Q5000 a wikibase:Item ; wdt:P1 wd:Q1 .""", ["Q5000", "label"]),
-    "statement with two ranks": ("a.ttl", """
+                 p:P12 [ pq:P9 "2001"^^xsd:gYear ] .""",
+        ["Q5000", "value"],
+    ),
+    "unlabelled entity": (
+        "a.ttl",
+        """
+        wd:Q5000 a wikibase:Item ; wdt:P1 wd:Q1 .""",
+        ["Q5000", "label"],
+    ),
+    "statement with two ranks": (
+        "a.ttl",
+        """
         wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
                  p:P11 [ ps:P11 <https://lab.example.org/> ;
                          wikibase:rank wikibase:NormalRank, wikibase:PreferredRank ] .""",
-        ["Q5000", "rank"]),
+        ["Q5000", "rank"],
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_invalid_record_is_rejected_and_nothing_is_written(
-    case: str, catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    case: str,
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     name, body, expected = CASES[case]
@@ -73,7 +94,8 @@ def test_invalid_record_is_rejected_and_nothing_is_written(
 
 
 def test_syntax_error_reports_line_and_column(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_ttl("broken.ttl", GOOD_ORG + '\nwd:Q5001 rdfs:label "unterminated .\n')
@@ -86,14 +108,16 @@ def test_syntax_error_reports_line_and_column(
 
 
 def test_record_writing_about_another_entity_is_rejected(
-    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    catalogue: Catalogue,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "records.trig"
     path.write_text(
         "@prefix wd: <https://bigtent.example.org/entity/> .\n"
         "@prefix wdata: <https://bigtent.example.org/data/> .\n"
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        "wdata:Q5000 { wd:Q5000 rdfs:label \"Lab\"@en . wd:Q5001 rdfs:label \"Other\"@en . }\n",
+        'wdata:Q5000 { wd:Q5000 rdfs:label "Lab"@en . wd:Q5001 rdfs:label "Other"@en . }\n',
         encoding="utf-8",
     )
     before = _state(catalogue)
@@ -105,24 +129,33 @@ def test_record_writing_about_another_entity_is_rejected(
 
 
 def test_statement_of_another_entity_is_rejected(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = write_ttl("a.ttl", GOOD_ORG.replace(
-        " .\n", " ;\n  p:P11 wds:Q5001-aaaa .\nwds:Q5001-aaaa ps:P11 <https://x.example/> .\n"))
+    path = write_ttl(
+        "a.ttl",
+        GOOD_ORG.replace(
+            " .\n", " ;\n  p:P11 wds:Q5001-aaaa .\nwds:Q5001-aaaa ps:P11 <https://x.example/> .\n"
+        ),
+    )
     code, output = _load(catalogue, path, capsys)
     assert code == 1
     assert "belongs to Q5001" in output
 
 
 def test_two_records_for_one_entity_in_one_file(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    body = GOOD_ORG + """
+    body = (
+        GOOD_ORG
+        + """
 wd:Q5001 a wikibase:Item ; rdfs:label "Another"@en ; wdt:P1 wd:Q1 .
 wd:Q5000 schema:description "described again"@en .
 """
+    )
     before = _state(catalogue)
     code, output = _load(catalogue, write_ttl("twice.ttl", body), capsys)
     assert code == 1
@@ -131,8 +164,9 @@ wd:Q5000 schema:description "described again"@en .
         assert _state(cat) == before
 
 
-def test_empty_file(catalogue: Catalogue, tmp_path: Path,
-                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_file(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "empty.ttl"
     path.write_text("", encoding="utf-8")
     before = _state(catalogue)
@@ -143,8 +177,9 @@ def test_empty_file(catalogue: Catalogue, tmp_path: Path,
         assert _state(cat) == before
 
 
-def test_unsupported_format(catalogue: Catalogue, tmp_path: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsupported_format(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "partners.csv"
     path.write_text("name,country\nLab,DE\n", encoding="utf-8")
     before = _state(catalogue)
@@ -156,7 +191,8 @@ def test_unsupported_format(catalogue: Catalogue, tmp_path: Path,
 
 
 def test_orphan_statement_is_rejected(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     body = GOOD_ORG + "wds:lost-statement ps:P11 <https://x.example/> .\n"
@@ -169,10 +205,11 @@ def test_orphan_statement_is_rejected(
 
 
 def test_all_or_nothing_rejects_the_whole_batch(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path],
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    body = GOOD_ORG + 'wd:Q5001 a wikibase:Item ; wdt:P1 wd:Q1 .\n'  # Q5001 has no label
+    body = GOOD_ORG + "wd:Q5001 a wikibase:Item ; wdt:P1 wd:Q1 .\n"  # Q5001 has no label
     path = write_ttl("batch.ttl", body)
     before = _state(catalogue)
     code, output = _load(catalogue, path, capsys, "--all-or-nothing")

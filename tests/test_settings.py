@@ -30,8 +30,7 @@ def test_every_setting_has_help_and_a_default() -> None:
 def test_precedence_defaults_file_environment_overrides(tmp_path: Path) -> None:
     config = tmp_path / "bigtent.toml"
     config.write_text('[bigtent]\ndata_dir = "/from/file"\nport = 8000\n', encoding="utf-8")
-    settings = load_settings(config, env={"BIGTENT_PORT": "9000"},
-                             overrides={"LANGUAGES": "pt,en"})
+    settings = load_settings(config, env={"BIGTENT_PORT": "9000"}, overrides={"LANGUAGES": "pt,en"})
     assert settings.DATA_DIR == "/from/file"
     assert settings.PORT == 9000
     assert settings.languages == ["pt", "en"]
@@ -44,11 +43,14 @@ def test_config_file_named_by_environment(tmp_path: Path) -> None:
     assert load_settings(env={"BIGTENT_CONFIG": str(config)}).BASE_URL == "https://x.example/"
 
 
-@pytest.mark.parametrize(("env", "needle"), [
-    ({"BIGTENT_PORT": "many"}, "PORT"),
-    ({"BIGTENT_BASE_URL": "https://no-slash.example"}, "BASE_URL"),
-    ({"BIGTENT_LOAD_WORKERS": "-1"}, "LOAD_WORKERS"),
-])
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"BIGTENT_PORT": "many"}, "PORT"),
+        ({"BIGTENT_BASE_URL": "https://no-slash.example"}, "BASE_URL"),
+        ({"BIGTENT_LOAD_WORKERS": "-1"}, "LOAD_WORKERS"),
+    ],
+)
 def test_bad_values_name_the_setting(env: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         load_settings(env=env)

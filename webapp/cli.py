@@ -108,7 +108,7 @@ def print_report(report: LoadReport, limit: int, as_json: bool) -> None:
         print(f"error: {error.message}", file=sys.stderr)
     shown = 0
     for rejection in report.rejections:
-        for line in rejection.lines():
+        for line in rejection.lines(report.prefixes):
             if shown >= limit:
                 break
             print(line, file=sys.stderr)
@@ -120,13 +120,14 @@ def print_report(report: LoadReport, limit: int, as_json: bool) -> None:
             file=sys.stderr,
         )
     for warning in report.warnings[:limit]:
-        for line in warning.lines():
+        for line in warning.lines(report.prefixes):
             print("warning: " + line, file=sys.stderr)
     verb = "would load" if report.dry_run else "loaded"
+    unreadable = f", {len(report.file_errors)} file(s) rejected" if report.file_errors else ""
     print(
         f"{verb} {report.loaded} record(s) ({report.created} new, {report.updated} changed), "
         f"{report.unchanged} unchanged, {report.rejected} rejected"
-        f"{', ' + str(len(report.file_errors)) + ' file(s) unreadable' if report.file_errors else ''}"
+        f"{unreadable}"
         f" in {report.seconds:.1f}s"
     )
 
