@@ -212,10 +212,7 @@ class Catalogue:
     def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
         data = self._graph_ntriples(entity, content, revision)
         return (
-            [
-                (q.subject, q.predicate, q.object)  # type: ignore[misc]
-                for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)
-            ]
+            [(q.subject, q.predicate, q.object) for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
             if data
             else []
         )
@@ -358,7 +355,7 @@ class Catalogue:
         found: dict[str, str] = {}
         label = ox.NamedNode(RDFS + "label")
         for eid in entities:
-            texts = {}
+            texts: dict[str, str] = {}
             for term in self.store.objects(self.ns.entity(eid), label):
                 if isinstance(term, ox.Literal):
                     texts.setdefault(term.language or "", term.value)

@@ -129,7 +129,7 @@ def describe(
             precision = None
             if value_node is not None:
                 for p in out.get(value_node, {}).get(PRECISION, []):
-                    precision = int(p.value)  # type: ignore[union-attr]
+                    precision = int(p.value)
             return Value(_format_time(term, precision))
         return Value(term.value, lang=term.language)
 
@@ -162,7 +162,7 @@ def describe(
             statement = Statement(
                 id=node.value if isinstance(node, ox.NamedNode) else "",
                 value=show(values[0], value_nodes[0] if value_nodes else None) if values else None,
-                rank=rank.value.removeprefix(WIKIBASE).removesuffix("Rank").lower(),  # type: ignore[union-attr]
+                rank=rank.value.removeprefix(WIKIBASE).removesuffix("Rank").lower(),
                 qualifiers=snaks(node, "pq"),
                 references=[snaks(ref, "pr") for ref in props.get(DERIVED_FROM, [])],
             )
@@ -185,6 +185,6 @@ def describe(
         descriptions=descriptions,
         aliases=dict(texts(ALIAS)),
         statements=statements,
-        version=int(version[0].value) if version else None,  # type: ignore[union-attr]
-        modified=modified[0].value if modified else None,  # type: ignore[union-attr]
+        version=int(version[0].value) if version else None,
+        modified=modified[0].value if modified else None,
     )

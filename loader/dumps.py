@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 
@@ -61,7 +61,7 @@ def write_dumps(cat: Catalogue, out_dir: Path) -> list[Path]:
         with gzip.open(tmp, "wb", compresslevel=6) as fh:
             ox.serialize(
                 catalogue_triples(cat, flavour == "truthy"),
-                fh,
+                cast("IO[bytes]", fh),
                 fmt,
                 prefixes=prefixes if fmt == ox.RdfFormat.TURTLE else None,
             )

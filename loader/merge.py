@@ -24,8 +24,7 @@ def _content(cat: Catalogue, entity: str) -> list[Triple]:
     if rev is None or rev.snapshot is None:
         raise BigtentError(f"{entity} has no content to merge")
     return [
-        (q.subject, q.predicate, q.object)  # type: ignore[misc]
-        for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
+        (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
     ]
 
 

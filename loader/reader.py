@@ -172,13 +172,11 @@ def scan(source: Source, ns: Namespaces) -> ScanResult:
 
 
 def _foreign_layout(top: str | None, concept: str | None, ns: Namespaces) -> Rebase | None:
-    if top is None and concept is None:
-        return None
     if top is None:
-        top = concept[: -len("entity/")] if concept.endswith("/entity/") else concept  # type: ignore[union-attr]
-    if concept is None:
-        concept = top
-    return Rebase.between(top, ns, concept)
+        if concept is None:
+            return None
+        top = concept[: -len("entity/")] if concept.endswith("/entity/") else concept
+    return Rebase.between(top, ns, concept or top)
 
 
 def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResult:
@@ -223,7 +221,7 @@ def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResul
                         foreign_concept = foreign_concept or m.group(1)
                 elif "/prop/" in s.value and (m := _FOREIGN_PROP.match(s.value)):
                     foreign_top = foreign_top or m.group(1)
-        if p in value_preds and isinstance(o, ox.NamedNode):
+        if p in value_preds and isinstance(o, ox.NamedNode) and not isinstance(s, ox.Triple):
             claim_value[s] = o.value
     for node, value in claim_value.items():
         owner = claim_owner.get(node)

@@ -310,4 +310,4 @@ class RevisionLog:
 def _with_snapshot(row: Sequence[object]) -> Revision:
     blob = row[10]
     snapshot = zlib.decompress(blob) if isinstance(blob, bytes) else None
-    return Revision(*row[:10], snapshot=snapshot)  # type: ignore[arg-type]
+    return Revision(*row[:10], snapshot=snapshot)  # type: ignore[arg-type, misc]

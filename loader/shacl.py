@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from loader.context import Context
 from loader.namespaces import RDF, RDFS, SH, XSD
-from loader.reader import Node, Term, Triple
+from loader.reader import Term, Triple
 
 BTS = "https://w3id.org/bigtent/shapes#"
 RDF_TYPE = ox.NamedNode(RDF + "type")
@@ -75,8 +75,8 @@ class RecordGraph:
 
     def __init__(self, triples: Iterable[Triple], ctx: Context) -> None:
         self.ctx = ctx
-        out: dict[Node, dict[ox.NamedNode, list[Term]]] = {}
-        inv: dict[Term, dict[ox.NamedNode, list[Node]]] = {}
+        out: dict[Term, dict[ox.NamedNode, list[Term]]] = {}
+        inv: dict[Term, dict[ox.NamedNode, list[Term]]] = {}
         for s, p, o in triples:
             by_p = out.get(s)
             if by_p is None:
@@ -100,9 +100,9 @@ class RecordGraph:
 
     def objects(self, node: Term, predicate: ox.NamedNode) -> list[Term]:
         """Values of ``predicate`` on ``node`` (inside the record, else from the context)."""
-        found = self.out.get(node)  # type: ignore[call-overload]
+        found = self.out.get(node)
         if found is not None:
-            return found.get(predicate, _EMPTY)  # type: ignore[no-any-return]
+            return found.get(predicate, _EMPTY)
         if isinstance(node, ox.NamedNode):
             return [ox.NamedNode(v) for v in self.ctx.lookup(node.value, predicate.value)]
         return _EMPTY
@@ -114,13 +114,13 @@ class RecordGraph:
         found = self.inv.get(node)
         inside = found.get(predicate, _EMPTY) if found else _EMPTY
         if predicate != RDFS_LABEL or not isinstance(node, ox.Literal):
-            return inside  # type: ignore[return-value]
+            return inside
         outside = [
             ox.NamedNode(iri)
             for iri in sorted(self.ctx.property_labels.get(str(node), ()))
             if ox.NamedNode(iri) not in self.out
         ]
-        return [*inside, *outside]  # type: ignore[list-item]
+        return [*inside, *outside]
 
     def types(self, node: Term) -> set[str]:
         """rdf:types of a node, with superclasses."""
@@ -128,7 +128,7 @@ class RecordGraph:
         if cached is not None:
             return cached
         direct: set[str] = set()
-        props = self.out.get(node)  # type: ignore[call-overload]
+        props = self.out.get(node)
         if props is not None:
             direct = {o.value for o in props.get(RDF_TYPE, ()) if isinstance(o, ox.NamedNode)}
         elif isinstance(node, ox.NamedNode):
@@ -204,9 +204,9 @@ class Shape:
     def _where(self, g: RecordGraph, focus: Term, value: Term | None) -> str | None:
         """The path, narrowed to the predicate that holds ``value`` for alternatives."""
         if self.alternatives and value is not None:
-            for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+            for predicate, objects in g.out.get(focus, {}).items():
                 if predicate in self.alternatives and value in objects:
-                    return predicate.value  # type: ignore[no-any-return]
+                    return predicate.value
         return self.path_text
 
     def conforms(self, g: RecordGraph, focus: Term) -> bool:
@@ -238,7 +238,7 @@ class ShapesGraph:
         natives: dict[str, NativeCheck],
         ignored: frozenset[str] = frozenset(),
     ) -> None:
-        self.out: dict[Node, dict[ox.NamedNode, list[Term]]] = defaultdict(
+        self.out: dict[Term, dict[ox.NamedNode, list[Term]]] = defaultdict(
             lambda: defaultdict(list)
         )
         for s, p, o in triples:
@@ -290,7 +290,7 @@ class ShapesGraph:
         triples: list[Triple] = []
         for path in sorted(paths):
             for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base_iri):
-                triples.append((quad.subject, quad.predicate, quad.object))  # type: ignore[arg-type]
+                triples.append((quad.subject, quad.predicate, quad.object))
         return cls(triples, natives, ignored)
 
     def restrict(self, roots: set[str]) -> None:
@@ -302,16 +302,16 @@ class ShapesGraph:
 
     # helpers over the shapes graph
     def one(self, node: Term, local: str) -> Term | None:
-        values = self.out.get(node, {}).get(sh(local), [])  # type: ignore[call-overload]
+        values = self.out.get(node, {}).get(sh(local), [])
         return values[0] if values else None
 
     def all(self, node: Term, local: str) -> list[Term]:
-        return list(self.out.get(node, {}).get(sh(local), []))  # type: ignore[call-overload]
+        return list(self.out.get(node, {}).get(sh(local), []))
 
     def rdf_list(self, head: Term) -> list[Term]:
         items: list[Term] = []
         while head != _NIL:
-            preds = self.out.get(head)  # type: ignore[call-overload]
+            preds = self.out.get(head)
             if preds is None or _FIRST not in preds:
                 raise ShapeError(f"malformed RDF list at {_text(head)}")
             items.append(preds[_FIRST][0])
@@ -325,7 +325,7 @@ class ShapesGraph:
             return cached
         shape = Shape(iri=_text(node))
         self._compiled[node] = shape  # before recursing: shapes may refer to each other
-        preds = self.out.get(node, {})  # type: ignore[call-overload]
+        preds = self.out.get(node, {})
         for kind in ("targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode"):
             for value in preds.get(sh(kind), ()):
                 if isinstance(value, ox.NamedNode):
@@ -369,7 +369,7 @@ class ShapesGraph:
                 return values if len(values) < 2 else _unique(values)
 
             return step, node.value
-        preds = self.out.get(node, {})  # type: ignore[call-overload]
+        preds = self.out.get(node, {})
         if _FIRST in preds:
             parts = [self._path(p) for p in self.rdf_list(node)]
 
@@ -395,12 +395,12 @@ class ShapesGraph:
                 predicates = frozenset(branches)
 
                 def any_of(g: RecordGraph, focus: Term) -> list[Term]:
-                    props = g.out.get(focus)  # type: ignore[call-overload]
+                    props = g.out.get(focus)
                     if props is None:
                         return _unique(v for p in predicates for v in g.objects(focus, p))  # type: ignore[arg-type]
                     return _unique(v for p, vs in props.items() if p in predicates for v in vs)
 
-                return any_of, "|".join(b.value for b in branches)  # type: ignore[union-attr]
+                return any_of, "|".join(b.value for b in branches)
             options = [self._path(p) for p in branches]
 
             def either(g: RecordGraph, focus: Term) -> list[Term]:
@@ -574,7 +574,7 @@ def _each(component: str, ok: Callable[[RecordGraph, Term], bool]) -> Check:
 
 
 def _datatype(shapes: ShapesGraph, node: Term, value: Term) -> Check:
-    dt = value.value  # type: ignore[union-attr]
+    dt = value.value
 
     def ok(g: RecordGraph, v: Term) -> bool:
         if not isinstance(v, ox.Literal):
@@ -614,12 +614,12 @@ _NODE_KINDS = {
 
 
 def _node_kind(shapes: ShapesGraph, node: Term, value: Term) -> Check:
-    kinds = _NODE_KINDS[value.value.removeprefix(SH)]  # type: ignore[union-attr]
+    kinds = _NODE_KINDS[value.value.removeprefix(SH)]
     return _each("NodeKindConstraintComponent", lambda g, v: isinstance(v, kinds))
 
 
 def _class(shapes: ShapesGraph, node: Term, value: Term) -> Check:
-    cls = value.value  # type: ignore[union-attr]
+    cls = value.value
     return _each(
         "ClassConstraintComponent", lambda g, v: not isinstance(v, ox.Literal) and cls in g.types(v)
     )
@@ -645,7 +645,7 @@ def _pattern(shapes: ShapesGraph, node: Term, value: Term) -> Check:
     flags = 0
     if isinstance(flags_term, ox.Literal) and "i" in flags_term.value:
         flags |= re.IGNORECASE
-    regex = re.compile(value.value, flags)  # type: ignore[union-attr]
+    regex = re.compile(value.value, flags)
     return _each(
         "PatternConstraintComponent",
         lambda g, v: not isinstance(v, ox.BlankNode) and regex.search(v.value) is not None,
@@ -653,7 +653,7 @@ def _pattern(shapes: ShapesGraph, node: Term, value: Term) -> Check:
 
 
 def _language_in(shapes: ShapesGraph, node: Term, value: Term) -> Check:
-    ranges = [r.value.lower() for r in shapes.rdf_list(value)]  # type: ignore[union-attr]
+    ranges = [r.value.lower() for r in shapes.rdf_list(value)]
 
     def ok(g: RecordGraph, v: Term) -> bool:
         if not isinstance(v, ox.Literal) or not v.language:
@@ -798,7 +798,7 @@ def _closed(shapes: ShapesGraph, node: Term, value: Term) -> Check:
         if not enabled:
             return
         for v in values:
-            for predicate, objects in g.out.get(v, {}).items():  # type: ignore[call-overload]
+            for predicate, objects in g.out.get(v, {}).items():
                 if predicate not in allowed:
                     for o in objects:
                         yield (

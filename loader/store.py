@@ -94,7 +94,7 @@ class OxigraphStore:
         for graph in graphs:
             if self._store.contains_named_graph(graph):
                 self._store.remove_graph(graph)
-        chunks = []
+        chunks: list[bytes] = []
         for graph, data in graphs.items():
             if not data:
                 continue
@@ -130,7 +130,9 @@ class OxigraphStore:
 
         pyoxigraph substitutes only variables the query projects: select them too.
         """
-        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        subs: dict[ox.Variable, Term | ox.Triple] = {
+            ox.Variable(k): v for k, v in (bindings or {}).items()
+        }
         result = self._store.query(query, substitutions=subs or None, prefixes=dict(prefixes or {}))
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() runs SELECT queries only")

@@ -96,7 +96,7 @@ def _novalue_of(g: RecordGraph, term: Term) -> str | None:
 
 def _claims(g: RecordGraph, focus: Term) -> dict[str, list[Term]]:
     claims: dict[str, list[Term]] = defaultdict(list)
-    for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+    for predicate, objects in g.out.get(focus, {}).items():
         split = _split(g, predicate)
         if split is not None and split[0] == "p":
             claims[split[1]].extend(objects)
@@ -106,7 +106,7 @@ def _claims(g: RecordGraph, focus: Term) -> dict[str, list[Term]]:
 def truthy_agreement(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None, str]]:
     """Truthy values, "no value" types and BestRank marks agree with the statements."""
     ns = g.ctx.ns
-    own = g.out.get(focus, {})  # type: ignore[call-overload]
+    own = g.out.get(focus, {})
     types = set(own.get(RDF_TYPE, ()))
     claims = _claims(g, focus)
     for pid in sorted(set(claims) | {s[1] for p in own if (s := _split(g, p)) and s[0] == "wdt"}):
@@ -136,9 +136,9 @@ def truthy_agreement(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None,
                 if best and not is_marked:
                     yield n, "has the best rank but is not marked wikibase:BestRank"  # 6
     for value in types:  # 3, for properties without any statement
-        pid = _novalue_of(g, value)
-        if pid is not None and pid not in claims:
-            yield value, f"`a wdno:{pid}` has no best-ranked 'no value' statement"
+        novalue_pid = _novalue_of(g, value)
+        if novalue_pid is not None and novalue_pid not in claims:
+            yield value, f"`a wdno:{novalue_pid}` has no best-ranked 'no value' statement"
 
 
 def _fits(g: RecordGraph, pid: str, value: Term) -> bool:
@@ -168,7 +168,7 @@ def _fits(g: RecordGraph, pid: str, value: Term) -> bool:
 
 def value_types_match(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None, str]]:
     """Values of wdt:/ps:/pq:/pr: predicates fit their property's wikibase:propertyType."""
-    for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+    for predicate, objects in g.out.get(focus, {}).items():
         split = _split(g, predicate)
         if split is None or split[0] not in ("wdt", "ps", "pq", "pr"):
             continue
@@ -182,7 +182,7 @@ def value_types_match(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None
 
 def declared_properties(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None, str]]:
     """Only the predicates allowed on a statement, reference or entity are used."""
-    own = g.out.get(focus, {})  # type: ignore[call-overload]
+    own = g.out.get(focus, {})
     types = set(own.get(RDF_TYPE, ()))
     for predicate, objects in own.items():
         iri = predicate.value
@@ -242,7 +242,7 @@ def one_statement_value(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | No
             return
     pid = g.ctx.ns.split_predicate(owners[0][1].value)[1]  # type: ignore[index]
     main = novalue = value_nodes = 0
-    for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+    for predicate, objects in g.out.get(focus, {}).items():
         split = g.ctx.ns.split_predicate(predicate.value)
         if split is not None and split[0] in ("ps", "psv"):
             if split[1] != pid:
@@ -267,7 +267,7 @@ def one_statement_value(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | No
 
 def reference_has_value(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | None, str]]:
     """A reference has at least one pr: value or "no value" type of a declared property."""
-    for predicate, objects in g.out.get(focus, {}).items():  # type: ignore[call-overload]
+    for predicate, objects in g.out.get(focus, {}).items():
         split = _split(g, predicate)
         if split is not None and split[0] == "pr":
             return
@@ -281,7 +281,7 @@ def predicate_links_match(g: RecordGraph, focus: Term) -> Iterator[tuple[Term | 
     if not isinstance(focus, ox.NamedNode):
         return
     ns = g.ctx.ns
-    pid = ns.entity_id(focus.value)
+    pid = ns.entity_id(focus.value) or ""
     own = g.out.get(focus, {})
     types = own.get(ox.NamedNode(WIKIBASE + "propertyType"), [])
     ptype = types[0].value.removeprefix(WIKIBASE) if types else ""
