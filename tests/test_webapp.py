@@ -1,0 +1,100 @@
+"""The first web pages: home with counts per class, a page per entity, errors."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from loader.catalogue import Catalogue
+from loader.settings import Settings
+from webapp import create_app
+
+
+@pytest.fixture(scope="session")
+def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the whole demo catalogue, built once."""
+    from loader.settings import load_settings
+    from tests.conftest import BASE
+
+    target = tmp_path_factory.mktemp("demo") / "data"
+    shutil.copytree(ontology_template, target)
+    settings = load_settings(
+        env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE, "LOAD_WORKERS": 1}
+    )
+    with Catalogue.open(settings) as cat:
+        reports = cat.build_demo()
+        assert all(r.ok for r in reports)
+    return target
+
+
+@pytest.fixture
+def app(
+    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> Iterator[Flask]:
+    shutil.copytree(demo_template, tmp_path / "data")
+    app = create_app(make_settings())
+    yield app
+    app.extensions["bigtent"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def test_home_counts_entities_per_class(client: FlaskClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Entities per class" in html
+    assert 'href="/entity/Q4"' in html  # partnership
+    assert "fictional person" in html
+
+
+def test_entity_page_shows_labels_statements_qualifiers_references(client: FlaskClient) -> None:
+    page = client.get("/entity/Q1200")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Bundesarchiv" in html
+    assert "participant" in html and "object has role" in html  # statement + qualifier
+    assert "reference URL" in html and "commons.wikimedia.org" in html  # reference
+    assert 'lang="en"' in html
+
+
+def test_entity_page_language_follows_the_reader(client: FlaskClient) -> None:
+    english = client.get("/entity/Q2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    french = client.get("/entity/Q2?uselang=fr").get_data(as_text=True)
+    spanish = client.get("/entity/Q2", headers={"Accept-Language": "es;q=0.9, en;q=0.5"})
+    assert "<title>person (Q2)" in english
+    assert "<title>personne (Q2)" in french
+    assert "<title>persona (Q2)" in spanish.get_data(as_text=True)
+
+
+def test_month_precision_dates_are_shown_as_months(client: FlaskClient) -> None:
+    html = client.get("/entity/Q1205").get_data(as_text=True)  # Wikimedia–Mozilla, 2009-01
+    assert "2009-01" in html and "2009-01-01T" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/entity/Q999999", 404), ("/entity/nope", 404), ("/no/such/page", 404)]
+)
+def test_errors_as_html_and_json(client: FlaskClient, path: str, status: int) -> None:
+    html = client.get(path)
+    assert html.status_code == status and "text/html" in html.content_type
+    assert "Traceback" not in html.get_data(as_text=True)
+    data = client.get(path, headers={"Accept": "application/json"})
+    assert data.status_code == status
+    assert set(data.get_json()) == {"ok", "status", "title", "error"}
+    assert data.get_json()["ok"] is False
+
+
+def test_deleted_entity_is_gone(app: Flask, client: FlaskClient) -> None:
+    app.extensions["bigtent"].delete("Q1527", reason="test", author="tester")
+    page = client.get("/entity/Q1527", headers={"Accept": "application/json"})
+    assert page.status_code == 410
+    assert "deleted" in page.get_json()["error"]
