@@ -277,12 +277,11 @@ class Catalogue:
 
     def delete(self, entity: str, reason: str, author: str | None = None) -> Revision:
         """Delete an entity, leaving a tombstone in the log (410 Gone for readers)."""
-        state = self._live(entity)
+        self._live(entity)
         rev = self.revisions.append(
             [NewRevision(entity, "delete", self._author(author), reason or "deleted")]
         )[0]
         self._apply([rev], {})
-        del state
         return rev
 
     def merge(

@@ -38,7 +38,7 @@ class RecordProblem:
     line: int | None
     problems: list[Problem]
 
-    def lines(self, prefixes: dict[str, str] | None = None) -> list[str]:
+    def lines(self, prefixes: dict[str, str] | None = None, verdict: str = "rejected") -> list[str]:
         """Human-readable report lines, IRIs shortened with ``prefixes``."""
 
         def short(iri: str) -> str:
@@ -48,7 +48,7 @@ class RecordProblem:
             return iri if iri.startswith("_:") or " " in iri else f"<{iri}>"
 
         where = self.source + (f":{self.line}" if self.line else "")
-        out = [f"{where}: record {self.entity} rejected:"]
+        out = [f"{where}: record {self.entity} {verdict}:"]
         for p in self.problems:
             path = f" {short(p.path)}" if p.path and "|" not in p.path else ""
             value = f" = {short(p.value)}" if p.value else ""

@@ -120,8 +120,8 @@ def print_report(report: LoadReport, limit: int, as_json: bool) -> None:
             file=sys.stderr,
         )
     for warning in report.warnings[:limit]:
-        for line in warning.lines(report.prefixes):
-            print("warning: " + line, file=sys.stderr)
+        for line in warning.lines(report.prefixes, verdict="loaded with warnings"):
+            print(line, file=sys.stderr)
     verb = "would load" if report.dry_run else "loaded"
     unreadable = f", {len(report.file_errors)} file(s) rejected" if report.file_errors else ""
     print(
