@@ -241,7 +241,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
     rows: list[Result] = entry["rows"]
 
     why_not: str | None = "--no-bigtent" if args.no_bigtent else bigtent_available()
-    query_store: Path | None = None
+    query_store: Path | None = None  # the last bigtent store, kept for the lookups
     bigtent_runs: list[ChildRun] = []
     dump = work / "bigtent-dump.nq"
     failure: str | None = None
@@ -261,7 +261,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
                 bigtent_runs.append(run_child("bigtent-load", spec, data_dir.with_suffix(".run")))
             except RuntimeError as exc:  # a broken loader must not hide the reference figures
                 failure = f"FAIL run {i + 1}: {exc}; see its traceback above"
-                query_store = None  # lookups then run on the raw store
+                query_store = None
                 break
             if i > 0:
                 Path(spec["dump"]).unlink(missing_ok=True)
@@ -286,9 +286,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         print(f"[{label}] raw bulk_load, run {i + 1}/{repeat}", file=sys.stderr)
         spec = {"input": str(reference), "store_dir": str(store_dir)}
         raw_runs.append(run_child("raw-bulk-load", spec, store_dir.parent))
-        if query_store is None and i == repeat - 1:
-            query_store = store_dir
-        elif query_store != store_dir:
+        if i < repeat - 1:  # the last raw store is kept for the lookups
             shutil.rmtree(store_dir, ignore_errors=True)
 
     raw_load_s = _median([r.result["load_s"] for r in raw_runs])
@@ -368,22 +366,26 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         }
     )
 
-    if args.queries and query_store is not None:
+    # Lookups on both stores: same entities, so store layout effects show directly.
+    stores = {
+        "bigtent": query_store,
+        "raw bulk_load + optimize": work / f"raw-{repeat - 1}" / "store",
+    }
+    entry["queries"] = []
+    for name, store in stores.items():
+        if not args.queries or store is None or not store.exists():
+            continue
         spec = {
-            "store_dir": str(query_store),
+            "store_dir": str(store),
             "base": args.base,
             "first_id": gen.FIRST_ID,
             "count": records,
             "samples": args.queries,
             "seed": args.seed,
         }
-        print(f"[{label}] entity lookups on {query_store}", file=sys.stderr)
-        q = run_child("query-lookup", spec, work / "query")
-        entry["queries"] = {
-            "store": "bigtent" if bigtent_runs else "raw bulk_load",
-            **q.result,
-            "peak_rss_mb": _mb(q.peak_kb),
-        }
+        print(f"[{label}] entity lookups on {store}", file=sys.stderr)
+        q = run_child("query-lookup", spec, work / f"query-{len(entry['queries'])}")
+        entry["queries"].append({"store": name, **q.result, "peak_rss_mb": _mb(q.peak_kb)})
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return entry
@@ -424,7 +426,7 @@ def markdown(results: Result) -> str:
                 row.get("target", ""),
             ]
             lines.append("| " + " | ".join(cells) + " |")
-    queries = [e for e in results["sizes"] if "queries" in e]
+    queries = [(e, q) for e in results["sizes"] for q in e.get("queries", [])]
     if queries:
         lines += [
             "",
@@ -432,8 +434,7 @@ def markdown(results: Result) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         names = {"subject": "GRAPH ?g { wd:Qx ?p ?o }", "graph": "GRAPH wdata:Qx { ?s ?p ?o }"}
-        for entry in queries:
-            q = entry["queries"]
+        for entry, q in queries:
             for key, title in names.items():
                 s = q[key]
                 lines.append(

@@ -227,22 +227,27 @@ class Catalogue:
     ) -> list[Revision]:
         """Record and store new content for entities: log first, then store, then applied."""
         states = self.revisions.states(e for e, _, _ in changes)
-        new = [
-            NewRevision(
-                entity,
-                action
-                or ("update" if entity in states and states[entity].state == LIVE else "create"),
-                author,
-                summary,
-                content_hash,
-                content,
-            )
-            for entity, content, content_hash in changes
-        ]
-        revisions = self.revisions.append(new)
-        self._apply(
-            revisions, {r.entity: c for r, (_, c, _) in zip(revisions, changes, strict=True)}
+        return self.write_revisions(
+            [
+                NewRevision(
+                    entity,
+                    action
+                    or (
+                        "update" if entity in states and states[entity].state == LIVE else "create"
+                    ),
+                    author,
+                    summary,
+                    content_hash,
+                    content,
+                )
+                for entity, content, content_hash in changes
+            ]
         )
+
+    def write_revisions(self, changes: Sequence[NewRevision]) -> list[Revision]:
+        """The write protocol: revision rows committed, graphs swapped, rows marked applied."""
+        revisions = self.revisions.append(changes)
+        self._apply(revisions, {c.entity: c.snapshot for c in changes})
         return revisions
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:

@@ -41,6 +41,7 @@ class Context:
     #: Wikibase whose property definitions may not be loaded).
     any_property: bool = False
     _class_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _super_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     # --- building ---------------------------------------------------------------
     def add_claims(self, claims: Mapping[str, Mapping[str, Iterable[str]]]) -> None:
@@ -64,6 +65,7 @@ class Context:
         for sub, sup in pairs:
             self.owl_superclasses[sub].add(sup)
         self._class_cache.clear()
+        self._super_cache.clear()
 
     # --- questions --------------------------------------------------------------
     def classes_of_item(self, item: str) -> frozenset[str]:
@@ -164,6 +166,9 @@ class Context:
 
     def all_superclasses(self, cls: str) -> set[str]:
         """A class and every superclass of it (any namespace)."""
+        cached = self._super_cache.get(cls)
+        if cached is not None:
+            return cached
         out, todo = set(), [cls]
         while todo:
             c = todo.pop()
@@ -171,4 +176,5 @@ class Context:
                 continue
             out.add(c)
             todo.extend(self.owl_superclasses.get(c, ()))
+        self._super_cache[cls] = out
         return out

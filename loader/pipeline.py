@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,6 +25,7 @@ from loader.inputs import Source
 from loader.normalise import normalise
 from loader.profiles import load_shapes
 from loader.reader import SourceRecord, locate, read_records, scan
+from loader.revisions import NewRevision, compress
 from loader.shacl import Problem, ShapesGraph
 
 if TYPE_CHECKING:
@@ -119,6 +122,7 @@ class Outcome:
     line: int | None
     content: bytes | None  # canonical N-Triples when accepted
     content_hash: str | None
+    compressed: bytes | None  # the content as the revision log stores it
     triples: int
     problems: list[Problem]
     warnings: list[Problem]
@@ -154,7 +158,9 @@ def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
                 "BIGTENT_MAX_RECORD_TRIPLES",
             )
             out.append(
-                Outcome(record.entity, record.source, record.line, None, None, 0, [problem], [])
+                Outcome(
+                    record.entity, record.source, record.line, None, None, None, 0, [problem], []
+                )
             )
             continue
         found = shapes.validate(normal.triples, ctx)
@@ -168,6 +174,7 @@ def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
                 record.line,
                 content,
                 normal.content_hash,
+                None if content is None else compress(content),
                 len(normal.triples),
                 errors,
                 warnings,
@@ -281,6 +288,7 @@ def run_load(
         mp = multiprocessing.get_context("spawn")
         pool = mp.Pool(workers, initializer=_init_worker, initargs=worker_args)
     _init_worker(*worker_args)
+    writer = _Writer(cat, report, dry_run=dry_run, author=author, summary=summary)
     try:
         for source, result in scanned:
             records = read_records(source, cat.ns, result.rebase, settings.MAX_BUFFERED_TRIPLES)
@@ -290,15 +298,18 @@ def run_load(
             )
             try:
                 for outcomes in batches:
-                    _record_outcomes(cat, source, outcomes, report, dry_run, author, summary)
+                    _record_outcomes(cat, source, outcomes, report, writer)
                     bar.advance(len(outcomes))
             except SourceError as exc:
                 report.file_errors.append(exc)
     finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-        bar.close()
+        try:
+            writer.close()
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+            bar.close()
     if not dry_run:
         cat.after_write()
     report.seconds = time.monotonic() - started
@@ -306,15 +317,9 @@ def run_load(
 
 
 def _record_outcomes(
-    cat: Catalogue,
-    source: Source,
-    outcomes: list[Outcome],
-    report: LoadReport,
-    dry_run: bool,
-    author: str,
-    summary: str,
+    cat: Catalogue, source: Source, outcomes: list[Outcome], report: LoadReport, writer: _Writer
 ) -> None:
-    accepted = []
+    """Report rejections and warnings; hand accepted records to the writer."""
     for outcome in outcomes:
         if outcome.warnings:
             report.warnings.append(
@@ -329,28 +334,89 @@ def _record_outcomes(
                 RecordProblem(outcome.entity, outcome.source, line, outcome.problems)
             )
         else:
-            accepted.append(outcome)
-    states = cat.revisions.states(o.entity for o in accepted)
-    changes = []
-    for outcome in accepted:
-        state = states.get(outcome.entity)
-        if (
-            state is not None
-            and state.state == "live"
-            and state.content_hash == outcome.content_hash
-        ):
-            report.unchanged += 1
-            continue
-        if state is None or state.state != "live":
-            report.created += 1
-        else:
-            report.updated += 1
-        report.triples_written += outcome.triples
-        report.entities.append(outcome.entity)
-        changes.append(outcome)
-    if changes and not dry_run:
-        cat.write_contents(
-            [(o.entity, o.content, o.content_hash) for o in changes],  # type: ignore[misc]
-            author=author,
-            summary=summary or f"Loaded from {Path(source.name).name}",
-        )
+            writer.add(outcome)
+
+
+#: Triples written per batch: bulk loads have a large fixed cost per call, so batches are
+#: large, but bounded so memory is too.
+WRITE_BATCH_TRIPLES = 250_000
+
+
+class _Writer:
+    """Writes accepted records in input order, in large batches, on a background thread,
+    so reading and validation go on while the store ingests. Revision numbers, the
+    unchanged check and the created/updated counts all happen here, in order."""
+
+    def __init__(
+        self, cat: Catalogue, report: LoadReport, *, dry_run: bool, author: str, summary: str
+    ) -> None:
+        self.cat, self.report, self.dry_run = cat, report, dry_run
+        self.author, self.summary = author, summary
+        self._queue: queue.Queue[list[Outcome] | None] = queue.Queue(maxsize=2)
+        self._pending: list[Outcome] = []
+        self._pending_triples = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bigtent-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, outcome: Outcome) -> None:
+        """Queue one accepted record."""
+        if self._error is not None:
+            raise self._error
+        self._pending.append(outcome)
+        self._pending_triples += outcome.triples
+        if self._pending_triples >= WRITE_BATCH_TRIPLES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._queue.put(self._pending)
+            self._pending, self._pending_triples = [], 0
+
+    def close(self) -> None:
+        """Write what is left and wait; re-raise a failure of the writer."""
+        try:
+            self._flush()
+        finally:
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(batch)
+                except BaseException as exc:  # handed to the main thread by close()/add()
+                    self._error = exc
+
+    def _write(self, batch: list[Outcome]) -> None:
+        report, cat = self.report, self.cat
+        states = cat.revisions.states(o.entity for o in batch)
+        changes = []
+        for outcome in batch:
+            state = states.get(outcome.entity)
+            live = state is not None and state.state == "live"
+            if live and state.content_hash == outcome.content_hash:  # type: ignore[union-attr]
+                report.unchanged += 1
+                continue
+            if live:
+                report.updated += 1
+            else:
+                report.created += 1
+            report.triples_written += outcome.triples
+            report.entities.append(outcome.entity)
+            changes.append(
+                NewRevision(
+                    outcome.entity,
+                    "update" if live else "create",
+                    self.author,
+                    self.summary or f"Loaded from {Path(outcome.source).name}",
+                    outcome.content_hash,
+                    outcome.content,
+                    compressed=outcome.compressed,
+                )
+            )
+        if changes and not self.dry_run:
+            cat.write_revisions(changes)

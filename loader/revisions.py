@@ -74,6 +74,12 @@ class NewRevision:
     content_hash: str | None = None
     snapshot: bytes | None = None  # N-Triples of the content (uncompressed)
     redirect: str | None = None
+    compressed: bytes | None = None  # the snapshot already compressed (by a load worker)
+
+
+def compress(snapshot: bytes) -> bytes:
+    """How snapshots are stored."""
+    return zlib.compress(snapshot, 1)
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,9 @@ class RevisionLog:
                 previous = states.get(change.entity)
                 number = 1 if previous is None else previous.number + 1
                 parent = None if previous is None else previous.latest
-                blob = None if change.snapshot is None else zlib.compress(change.snapshot, 1)
+                blob = change.compressed
+                if blob is None and change.snapshot is not None:
+                    blob = compress(change.snapshot)
                 rows.append(
                     (
                         next_id,

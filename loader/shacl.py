@@ -174,6 +174,8 @@ class Shape:
     #: True when no constraint of this shape can fail on a path with no values, so an
     #: empty path needs no evaluation (most property shapes, on most records).
     vacuous_when_empty: bool = False
+    #: The predicates a plain or alternative path starts with (None for other paths).
+    predicates: frozenset[ox.NamedNode] | None = None
 
     def evaluate(
         self, g: RecordGraph, focus: Term, out: list[Problem], root: str | None = None
@@ -198,8 +200,10 @@ class Shape:
                         severity=self.severity,
                     )
                 )
+        own = g.out.get(focus)
         for prop in self.properties:
-            prop.evaluate(g, focus, out, shape)
+            if not prop.skip(own):
+                prop.evaluate(g, focus, out, shape)
 
     def _where(self, g: RecordGraph, focus: Term, value: Term | None) -> str | None:
         """The path, narrowed to the predicate that holds ``value`` for alternatives."""
@@ -210,10 +214,27 @@ class Shape:
         return self.path_text
 
     def conforms(self, g: RecordGraph, focus: Term) -> bool:
-        """True when ``focus`` has no violation of this shape."""
-        found: list[Problem] = []
-        self.evaluate(g, focus, found)
-        return not found
+        """True when ``focus`` gives no result at all against this shape (stops early)."""
+        if self.deactivated:
+            return True
+        values = self.path(g, focus) if self.path is not None else [focus]
+        if not values and self.vacuous_when_empty:
+            return True
+        for check in self.checks:
+            for _ in check(g, focus, values):
+                return False
+        own = g.out.get(focus)
+        return all(prop.conforms(g, focus) for prop in self.properties if not prop.skip(own))
+
+    def skip(self, own: dict[ox.NamedNode, list[Term]] | None) -> bool:
+        """True when this property shape cannot apply to a record node with predicates
+        ``own`` (its path starts with predicates the node does not have)."""
+        return (
+            own is not None
+            and self.predicates is not None
+            and self.vacuous_when_empty
+            and self.predicates.isdisjoint(own)
+        )
 
     def _message(self, detail: str | None) -> str:
         if self.messages:
@@ -338,6 +359,10 @@ class ShapesGraph:
                 shape.alternatives = frozenset(
                     b for b in self.rdf_list(alternative) if isinstance(b, ox.NamedNode)
                 )
+                if len(shape.alternatives) == len(self.rdf_list(alternative)):
+                    shape.predicates = shape.alternatives
+            elif isinstance(path_node, ox.NamedNode):
+                shape.predicates = frozenset({path_node})
         shape.messages = [
             m.value
             for m in self.all(node, "message")
