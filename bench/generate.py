@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import sys
 import time
@@ -988,6 +989,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             triples, seconds, path = stats.triples, stats.seconds, stats.path
     except ValueError as exc:
         parser.error(str(exc))
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly, like other filters
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     print(
         f"wrote {args.records} records, {triples} triples to {path} in {seconds:.1f} s",
         file=sys.stderr,
