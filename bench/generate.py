@@ -7,8 +7,8 @@ capacities, preceded by territories) in the forms the loader accepts:
 * ``nt``  N-Triples with absolute IRIs under ``--base``; statements without qualifiers or
   references in SHORT form (``wdt:``), the others in FULL form with blank statement and
   reference nodes. Each record's triples are contiguous.
-* ``ttl`` the same records as Turtle with the relative prefixes of PLAN.md (no ``@base``):
-  parse it with ``base_iri`` set to the catalogue base.
+* ``ttl`` the same records as Turtle with the relative prefixes of ontology/README.md
+  (no ``@base``): parse it with ``base_iri`` set to the catalogue base.
 * ``nq``  a stand-in for the loader's *normalised* output (statement ids, ranks, truthy
   ``wdt:``, ``wikibase:BestRank``, time value nodes, reference nodes, materialised types,
   data document; one named graph per entity). It approximates what ``bigtent load``
@@ -39,7 +39,7 @@ FIRST_ID = 100_000
 MIN_RECORDS = 20
 MAX_TERRITORIES = 200
 
-# --- ontology items the generated records point at (PLAN.md "Items in the ontology") -------
+# --- ontology items the generated records point at (ontology/README.md, "Items") ---------
 CLASS_ORGANISATION = 1
 CLASS_NETWORK = 3
 CLASS_PARTNERSHIP = 4
@@ -700,7 +700,7 @@ class NTriplesWriter:
 
 
 class TurtleWriter:
-    """Raw records as Turtle with PLAN.md's relative prefixes (parse with the base IRI)."""
+    """Raw records as Turtle with ontology/README.md's relative prefixes (parse with the base)."""
 
     def header(self) -> str:
         """The prefix block."""
@@ -763,7 +763,8 @@ MATERIALISED_TYPES: dict[int, tuple[str, ...]] = {
 class NormalisedNQuadsWriter(NTriplesWriter):
     """A stand-in for the loader's normalised output, one named graph per entity.
 
-    Follows PLAN.md and the Wikibase dump format: statement nodes ``wds:Q…-uuid`` with type,
+    Follows ontology/README.md and the Wikibase dump format: statement nodes ``wds:Q…-uuid``
+    with type,
     normal rank and ``wikibase:BestRank``; truthy ``wdt:``; ``psv:``/``pqv:`` time value
     nodes ``wdv:<hash>``; references ``wdref:<sha1>``; materialised ``rdf:type``; the data
     document ``wdata:Q…`` with version and modification date. Statement ids come from their

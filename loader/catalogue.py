@@ -166,6 +166,12 @@ class Catalogue:
 
     def install_ontology(self, author: str = "bigtent") -> LoadReport:
         """Load ``ontology/`` (records through the loader; the OWL file as its own graph)."""
+        self._install_owl()
+        records = sorted(p for p in ONTOLOGY_DIR.glob("*.ttl") if p.name != OWL_FILE)
+        return self.load_paths(records, author=author, summary="Bigtent ontology")
+
+    def _install_owl(self) -> None:
+        """(Re)write the OWL part of the ontology as its own graph."""
         owl = ONTOLOGY_DIR / OWL_FILE
         if owl.exists():
             triples = [
@@ -173,8 +179,6 @@ class Catalogue:
                 for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
             ]
             self.store.replace_graph(self.ontology_graph, _ntriples(triples))
-        records = sorted(p for p in ONTOLOGY_DIR.glob("*.ttl") if p.name != OWL_FILE)
-        return self.load_paths(records, author=author, summary="Bigtent ontology")
 
     @property
     def ontology_graph(self) -> ox.NamedNode:
@@ -269,8 +273,8 @@ class Catalogue:
         pending = self.revisions.unapplied()
         if not pending:
             return 0
-        for start in range(0, len(pending), 1000):
-            revs = list(self.revisions.latest_revisions(pending[start : start + 1000]))
+        for start in range(0, len(pending), 5000):
+            revs = list(self.revisions.latest_revisions(pending[start : start + 5000]))
             self._apply(revs, {r.entity: r.snapshot for r in revs})
         return len(pending)
 
@@ -313,16 +317,9 @@ class Catalogue:
 
     def reindex(self) -> int:
         """Rebuild the whole triple store from the revision log; returns entities written."""
-        for graph in list(self.store.graph_names()):
-            self.store.replace_graph(graph, b"")
+        self.store.clear()
         self.revisions.forget_applied()
-        owl = ONTOLOGY_DIR / OWL_FILE
-        if owl.exists():
-            triples = [
-                (q.subject, q.predicate, q.object)
-                for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
-            ]
-            self.store.replace_graph(self.ontology_graph, _ntriples(triples))
+        self._install_owl()
         count = self.recover()
         self.after_write()
         return count

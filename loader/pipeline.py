@@ -7,6 +7,7 @@ crash in between is repaired when the catalogue is next opened.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import queue
@@ -337,9 +338,10 @@ def _record_outcomes(
             writer.add(outcome)
 
 
-#: Triples written per batch: bulk loads have a large fixed cost per call, so batches are
-#: large, but bounded so memory is too.
+#: Size of a write batch: bulk loads have a large fixed cost per call, so batches are large,
+#: but bounded (in triples and in bytes) so memory is too.
 WRITE_BATCH_TRIPLES = 250_000
+WRITE_BATCH_BYTES = 32 << 20
 
 
 class _Writer:
@@ -355,6 +357,7 @@ class _Writer:
         self._queue: queue.Queue[list[Outcome] | None] = queue.Queue(maxsize=2)
         self._pending: list[Outcome] = []
         self._pending_triples = 0
+        self._pending_bytes = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="bigtent-writer", daemon=True)
         self._thread.start()
@@ -363,15 +366,18 @@ class _Writer:
         """Queue one accepted record."""
         if self._error is not None:
             raise self._error
+        if self.dry_run:  # only counted: keep nothing of the content
+            outcome = dataclasses.replace(outcome, content=None, compressed=None)
         self._pending.append(outcome)
         self._pending_triples += outcome.triples
-        if self._pending_triples >= WRITE_BATCH_TRIPLES:
+        self._pending_bytes += len(outcome.content or b"") + len(outcome.compressed or b"")
+        if self._pending_triples >= WRITE_BATCH_TRIPLES or self._pending_bytes >= WRITE_BATCH_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             self._queue.put(self._pending)
-            self._pending, self._pending_triples = [], 0
+            self._pending, self._pending_triples, self._pending_bytes = [], 0, 0
 
     def close(self) -> None:
         """Write what is left and wait; re-raise a failure of the writer."""

@@ -52,6 +52,9 @@ class TripleStore(Protocol):
     def objects(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
         """Objects of one subject and predicate, in any graph."""
 
+    def clear(self) -> None:
+        """Remove everything (before a rebuild from the revision log)."""
+
     def close(self) -> None:
         """Release the store."""
 
@@ -168,6 +171,10 @@ class OxigraphStore:
         """Make bulk writes durable."""
         if self.path is not None:
             self._store.flush()
+
+    def clear(self) -> None:
+        """Remove every graph."""
+        self._store.clear()
 
     def close(self) -> None:
         """Release the RocksDB lock (closing twice is harmless)."""

@@ -60,7 +60,7 @@ SEED_NETWORKS = {
 }
 
 #: Item-valued properties whose values come from one vocabulary: allowed Q-number ranges
-#: (PLAN.md, "Items in the ontology"; demo ranges for territories and documents).
+#: (ontology/README.md, "Items in the ontology"; demo ranges for territories and documents).
 VOCABULARY_RANGES: dict[str, range] = {
     "P6": range(110, 120),  # role
     "P7": range(130, 140),  # partnership activity type

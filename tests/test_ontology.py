@@ -34,7 +34,7 @@ PREFIX skos: <{SKOS}>
 PREFIX schema: <{SCHEMA}>
 """
 
-# The property table of PLAN.md: P-number -> (English label, property type).
+# The property table of ontology/README.md: P-number -> (English label, property type).
 PROPERTY_TABLE = {
     "P1": ("instance of", "WikibaseItem"),
     "P2": ("subclass of", "WikibaseItem"),
@@ -94,7 +94,7 @@ REQUIRED_LABELS = [
     "capacity known", "capacity offered", "capacity needed", "funded by", "endorsed by",
     "reference URL", "stated in",
 ]  # fmt: skip
-# wikibase: link -> path of the predicate below the base (PLAN.md IRI layout).
+# wikibase: link -> path of the predicate below the base (ontology/README.md IRI layout).
 LINKS = {
     "directClaim": "prop/direct/",
     "claim": "prop/",
