@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from loader.namespaces import relative_turtle_prefixes
+
 GENERATOR_VERSION = 1
 DEFAULT_BASE = "https://bigtent.example.org/"
 FIRST_ID = 100_000
@@ -604,27 +606,7 @@ BT = "https://w3id.org/bigtent/ontology#"
 GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
 PRECISION = {"date": 11, "gYearMonth": 10, "gYear": 9}
 
-TURTLE_PREFIXES = """\
-@prefix wd: <entity/> .
-@prefix wds: <entity/statement/> .
-@prefix wdt: <prop/direct/> .
-@prefix p: <prop/> .
-@prefix ps: <prop/statement/> .
-@prefix psv: <prop/statement/value/> .
-@prefix pq: <prop/qualifier/> .
-@prefix pqv: <prop/qualifier/value/> .
-@prefix pr: <prop/reference/> .
-@prefix prv: <prop/reference/value/> .
-@prefix wdref: <reference/> .
-@prefix wdv: <value/> .
-@prefix wdata: <data/> .
-@prefix wikibase: <http://wikiba.se/ontology#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema: <http://schema.org/> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-
-"""
+TURTLE_PREFIXES = relative_turtle_prefixes() + "\n"
 
 
 def _literal(text: str) -> str:

@@ -165,6 +165,14 @@ class Namespaces:
         return dict(self.prefixes)
 
 
+def relative_turtle_prefixes() -> str:
+    """``@prefix`` lines with the catalogue prefixes *relative* to the base (``wd:`` is
+    ``<entity/>``) and the standard ones absolute: the header of Bigtent's own Turtle
+    files, which are parsed with the catalogue base as ``base_iri``."""
+    ours = "".join(f"@prefix {name}: <{path}> .\n" for name, path in _LAYOUT)
+    return ours + "".join(f"@prefix {k}: <{v}> .\n" for k, v in STANDARD_PREFIXES.items())
+
+
 def wikibase(local: str) -> NamedNode:
     """``wikibase:local``."""
     return NamedNode(WIKIBASE + local)

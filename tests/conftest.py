@@ -10,29 +10,11 @@ from typing import Any
 import pytest
 
 from loader.catalogue import Catalogue
+from loader.namespaces import relative_turtle_prefixes
 from loader.settings import ENV_PREFIX, Settings, load_settings
 
 BASE = "https://bigtent.example.org/"
-PREFIXES = """\
-@prefix wd: <entity/> .
-@prefix wds: <entity/statement/> .
-@prefix wdt: <prop/direct/> .
-@prefix p: <prop/> .
-@prefix ps: <prop/statement/> .
-@prefix psv: <prop/statement/value/> .
-@prefix pq: <prop/qualifier/> .
-@prefix pr: <prop/reference/> .
-@prefix wdno: <prop/novalue/> .
-@prefix wdref: <reference/> .
-@prefix wdata: <data/> .
-@prefix wikibase: <http://wikiba.se/ontology#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema: <http://schema.org/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix foaf: <http://xmlns.com/foaf/0.1/> .
-"""
+PREFIXES = relative_turtle_prefixes()
 
 
 @pytest.fixture(autouse=True)

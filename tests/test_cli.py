@@ -12,7 +12,7 @@ import pytest
 
 from loader.catalogue import Catalogue
 from loader.settings import SETTINGS
-from tests.conftest import BASE
+from tests.conftest import BASE, PREFIXES
 from webapp.cli import main
 
 ORG = 'wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 .\n'
@@ -35,7 +35,8 @@ def test_json_report_lists_every_problem(
     assert code == 1
     assert report["created"] == 1 and report["rejected"] == 1
     [rejection] = report["rejections"]
-    assert rejection["entity"] == "Q5001" and rejection["line"] == 20  # 18 prefix lines, then Q5000
+    assert rejection["entity"] == "Q5001"
+    assert rejection["line"] == PREFIXES.count("\n") + 2  # after the prefixes and Q5000
     problem = rejection["problems"][0]
     assert {"focus", "path", "shape", "message", "severity"} <= set(problem)
     assert problem["path"] == "http://www.w3.org/2000/01/rdf-schema#label"

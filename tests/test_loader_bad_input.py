@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loader.catalogue import Catalogue
+from tests.conftest import PREFIXES
 from webapp.cli import main
 
 GOOD_ORG = """
@@ -33,6 +34,25 @@ def _load(
 
 def _reopen(cat: Catalogue) -> Catalogue:
     return Catalogue.open(cat.settings)
+
+
+def _assert_rejected(
+    cat: Catalogue,
+    path: Path,
+    capsys: pytest.CaptureFixture[str],
+    *needles: str,
+    flags: tuple[str, ...] = (),
+) -> str:
+    """Load ``path`` with the CLI: exit code 1, every needle in the report, and nothing
+    written (no revision, no graph). Returns the report."""
+    before = _state(cat)
+    code, output = _load(cat, path, capsys, *flags)
+    assert code == 1, output
+    for needle in needles:
+        assert needle.lower() in output.lower(), output
+    with _reopen(cat) as reopened:
+        assert _state(reopened) == before
+    return output
 
 
 CASES: dict[str, tuple[str, str, list[str]]] = {
@@ -82,15 +102,7 @@ def test_invalid_record_is_rejected_and_nothing_is_written(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     name, body, expected = CASES[case]
-    before = _state(catalogue)
-    code, output = _load(catalogue, write_ttl(name, body), capsys)
-    assert code == 1, output
-    for text in expected:
-        assert text.lower() in output.lower(), output
-    assert "a.ttl" in output  # where
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
-        assert cat.revisions.state("Q5000") is None
+    _assert_rejected(catalogue, write_ttl(name, body), capsys, *expected, "a.ttl")
 
 
 def test_syntax_error_reports_line_and_column(
@@ -99,12 +111,9 @@ def test_syntax_error_reports_line_and_column(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_ttl("broken.ttl", GOOD_ORG + '\nwd:Q5001 rdfs:label "unterminated .\n')
-    before = _state(catalogue)
-    code, output = _load(catalogue, path, capsys)
-    assert code == 1
-    assert "broken.ttl, line 2" in output and "column" in output and "syntax error" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before  # not even the good record before the error
+    line = PREFIXES.count("\n") + GOOD_ORG.count("\n") + 2  # the unterminated string
+    # Not even the good record before the error is written.
+    _assert_rejected(catalogue, path, capsys, f"broken.ttl, line {line}, column", "syntax error")
 
 
 def test_record_writing_about_another_entity_is_rejected(
@@ -120,12 +129,7 @@ def test_record_writing_about_another_entity_is_rejected(
         'wdata:Q5000 { wd:Q5000 rdfs:label "Lab"@en . wd:Q5001 rdfs:label "Other"@en . }\n',
         encoding="utf-8",
     )
-    before = _state(catalogue)
-    code, output = _load(catalogue, path, capsys)
-    assert code == 1
-    assert "Q5000" in output and "Q5001" in output and "own entity" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
+    _assert_rejected(catalogue, path, capsys, "Q5000", "Q5001", "own entity")
 
 
 def test_statement_of_another_entity_is_rejected(
@@ -133,15 +137,10 @@ def test_statement_of_another_entity_is_rejected(
     write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = write_ttl(
-        "a.ttl",
-        GOOD_ORG.replace(
-            " .\n", " ;\n  p:P11 wds:Q5001-aaaa .\nwds:Q5001-aaaa ps:P11 <https://x.example/> .\n"
-        ),
+    body = GOOD_ORG.replace(
+        " .\n", " ;\n  p:P11 wds:Q5001-aaaa .\nwds:Q5001-aaaa ps:P11 <https://x.example/> .\n"
     )
-    code, output = _load(catalogue, path, capsys)
-    assert code == 1
-    assert "belongs to Q5001" in output
+    _assert_rejected(catalogue, write_ttl("a.ttl", body), capsys, "belongs to Q5001")
 
 
 def test_two_records_for_one_entity_in_one_file(
@@ -156,12 +155,7 @@ wd:Q5001 a wikibase:Item ; rdfs:label "Another"@en ; wdt:P1 wd:Q1 .
 wd:Q5000 schema:description "described again"@en .
 """
     )
-    before = _state(catalogue)
-    code, output = _load(catalogue, write_ttl("twice.ttl", body), capsys)
-    assert code == 1
-    assert "Q5000 is described twice" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
+    _assert_rejected(catalogue, write_ttl("twice.ttl", body), capsys, "Q5000 is described twice")
 
 
 def test_empty_file(
@@ -169,12 +163,7 @@ def test_empty_file(
 ) -> None:
     path = tmp_path / "empty.ttl"
     path.write_text("", encoding="utf-8")
-    before = _state(catalogue)
-    code, output = _load(catalogue, path, capsys)
-    assert code == 1
-    assert "empty.ttl" in output and "no records" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
+    _assert_rejected(catalogue, path, capsys, "empty.ttl", "no records")
 
 
 def test_unsupported_format(
@@ -182,12 +171,7 @@ def test_unsupported_format(
 ) -> None:
     path = tmp_path / "partners.csv"
     path.write_text("name,country\nLab,DE\n", encoding="utf-8")
-    before = _state(catalogue)
-    code, output = _load(catalogue, path, capsys)
-    assert code == 1
-    assert "partners.csv" in output and "unsupported format" in output and "--format" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
+    _assert_rejected(catalogue, path, capsys, "partners.csv", "unsupported format", "--format")
 
 
 def test_orphan_statement_is_rejected(
@@ -196,12 +180,9 @@ def test_orphan_statement_is_rejected(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     body = GOOD_ORG + "wds:lost-statement ps:P11 <https://x.example/> .\n"
-    before = _state(catalogue)
-    code, output = _load(catalogue, write_ttl("orphan.ttl", body), capsys)
-    assert code == 1
-    assert "not connected to any entity" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
+    _assert_rejected(
+        catalogue, write_ttl("orphan.ttl", body), capsys, "not connected to any entity"
+    )
 
 
 def test_all_or_nothing_rejects_the_whole_batch(
@@ -211,13 +192,8 @@ def test_all_or_nothing_rejects_the_whole_batch(
 ) -> None:
     body = GOOD_ORG + "wd:Q5001 a wikibase:Item ; wdt:P1 wd:Q1 .\n"  # Q5001 has no label
     path = write_ttl("batch.ttl", body)
-    before = _state(catalogue)
-    code, output = _load(catalogue, path, capsys, "--all-or-nothing")
-    assert code == 1 and "Q5001" in output
-    with _reopen(catalogue) as cat:
-        assert _state(cat) == before
-        cat.close()
-        code, output = _load(cat, path, capsys)  # without the flag: the good one loads
+    _assert_rejected(catalogue, path, capsys, "Q5001", flags=("--all-or-nothing",))
+    code, _ = _load(catalogue, path, capsys)  # without the flag the good record loads
     assert code == 1
     with _reopen(catalogue) as cat:
         assert cat.revisions.state("Q5000") is not None
