@@ -7,10 +7,12 @@ crash in between is repaired when the catalogue is next opened.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -137,6 +139,12 @@ _STATE: dict[str, object] = {}
 def _init_worker(ctx: Context, base: str, profile: str, max_triples: int) -> None:
     _STATE["ctx"], _STATE["max"] = ctx, max_triples
     _STATE["shapes"] = load_shapes(base, profile)
+
+
+def _init_pool_worker(ctx: Context, base: str, profile: str, max_triples: int) -> None:
+    # Ctrl+C reaches the whole process group; the main process handles it and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(ctx, base, profile, max_triples)
 
 
 def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
@@ -287,7 +295,7 @@ def run_load(
     pool = None
     if workers > 1 and sum(r.entities for _, r in scanned) > chunk_size:
         mp = multiprocessing.get_context("spawn")
-        pool = mp.Pool(workers, initializer=_init_worker, initargs=worker_args)
+        pool = mp.Pool(workers, initializer=_init_pool_worker, initargs=worker_args)
     _init_worker(*worker_args)
     writer = _Writer(cat, report, dry_run=dry_run, author=author, summary=summary)
     try:
@@ -303,14 +311,22 @@ def run_load(
                     bar.advance(len(outcomes))
             except SourceError as exc:
                 report.file_errors.append(exc)
+    except BaseException:
+        # Interrupted or failed: stop the workers and the writer without waiting on them.
+        # Whatever the revision log accepted but the store may lack is re-applied when the
+        # catalogue is next opened; batches not yet logged were never accepted.
+        writer.abandon()
+        if pool is not None:
+            pool.terminate()
+        bar.close()
+        raise
+    try:
+        writer.close()
     finally:
-        try:
-            writer.close()
-        finally:
-            if pool is not None:
-                pool.close()
-                pool.join()
-            bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+        bar.close()
     if not dry_run:
         cat.after_write()
     report.seconds = time.monotonic() - started
@@ -359,6 +375,7 @@ class _Writer:
         self._pending_triples = 0
         self._pending_bytes = 0
         self._error: BaseException | None = None
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="bigtent-writer", daemon=True)
         self._thread.start()
 
@@ -389,9 +406,20 @@ class _Writer:
         if self._error is not None:
             raise self._error
 
+    def abandon(self, wait: float = 10.0) -> None:
+        """Drop queued batches and give the batch being written ``wait`` seconds."""
+        self._stopped = True
+        self._pending = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+        self._thread.join(wait)
+
     def _run(self) -> None:
         while (batch := self._queue.get()) is not None:
-            if self._error is None:
+            if self._error is None and not self._stopped:
                 try:
                     self._write(batch)
                 except BaseException as exc:  # handed to the main thread by close()/add()

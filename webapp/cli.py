@@ -152,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(
-            "bigtent: interrupted; accepted records are kept, the rest was not written",
+            "bigtent: interrupted. Records already accepted are kept (any the store is still "
+            "missing are restored from the revision log when the catalogue is next opened); "
+            "the rest was not written.",
             file=sys.stderr,
         )
         return EXIT_ERROR
