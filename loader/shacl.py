@@ -78,22 +78,8 @@ class RecordGraph:
         out: dict[Term, dict[ox.NamedNode, list[Term]]] = {}
         inv: dict[Term, dict[ox.NamedNode, list[Term]]] = {}
         for s, p, o in triples:
-            by_p = out.get(s)
-            if by_p is None:
-                by_p = out[s] = {}
-            values = by_p.get(p)
-            if values is None:
-                by_p[p] = [o]
-            else:
-                values.append(o)
-            back = inv.get(o)
-            if back is None:
-                back = inv[o] = {}
-            subjects = back.get(p)
-            if subjects is None:
-                back[p] = [s]
-            else:
-                subjects.append(s)
+            out.setdefault(s, {}).setdefault(p, []).append(o)
+            inv.setdefault(o, {}).setdefault(p, []).append(s)
         self.out = out
         self.inv = inv
         self._types: dict[Term, set[str]] = {}

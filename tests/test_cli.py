@@ -22,13 +22,18 @@ def _cli(data_dir: Path, *args: str) -> list[str]:
     return ["--data-dir", str(data_dir), "--base-url", BASE, *args]
 
 
+@pytest.fixture
+def data_dir(catalogue: Catalogue) -> Path:
+    """A catalogue's directory with the ontology, released so the CLI can open it."""
+    catalogue.close()
+    return catalogue.settings.data_dir
+
+
 def test_json_report_lists_every_problem(
-    catalogue: Catalogue,
+    data_dir: Path,
     write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data_dir = catalogue.settings.data_dir
-    catalogue.close()
     path = write_ttl("two.ttl", ORG + "wd:Q5001 a wikibase:Item ; wdt:P1 wd:Q1 .\n")
     code = main(_cli(data_dir, "load", "--json", str(path)))
     report = json.loads(capsys.readouterr().out)
@@ -75,12 +80,10 @@ def test_busy_store_exits_2_with_a_clear_message(
 
 
 def test_progress_bar_only_on_request_or_terminal(
-    catalogue: Catalogue,
+    data_dir: Path,
     write_ttl: Callable[[str, str], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data_dir = catalogue.settings.data_dir
-    catalogue.close()
     path = write_ttl("org.ttl", ORG)
     assert main(_cli(data_dir, "load", str(path))) == 0
     assert "records" not in capsys.readouterr().err  # not a terminal: quiet
@@ -89,13 +92,11 @@ def test_progress_bar_only_on_request_or_terminal(
 
 
 def test_dump_reindex_delete_merge_commands(
-    catalogue: Catalogue,
+    data_dir: Path,
     write_ttl: Callable[[str, str], Path],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data_dir = catalogue.settings.data_dir
-    catalogue.close()
     two = ORG + ORG.replace("Q5000", "Q5001").replace('"Lab"', '"Lab two"')
     assert main(_cli(data_dir, "load", str(write_ttl("two.ttl", two)))) == 0
     assert main(_cli(data_dir, "merge", "Q5001", "Q5000")) == 0

@@ -39,6 +39,14 @@ wd:Q5000 a wikibase:Item ;
 """
 
 
+def _truthy(cat: Catalogue, pid: str) -> set[str]:
+    """Truthy values of a property on Q5000."""
+    rows = cat.select(
+        "SELECT ?v ?p WHERE { GRAPH ?g { wd:Q5000 ?p ?v } }", {"p": NS.predicate("wdt", pid)}
+    )
+    return {r["v"].value for r in rows}
+
+
 def _content(cat: Catalogue, entity: str) -> list[tuple[object, object, object]]:
     doc = NS.data_document(entity)
     return [t for t in cat.entity_triples(entity) if t[0] != doc]
@@ -112,11 +120,7 @@ wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
         [ ps:P11 <https://b.example.org/> ; wikibase:rank wikibase:PreferredRank ] .
 """
     assert catalogue.load_paths([write_ttl("ranks.ttl", body)]).ok
-    truthy = {
-        r["v"].value
-        for r in catalogue.select("SELECT ?v WHERE { GRAPH ?g { wd:Q5000 wdt:P11 ?v } }")
-    }
-    assert truthy == {"https://b.example.org/"}
+    assert _truthy(catalogue, "P11") == {"https://b.example.org/"}
     best = catalogue.select("SELECT ?st WHERE { GRAPH ?g { ?st a wikibase:BestRank ; ps:P11 ?v } }")
     assert len(best) == 1
 
@@ -131,11 +135,7 @@ wd:Q5000 a wikibase:Item ; rdfs:label "Lab"@en ; wdt:P1 wd:Q1 ;
   p:P11 [ ps:P11 <https://lab.example.org/> ] .
 """
     assert catalogue.load_paths([write_ttl("mix.ttl", body)]).ok
-    truthy = {
-        r["v"].value
-        for r in catalogue.select("SELECT ?v WHERE { GRAPH ?g { wd:Q5000 wdt:P11 ?v } }")
-    }
-    assert truthy == {"https://second.example.org/", "https://lab.example.org/"}
+    assert _truthy(catalogue, "P11") == {"https://second.example.org/", "https://lab.example.org/"}
 
 
 def test_wrong_hand_written_truthy_triple_is_rejected(
