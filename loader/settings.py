@@ -103,6 +103,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Interface `bigtent serve` listens on."),
     Setting("PORT", 5000, "Port `bigtent serve` listens on."),
     Setting(
+        "SERVER_THREADS",
+        8,
+        "Request threads of `bigtent serve` (gunicorn, one process: the embedded store "
+        "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

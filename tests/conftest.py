@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from live_server import LiveServer
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
 from loader.settings import ENV_PREFIX, Settings, load_settings
+from webapp import create_app
 
 BASE = "https://bigtent.example.org/"
 PREFIXES = relative_turtle_prefixes()
@@ -83,3 +87,42 @@ def write_ttl(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the whole demo catalogue (base BASE), built once."""
+    target = tmp_path_factory.mktemp("demo") / "data"
+    shutil.copytree(ontology_template, target)
+    settings = load_settings(
+        env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE, "LOAD_WORKERS": 1}
+    )
+    with Catalogue.open(settings) as cat:
+        reports = cat.build_demo()
+        assert all(r.ok for r in reports)
+    return target
+
+
+@pytest.fixture
+def app(
+    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> Iterator[Flask]:
+    """The web app over a private copy of the demo catalogue."""
+    shutil.copytree(demo_template, tmp_path / "data")
+    app = create_app(make_settings())
+    yield app
+    app.extensions["bigtent"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real ``bigtent serve`` (gunicorn) on a free loopback port, serving the demo
+    catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
+    with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
+        yield server

@@ -2,49 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-from loader.catalogue import Catalogue
-from loader.settings import Settings
-from webapp import create_app
-
-
-@pytest.fixture(scope="session")
-def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with the whole demo catalogue, built once."""
-    from loader.settings import load_settings
-    from tests.conftest import BASE
-
-    target = tmp_path_factory.mktemp("demo") / "data"
-    shutil.copytree(ontology_template, target)
-    settings = load_settings(
-        env={}, overrides={"DATA_DIR": str(target), "BASE_URL": BASE, "LOAD_WORKERS": 1}
-    )
-    with Catalogue.open(settings) as cat:
-        reports = cat.build_demo()
-        assert all(r.ok for r in reports)
-    return target
-
-
-@pytest.fixture
-def app(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> Iterator[Flask]:
-    shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(make_settings())
-    yield app
-    app.extensions["bigtent"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_home_counts_entities_per_class(client: FlaskClient) -> None:

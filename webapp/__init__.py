@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, pages
+from webapp import catalogue_ext, errors, http_headers, pages
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -21,5 +21,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     catalogue_ext.init_app(app, settings)
     errors.init_app(app)
+    http_headers.init_app(app)
     app.register_blueprint(pages.bp)
     return app

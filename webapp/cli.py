@@ -209,27 +209,14 @@ def _list_settings(settings: Settings) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    from werkzeug.serving import make_server
+    from webapp.server import serve
 
-    from webapp import create_app
-
-    app = create_app(settings)
-    server = make_server(settings.HOST, settings.PORT, app, threaded=True)
     print(
         f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "
         "(Ctrl+C stops)",
         flush=True,
     )
-    try:
-        server.serve_forever()
-    except OSError as exc:
-        print(f"bigtent: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        pass
-    finally:
-        app.extensions["bigtent"].close()
-    return EXIT_OK
+    return serve(settings)
 
 
 if __name__ == "__main__":
