@@ -26,7 +26,7 @@ def best_type(offered: Sequence[str], accept: str | None = None) -> str | None:
     if not header:
         return offered[0] if offered else None
     parsed = parse_accept_header(header[:MAX_ACCEPT_LENGTH], MIMEAccept)
-    return parsed.best_match(offered, default=None)
+    return parsed.best_match(offered)
 
 
 def not_acceptable(offered: Sequence[str]) -> BigtentError:
