@@ -153,6 +153,12 @@ class RevisionLog:
         """Number of revisions."""
         return int(self._db.execute("SELECT count(*) FROM revisions").fetchone()[0])
 
+    def last_id(self) -> int:
+        """The newest revision id (0 for an empty log): a cheap change counter for
+        caches, dumps and snapshots — it grows with every write, in any process."""
+        row = self._db.execute("SELECT max(id) FROM revisions").fetchone()
+        return int(row[0] or 0)
+
     def entity_count(self, state: str = LIVE) -> int:
         """Number of entities in a state."""
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
