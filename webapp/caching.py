@@ -29,4 +29,5 @@ def conditional(
     response.cache_control.max_age = 31536000 if immutable else max_age
     if immutable:
         response.cache_control.immutable = True
-    return response.make_conditional(request)
+    response.make_conditional(request)  # updates response in place
+    return response
