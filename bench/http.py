@@ -251,7 +251,12 @@ def timed_command(cmd: Sequence[str], env: dict[str, str], log: Path) -> Result:
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": seconds, "exit": proc.returncode, "maxrss_kb": int(usage.ru_maxrss)}
+    return {
+        "seconds": seconds,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "exit": proc.returncode,
+        "maxrss_kb": int(usage.ru_maxrss),
+    }
 
 
 def entity_labels(nt_path: Path, base: str) -> dict[str, str]:
@@ -759,6 +764,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         "entities": len(everyone),
         "hot_entities": len(hot),
     }
+    load_before = os.getloadavg()[0]
     entry["dump"] = None if args.no_dump else measure_dump(data_dir, args.base, work)
 
     selected = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
@@ -776,6 +782,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
     finally:
         server.stop()
     entry["server_memory"] = server.memory()
+    entry["load_average"] = [load_before, os.getloadavg()[0]]
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return entry
@@ -887,7 +894,7 @@ def other_cells(entry: Result) -> list[list[str]]:
         rows.append(
             [
                 f"full dump (`bigtent dump`: {len(dump['files'])} files, {size_mb:,.0f} MB; "
-                f"peak RSS {dump['peak_rss_mb']:,.0f} MB)",
+                f"CPU {dump['cpu_s']:.1f} s; peak RSS {dump['peak_rss_mb']:,.0f} MB)",
                 f"{dump['seconds']:.1f} s",
                 f"< {TARGET_DUMP_S:.0f} s",
                 verdict(dump["seconds"] < TARGET_DUMP_S),
@@ -906,7 +913,8 @@ def markdown(results: Result) -> str:
             f"### {entry['label']} records: {entry['entities']:,} entities "
             f"(hot set {entry['hot_entities']:,}); wrk -t{a['threads']} -c{a['connections']} "
             f"-d{float(a['duration']):g}s × {a['rounds']} rounds; server threads "
-            f"{results['server_threads']}; catalogue built at {cat['commit']}",
+            f"{results['server_threads']}; catalogue built at {cat['commit']}; load average "
+            f"{entry['load_average'][0]:.1f} before, {entry['load_average'][1]:.1f} after",
             "",
             *markdown_table(THROUGHPUT_COLUMNS, map(throughput_cells, entry["throughput"])),
             "",
