@@ -65,6 +65,10 @@ OVERHEAD_FROM_MS = 10.0
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 JSON_RESULTS = "application/sparql-results+json"
 GRAPH_RESULTS = "application/n-triples, text/turtle;q=0.9, */*;q=0.1"
+#: Server settings for a load test, applied where this code has them: every wrk connection
+#: comes from one client (same address and User-Agent), which the SPARQL endpoint's
+#: per-client limits would otherwise answer with 429.
+LOAD_TEST_SETTINGS = {"SPARQL_CLIENT_PARALLEL": "0", "SPARQL_CLIENT_BUDGET": "0"}
 GET_LIMIT = 6000  # longer query strings go as POST forms (gunicorn's request line limit: 8190)
 
 Result = dict[str, Any]
@@ -371,7 +375,12 @@ class Server:
     def __init__(self, data_dir: Path, base: str, work: Path, threads: int | None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        settings = {"HOST": "127.0.0.1", "PORT": str(self.port)}
+        from loader.settings import SETTINGS
+
+        known = {s.name for s in SETTINGS}
+        settings = {k: v for k, v in LOAD_TEST_SETTINGS.items() if k in known}
+        settings.update(HOST="127.0.0.1", PORT=str(self.port))
+        self.settings = dict(settings)
         if threads:
             settings["SERVER_THREADS"] = str(threads)
         self.log = work / "server.log"
@@ -782,6 +791,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
     finally:
         server.stop()
     entry["server_memory"] = server.memory()
+    entry["server_settings"] = server.settings
     entry["load_average"] = [load_before, os.getloadavg()[0]]
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -921,6 +931,13 @@ def markdown(results: Result) -> str:
         ]
         notes = dict.fromkeys(r["note"] for r in entry["throughput"] if r.get("note"))
         lines += [*(f"\\* {note}" for note in notes), ""] if notes else []
+        extra = {k: v for k, v in entry["server_settings"].items() if k not in ("HOST", "PORT")}
+        if extra:
+            lines += [
+                "Server settings for the load test: "
+                + ", ".join(f"`{k}={v}`" for k, v in extra.items()),
+                "",
+            ]
         if entry.get("queries"):
             lines += [*markdown_table(QUERY_COLUMNS, map(query_cells, entry["queries"])), ""]
         lines += [*markdown_table(("measurement", "value", "target", "result"), other_cells(entry))]
