@@ -69,7 +69,8 @@ GRAPH_RESULTS = "application/n-triples, text/turtle;q=0.9, */*;q=0.1"
 #: comes from one client (same address and User-Agent), which the SPARQL endpoint's
 #: per-client limits would otherwise answer with 429.
 LOAD_TEST_SETTINGS = {"SPARQL_CLIENT_PARALLEL": "0", "SPARQL_CLIENT_BUDGET": "0"}
-GET_LIMIT = 6000  # longer query strings go as POST forms (gunicorn's request line limit: 8190)
+GET_LIMIT = 6000
+PROBE_TIMEOUT_S = 900  # longer query strings go as POST forms (gunicorn's request line limit: 8190)
 
 Result = dict[str, Any]
 
@@ -574,9 +575,9 @@ def plan_scenarios(
         chosen, statuses = None, []
         probe_entity = sets["all"][0]
         for template in scenario.paths:
-            status, _ = http_get(
-                port, request_path(template, 0, probe_entity, base), scenario.accept
-            )
+            # Generous: a first request may build a derived index or fill a cache.
+            path = request_path(template, 0, probe_entity, base)
+            status, _ = http_get(port, path, scenario.accept, timeout=PROBE_TIMEOUT_S)
             statuses.append(status)
             if status == 200:
                 chosen = template
