@@ -170,11 +170,18 @@ class WrkStats:
     latency_ms: dict[str, float]
     non_2xx_3xx: int  # from wrk's text summary
     text_requests_per_s: float | None  # wrk's own "Requests/sec", as a cross-check
+    statuses: dict[str, int]  # responses per HTTP status (census runs only)
 
     @property
     def requests_per_s(self) -> float:
-        """Completed requests per second of the run."""
+        """Completed requests per second of the run, whatever their status."""
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def ok_requests_per_s(self) -> float:
+        """Requests answered with a status below 400, per second."""
+        ok = self.requests - self.errors.get("status", 0)
+        return ok / self.duration_s if self.duration_s else 0.0
 
     @property
     def error_count(self) -> int:
@@ -198,6 +205,7 @@ def parse_wrk(text: str) -> WrkStats:
         latency_ms={k: v / 1000 for k, v in data["latency_us"].items()},
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
         text_requests_per_s=float(rps.group(1)) if rps else None,
+        statuses={str(k): int(v) for k, v in data.get("statuses", {}).items()},
     )
 
 
@@ -224,10 +232,12 @@ def wrk_command(
     ]
 
 
-def run_wrk(cmd: Sequence[str], seconds: float) -> tuple[WrkStats, str]:
-    """Run wrk; its parsed figures and its raw output."""
+def run_wrk(cmd: Sequence[str], seconds: float, census: bool = False) -> tuple[WrkStats, str]:
+    """Run wrk; its parsed figures and its raw output. ``census``: count the responses
+    per HTTP status too (slower for wrk, so never in a measured run)."""
+    env = {**os.environ, "WRK_COUNT_STATUSES": "1" if census else "0"}
     done = subprocess.run(
-        list(cmd), capture_output=True, text=True, timeout=seconds + 120, check=False
+        list(cmd), capture_output=True, text=True, timeout=seconds + 120, check=False, env=env
     )
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
@@ -555,6 +565,7 @@ class Plan:
     paths_file: Path | None = None
     unavailable: str | None = None
     runs: list[Result] = dataclasses.field(default_factory=list)
+    census: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -626,16 +637,24 @@ def measure_throughput(plans: Sequence[Plan], url: str, args: argparse.Namespace
                 {
                     "round": round_number,
                     "requests_per_s": stats.requests_per_s,
+                    "ok_requests_per_s": stats.ok_requests_per_s,
                     **dataclasses.asdict(stats),
                     "wrk_output": output,
                 }
             )
+    # Which statuses the failures were: a short extra run that counts them.
+    for plan in runnable:
+        if plan.paths_file is not None and any(r["errors"]["status"] for r in plan.runs):
+            print(f"status census {plan.key}", file=sys.stderr)
+            seconds = min(args.duration, 3)
+            cmd = wrk_command(url, plan.paths_file, plan.scenario.accept, args, seconds, 0)
+            plan.census = run_wrk(cmd, seconds, census=True)[0].statuses
 
 
 def summarise_throughput(plans: Sequence[Plan]) -> list[Result]:
     """One row per plan: medians over rounds; ratio = median of per-round ratios."""
     ceiling = next((p for p in plans if p.scenario.target is None and p.runs), None)
-    ceiling_by_round = {r["round"]: r["requests_per_s"] for r in ceiling.runs} if ceiling else {}
+    ceiling_by_round = {r["round"]: r["ok_requests_per_s"] for r in ceiling.runs} if ceiling else {}
     rows = []
     for plan in plans:
         row: Result = {
@@ -649,7 +668,7 @@ def summarise_throughput(plans: Sequence[Plan]) -> list[Result]:
             rows.append({**row, "unavailable": plan.unavailable or "not run"})
             continue
         ratios = [
-            r["requests_per_s"] / ceiling_by_round[r["round"]]
+            r["ok_requests_per_s"] / ceiling_by_round[r["round"]]
             for r in plan.runs
             if ceiling_by_round.get(r["round"])
         ]
@@ -657,7 +676,10 @@ def summarise_throughput(plans: Sequence[Plan]) -> list[Result]:
         errors += sum(r["errors"][k] for r in plan.runs for k in ("connect", "read", "write"))
         requests = sum(r["requests"] for r in plan.runs)
         row.update(
-            requests_per_s=statistics.median(r["requests_per_s"] for r in plan.runs),
+            requests_per_s=statistics.median(r["ok_requests_per_s"] for r in plan.runs),
+            all_requests_per_s=statistics.median(r["requests_per_s"] for r in plan.runs),
+            requests=requests,
+            census=plan.census,
             p50_ms=statistics.median(r["latency_ms"]["p50"] for r in plan.runs),
             p99_ms=statistics.median(r["latency_ms"]["p99"] for r in plan.runs),
             bytes_per_response=sum(r["bytes"] for r in plan.runs) / max(1, requests),
@@ -844,7 +866,11 @@ def throughput_cells(row: Result) -> list[str]:
         ]
     result = "–" if target is None else ratio_check(row["ratio"], target).split()[0]
     if row["errors"]:
-        result = f"FAIL ({row['errors']} errors)"
+        result = f"FAIL ({row['errors'] / max(1, row['requests']):.0%} errors"
+        census: dict[str, int] = row.get("census") or {}
+        total = sum(census.values())
+        failed = [f"HTTP {k} {n / total:.0%}" for k, n in sorted(census.items()) if int(k) >= 400]
+        result += f"; census: {', '.join(failed)})" if failed else ")"
     return [
         name,
         row["entity_set"],

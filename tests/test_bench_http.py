@@ -41,6 +41,15 @@ def test_wrk_errors_are_counted() -> None:
     assert stats.errors["status"] == 1180
     assert stats.error_count == 1180
     assert stats.non_2xx_3xx == 1180
+    assert stats.ok_requests_per_s == 0
+    assert stats.statuses == {}  # a measured run: no census
+
+
+def test_a_census_run_counts_responses_per_status() -> None:
+    stats = bench_http.parse_wrk(sample("wrk-census.txt"))
+    assert stats.statuses == {"200": 303, "404": 279}
+    assert stats.requests_per_s == pytest.approx(582 / 1.002292)
+    assert stats.ok_requests_per_s == pytest.approx(303 / 1.002292)
 
 
 def test_plain_wrk_output_is_refused() -> None:
@@ -70,6 +79,7 @@ def _run(round_number: int, rps: float, status_errors: int = 0) -> dict[str, obj
     return {
         "round": round_number,
         "requests_per_s": rps,
+        "ok_requests_per_s": rps - status_errors / 10,
         "requests": int(rps * 10),
         "bytes": int(rps * 10) * 100,
         "errors": {"connect": 0, "read": 0, "write": 0, "status": status_errors, "timeout": 0},
@@ -85,6 +95,7 @@ def test_ratios_pair_each_round_with_that_rounds_ceiling() -> None:
         bench_http.Plan(docs, "hot", "/data/{id}.ttl", runs=[_run(0, 500), _run(1, 900, 3)]),
         bench_http.Plan(mix, "all", unavailable="n/a (route missing: 404)"),
     ]
+    plans[2].census = {"200": 60, "503": 40}
     rows = bench_http.summarise_throughput(plans)
     assert rows[0]["ratio"] == pytest.approx(1.0)
     assert rows[1]["round_ratios"] == pytest.approx([0.6, 0.4])
@@ -96,7 +107,8 @@ def test_ratios_pair_each_round_with_that_rounds_ceiling() -> None:
     assert cells[0][-2:] == ["ceiling", "–"]
     assert cells[1][0] == "HTML entity page *"  # the stand-in is flagged
     assert cells[1][6:] == ["0.50", "≥ 50% of /health", "PASS"]
-    assert cells[2][-1] == "FAIL (3 errors)"
+    assert rows[2]["requests_per_s"] == pytest.approx((500 + 899.7) / 2)  # answered < 400
+    assert cells[2][-1] == "FAIL (0% errors; census: HTTP 503 40%)"
     assert cells[3][3] == "n/a (route missing: 404)"
     assert cells[3][-1] == "n/a"
     table = markdown_table(bench_http.THROUGHPUT_COLUMNS, cells)
