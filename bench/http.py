@@ -64,7 +64,7 @@ TARGET_OVERHEAD = 0.20  # endpoint vs in-process, for queries slower than:
 OVERHEAD_FROM_MS = 10.0
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 JSON_RESULTS = "application/sparql-results+json"
-GRAPH_RESULTS = "application/n-triples, text/turtle;q=0.9, */*;q=0.1"
+SPARQL_ACCEPT = f"{JSON_RESULTS}, application/n-triples;q=0.9, text/turtle;q=0.8"
 #: Server settings for a load test, applied where this code has them: every wrk connection
 #: comes from one client (same address and User-Agent), which the SPARQL endpoint's
 #: per-client limits would otherwise answer with 429.
@@ -452,6 +452,35 @@ def http_get(port: int, path: str, accept: str, timeout: float = 60) -> tuple[in
         conn.close()
 
 
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """One timed HTTP exchange."""
+
+    status: int
+    size: int
+    ms: float
+    headers: dict[str, str]
+    error: str = ""  # the error's title and message (JSON error bodies), for failures
+
+    @property
+    def reason(self) -> str:
+        """``route missing: 404`` or ``HTTP 503: Query timeout ...``."""
+        if self.status == 404 and not self.error:
+            return "route missing: 404"
+        return f"HTTP {self.status}" + (f": {self.error}" if self.error else "")
+
+
+def error_text(body: bytes) -> str:
+    """Title and message of a Bigtent JSON error body (else nothing)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    return f"{data.get('title', '')}: {data.get('error', '')}"[:160]
+
+
 class KeepAliveClient:
     """Sequential requests over one kept-alive connection (reopened when the server
     closes it); times each request from sending it to the last byte of the body."""
@@ -462,8 +491,8 @@ class KeepAliveClient:
 
     def request(
         self, method: str, path: str, headers: dict[str, str], body: str | None = None
-    ) -> tuple[int, int, float, dict[str, str]]:
-        """Status, body bytes, milliseconds, headers."""
+    ) -> Answer:
+        """Send one request and read the whole answer."""
         for attempt in (1, 2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
@@ -480,15 +509,17 @@ class KeepAliveClient:
                 continue
             if response.will_close:
                 self.close()
-            return response.status, len(data), elapsed, dict(response.getheaders())
+            error = error_text(data) if response.status >= 400 else ""
+            return Answer(response.status, len(data), elapsed, dict(response.getheaders()), error)
         raise AssertionError("unreachable")
 
-    def sparql(self, query: str, accept: str) -> tuple[int, int, float, dict[str, str]]:
-        """The query through ``/sparql``: GET, or a POST form when it is long."""
+    def sparql(self, query: str) -> Answer:
+        """The query through ``/sparql`` (GET, or a POST form when it is long); SELECT and
+        ASK results as SPARQL JSON, graphs as N-Triples (the endpoint picks by the form)."""
         encoded = urlencode({"query": query})
         if len(encoded) <= GET_LIMIT:
-            return self.request("GET", f"/sparql?{encoded}", {"Accept": accept})
-        headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
+            return self.request("GET", f"/sparql?{encoded}", {"Accept": SPARQL_ACCEPT})
+        headers = {"Accept": SPARQL_ACCEPT, "Content-Type": "application/x-www-form-urlencoded"}
         return self.request("POST", "/sparql", headers, encoded)
 
     def close(self) -> None:
@@ -501,9 +532,10 @@ class KeepAliveClient:
 class DirectRunner:
     """``bench.sparql_direct`` in a child process: the in-process pyoxigraph reference."""
 
-    def __init__(self, store_dir: Path, base: str) -> None:
+    def __init__(self, store_dir: Path, base: str, nice: int = 0) -> None:
+        command = ["nice", "-n", str(nice), sys.executable, "-m", "bench.sparql_direct"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sparql_direct", str(store_dir), base],
+            [*command, str(store_dir), base],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -713,61 +745,62 @@ def query_set(
 def measure_queries(
     port: int, store_dir: Path, base: str, entities: Sequence[Entity], args: argparse.Namespace
 ) -> list[Result]:
-    """Per-query latency through /sparql and in-process, alternating request by request."""
+    """Per-query latency through /sparql and in-process, alternating request by request.
+
+    The endpoint goes first: a query it refuses or stops (time limit) is not run in-process,
+    where nothing could stop it."""
     client = KeepAliveClient(port)
-    direct = DirectRunner(store_dir, base)
+    direct = DirectRunner(store_dir, base, args.direct_nice)
     rows: list[Result] = []
     endpoint_missing: str | None = None
     try:
         for name, make in query_set(base, entities, random.Random(args.seed)):
-            print(f"query latency: {name}", file=sys.stderr)
             row: Result = {"query": name}
             rows.append(row)
+            if endpoint_missing:
+                row["unavailable"] = endpoint_missing
+                continue
+            print(f"query latency: {name}", file=sys.stderr)
+            answer = client.sparql(make(0))
+            if answer.status != 200:
+                row["unavailable"] = f"n/a ({answer.reason})"
+                if answer.status == 404:
+                    endpoint_missing = row["unavailable"]
+                continue
             first = direct.run(make(0))
             if "error" in first:
                 row["unavailable"] = f"in-process error: {first['error'][:200]}"
                 continue
-            accept = GRAPH_RESULTS if first["form"] == "construct" else JSON_RESULTS
-            if endpoint_missing:
-                row["unavailable"] = endpoint_missing
-                continue
-            status, size, ms, headers = client.sparql(make(0), accept)
-            if status != 200:
-                reason = "route missing: 404" if status == 404 else f"HTTP {status}"
-                row["unavailable"] = f"n/a ({reason})"
-                if status == 404:
-                    endpoint_missing = row["unavailable"]
-                continue
             # As many samples as fit the time budget, within [min_samples, samples].
-            estimate = max(first["ms"] + ms, 0.1)
+            estimate = max(first["ms"] + answer.ms, 0.1)
             n = int(min(args.samples, max(args.min_samples, args.query_budget * 1000 / estimate)))
             endpoint_ms: list[float] = []
             direct_ms: list[float] = []
-            bad: list[int] = []
+            failures: list[str] = []
             for i in range(n):
                 query = make(i + 1)
                 order = ("endpoint", "direct") if i % 2 == 0 else ("direct", "endpoint")
                 for side in order:
                     if side == "direct":
-                        answer = direct.run(query)
-                        if "error" in answer:
-                            raise RuntimeError(f"{name}: {answer['error']}")
-                        direct_ms.append(answer["ms"])
+                        result = direct.run(query)
+                        if "error" in result:
+                            raise RuntimeError(f"{name}: {result['error']}")
+                        direct_ms.append(result["ms"])
+                        continue
+                    answer = client.sparql(query)
+                    if answer.status == 200:
+                        endpoint_ms.append(answer.ms)
                     else:
-                        status, size, ms, headers = client.sparql(query, accept)
-                        if status == 200:
-                            endpoint_ms.append(ms)
-                        else:
-                            bad.append(status)
+                        failures.append(answer.reason)
             e, d = percentiles(endpoint_ms), percentiles(direct_ms)
             row.update(
                 form=first["form"],
                 endpoint=e,
                 direct=d,
                 direct_bytes=first["bytes"],
-                endpoint_bytes=size,
-                endpoint_truncated=headers.get("Bigtent-Truncated"),
-                failed_statuses=bad,
+                endpoint_bytes=answer.size,
+                endpoint_truncated=answer.headers.get("Bigtent-Truncated"),
+                failures=failures,
                 overhead=(e["p50_ms"] / d["p50_ms"] - 1) if e["n"] and d["n"] else None,
             )
     finally:
@@ -893,8 +926,8 @@ def query_cells(row: Result) -> list[str]:
     applies = d.get("p50_ms", 0.0) > OVERHEAD_FROM_MS
     target = f"< {TARGET_OVERHEAD:.0%}" if applies else f"none (≤ {OVERHEAD_FROM_MS:.0f} ms)"
     result = verdict(overhead is not None and overhead < TARGET_OVERHEAD) if applies else "–"
-    if row["failed_statuses"]:
-        result = f"FAIL (HTTP {sorted(set(row['failed_statuses']))})"
+    if row["failures"]:
+        result = f"FAIL ({len(row['failures'])} × {row['failures'][0]})"
     return [
         row["query"],
         str(e["n"]),
@@ -1002,6 +1035,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--query-budget", type=float, default=10, help="seconds to spend per query, roughly"
+    )
+    parser.add_argument(
+        "--direct-nice",
+        type=int,
+        default=0,
+        help="niceness of the in-process reference (the endpoint's workers may run niced)",
     )
     parser.add_argument("--no-queries", action="store_true", help="skip per-query latency")
     parser.add_argument("--no-dump", action="store_true", help="skip timing bigtent dump")

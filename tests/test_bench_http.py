@@ -123,7 +123,7 @@ def test_query_overhead_target_applies_only_to_slow_queries() -> None:
         "endpoint": {"n": 50, "p50_ms": 2.0, "p99_ms": 4.0},
         "direct": {"n": 50, "p50_ms": 0.5, "p99_ms": 1.0},
         "overhead": 3.0,
-        "failed_statuses": [],
+        "failures": [],
     }
     slow = {
         **fast,
@@ -135,6 +135,13 @@ def test_query_overhead_target_applies_only_to_slow_queries() -> None:
     assert bench_http.query_cells(fast)[-2:] == ["none (≤ 10 ms)", "–"]
     assert bench_http.query_cells(slow)[-3:] == ["+30.00 ms (+30%)", "< 20%", "FAIL"]
     assert bench_http.query_cells({**slow, "overhead": 0.1})[-1] == "PASS"
+    timeout = bench_http.Answer(503, 10, 30000.0, {}, "Query timeout: ran for 30 s")
+    failed = bench_http.query_cells({**slow, "failures": [timeout.reason] * 2})
+    assert failed[-1] == "FAIL (2 × HTTP 503: Query timeout: ran for 30 s)"
+    assert bench_http.Answer(404, 0, 1.0, {}).reason == "route missing: 404"
+    assert bench_http.error_text(b'{"title": "Query timeout", "error": "stopped"}') == (
+        "Query timeout: stopped"
+    )
 
 
 def test_scenarios_rotate_so_none_always_follows_the_same() -> None:
