@@ -432,6 +432,15 @@ class Server:
         self.sampler.stop.set()
         self.sampler.join()
 
+    def exit_reason(self) -> str | None:
+        """None while the server runs; else how it ended (a signal hints at an outside kill)."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+
     def memory(self) -> Result:
         """Peak memory: sampled sum over the process tree, and each process's VmHWM."""
         return {
@@ -743,13 +752,13 @@ def query_set(
 
 
 def measure_queries(
-    port: int, store_dir: Path, base: str, entities: Sequence[Entity], args: argparse.Namespace
+    server: Server, store_dir: Path, base: str, entities: Sequence[Entity], args: argparse.Namespace
 ) -> list[Result]:
     """Per-query latency through /sparql and in-process, alternating request by request.
 
     The endpoint goes first: a query it refuses or stops (time limit) is not run in-process,
     where nothing could stop it."""
-    client = KeepAliveClient(port)
+    client = KeepAliveClient(server.port)
     direct = DirectRunner(store_dir, base, args.direct_nice)
     rows: list[Result] = []
     endpoint_missing: str | None = None
@@ -761,52 +770,66 @@ def measure_queries(
                 row["unavailable"] = endpoint_missing
                 continue
             print(f"query latency: {name}", file=sys.stderr)
-            answer = client.sparql(make(0))
-            if answer.status != 200:
-                row["unavailable"] = f"n/a ({answer.reason})"
-                if answer.status == 404:
-                    endpoint_missing = row["unavailable"]
-                continue
-            first = direct.run(make(0))
-            if "error" in first:
-                row["unavailable"] = f"in-process error: {first['error'][:200]}"
-                continue
-            # As many samples as fit the time budget, within [min_samples, samples].
-            estimate = max(first["ms"] + answer.ms, 0.1)
-            n = int(min(args.samples, max(args.min_samples, args.query_budget * 1000 / estimate)))
-            endpoint_ms: list[float] = []
-            direct_ms: list[float] = []
-            failures: list[str] = []
-            for i in range(n):
-                query = make(i + 1)
-                order = ("endpoint", "direct") if i % 2 == 0 else ("direct", "endpoint")
-                for side in order:
-                    if side == "direct":
-                        result = direct.run(query)
-                        if "error" in result:
-                            raise RuntimeError(f"{name}: {result['error']}")
-                        direct_ms.append(result["ms"])
-                        continue
-                    answer = client.sparql(query)
-                    if answer.status == 200:
-                        endpoint_ms.append(answer.ms)
-                    else:
-                        failures.append(answer.reason)
-            e, d = percentiles(endpoint_ms), percentiles(direct_ms)
-            row.update(
-                form=first["form"],
-                endpoint=e,
-                direct=d,
-                direct_bytes=first["bytes"],
-                endpoint_bytes=answer.size,
-                endpoint_truncated=answer.headers.get("Bigtent-Truncated"),
-                failures=failures,
-                overhead=(e["p50_ms"] / d["p50_ms"] - 1) if e["n"] and d["n"] else None,
-            )
+            try:
+                endpoint_missing = measure_query(row, make, client, direct, args)
+            except (OSError, http.client.HTTPException) as exc:
+                gone = server.exit_reason() or f"{type(exc).__name__}: {exc}"
+                endpoint_missing = row["unavailable"] = f"n/a (server gone: {gone})"
     finally:
         client.close()
         direct.close()
     return rows
+
+
+def measure_query(
+    row: Result,
+    make: QueryMaker,
+    client: KeepAliveClient,
+    direct: DirectRunner,
+    args: argparse.Namespace,
+) -> str | None:
+    """Fill ``row`` for one query; returns why no later query can run (endpoint missing)."""
+    answer = client.sparql(make(0))
+    if answer.status != 200:
+        row["unavailable"] = f"n/a ({answer.reason})"
+        return row["unavailable"] if answer.status == 404 else None
+    first = direct.run(make(0))
+    if "error" in first:
+        row["unavailable"] = f"in-process error: {first['error'][:200]}"
+        return None
+    # As many samples as fit the time budget, within [min_samples, samples].
+    estimate = max(first["ms"] + answer.ms, 0.1)
+    n = int(min(args.samples, max(args.min_samples, args.query_budget * 1000 / estimate)))
+    endpoint_ms: list[float] = []
+    direct_ms: list[float] = []
+    failures: list[str] = []
+    for i in range(n):
+        query = make(i + 1)
+        order = ("endpoint", "direct") if i % 2 == 0 else ("direct", "endpoint")
+        for side in order:
+            if side == "direct":
+                result = direct.run(query)
+                if "error" in result:
+                    raise RuntimeError(f"{row['query']}: {result['error']}")
+                direct_ms.append(result["ms"])
+                continue
+            answer = client.sparql(query)
+            if answer.status == 200:
+                endpoint_ms.append(answer.ms)
+            else:
+                failures.append(answer.reason)
+    e, d = percentiles(endpoint_ms), percentiles(direct_ms)
+    row.update(
+        form=first["form"],
+        endpoint=e,
+        direct=d,
+        direct_bytes=first["bytes"],
+        endpoint_bytes=answer.size,
+        endpoint_truncated=answer.headers.get("Bigtent-Truncated"),
+        failures=failures,
+        overhead=(e["p50_ms"] / d["p50_ms"] - 1) if e["n"] and d["n"] else None,
+    )
+    return None
 
 
 def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Result:
@@ -842,8 +865,9 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         entry["queries"] = (
             []
             if args.no_queries
-            else measure_queries(server.port, data_dir / "store", args.base, everyone, args)
+            else measure_queries(server, data_dir / "store", args.base, everyone, args)
         )
+        entry["server_exit"] = server.exit_reason()  # None: it ran to the end
     finally:
         server.stop()
     entry["server_memory"] = server.memory()
@@ -998,6 +1022,8 @@ def markdown(results: Result) -> str:
                 + ", ".join(f"`{k}={v}`" for k, v in extra.items()),
                 "",
             ]
+        if entry.get("server_exit"):
+            lines += [f"**The server stopped during the run ({entry['server_exit']}).**", ""]
         if entry.get("queries"):
             lines += [*markdown_table(QUERY_COLUMNS, map(query_cells, entry["queries"])), ""]
         lines += [*markdown_table(("measurement", "value", "target", "result"), other_cells(entry))]
