@@ -10,7 +10,7 @@ import getpass
 import gzip
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +20,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
+from loader.dumps import Manifest
 from loader.errors import BigtentError, ConfigError, NotFound
+from loader.feed import ChangeFeed
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
@@ -48,6 +50,7 @@ class Catalogue:
         self.ns = Namespaces(settings.BASE_URL)
         self.store = store
         self.revisions = revisions
+        self._close_hooks: list[Callable[[], None]] = []
         self.recovered = self.recover()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -72,8 +75,16 @@ class Catalogue:
             raise
         return cls(settings, store, revisions)
 
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the catalogue closes, before the store and log are released
+        (background work that reads them stops there)."""
+        self._close_hooks.append(hook)
+
     def close(self) -> None:
         """Release the store and the log (closing twice is harmless)."""
+        hooks, self._close_hooks = self._close_hooks, []
+        for hook in hooks:
+            hook()
         self.store.close()
         self.revisions.close()
 
@@ -84,6 +95,11 @@ class Catalogue:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @cached_property
+    def feed(self) -> ChangeFeed:
+        """The change feed (revisions as activities, paged by FEED_PAGE_SIZE)."""
+        return ChangeFeed(self.revisions, self.ns, self.settings.FEED_PAGE_SIZE)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property
@@ -372,11 +388,12 @@ class Catalogue:
         names = self.labels([i for i, _ in ids if i], languages)
         return [(i, names.get(i, i), n) for i, n in ids if i]
 
-    def dump(self, out_dir: Path) -> list[Path]:
-        """Full and truthy dumps, N-Triples and Turtle, gzipped; returns the files."""
-        from loader.dumps import write_dumps
+    def dump(self, out_dir: Path | None = None) -> Manifest:
+        """Full and truthy dumps, N-Triples and Turtle, gzipped, and their manifest, in
+        ``out_dir`` (default DATA_DIR/dumps, where the web app serves them from)."""
+        from loader.dumps import dumps_dir, write_dumps
 
-        return write_dumps(self, out_dir)
+        return write_dumps(self, out_dir or dumps_dir(self.settings))
 
     def dump_nquads(self, path: str | Path) -> None:
         """The whole store as N-Quads."""

@@ -219,9 +219,44 @@ class RevisionLog:
         )
         return [Revision(*row) for row in rows]
 
+    def changes(self, first_id: int, last_id: int) -> list[tuple[Revision, bytes | None]]:
+        """Revisions with ids in ``[first_id, last_id]``, oldest first, each with the
+        entity's content as of that revision: its own snapshot, or for a deletion or
+        merge (which have none) the snapshot of the revision before."""
+        rows = self._db.execute(
+            "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, r.action, "
+            "r.content_hash, r.redirect, coalesce(r.snapshot, p.snapshot) FROM revisions r "
+            "LEFT JOIN revisions p ON p.id = r.parent WHERE r.id BETWEEN ? AND ? ORDER BY r.id",
+            (first_id, last_id),
+        )
+        out = []
+        for row in rows:
+            blob = row[10]
+            content = zlib.decompress(blob) if isinstance(blob, bytes) else None
+            out.append((Revision(*row[:10]), content))
+        return out
+
+    def revision_time(self, revision_id: int) -> str | None:
+        """When a revision was made (None if there is no such revision)."""
+        row = self._db.execute("SELECT time FROM revisions WHERE id = ?", (revision_id,))
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def live_entities(self, offset: int, limit: int) -> list[tuple[str, str]]:
+        """(entity, time of its newest revision) for live entities, in the order they were
+        first created (stable as the catalogue grows), ``limit`` from ``offset``."""
+        rows = self._db.execute(
+            "SELECT e.entity, r.time FROM entities e JOIN revisions r ON r.id = e.latest "
+            "WHERE e.state = ? ORDER BY e.rowid LIMIT ? OFFSET ?",
+            (LIVE, limit, offset),
+        )
+        return [(str(entity), str(when)) for entity, when in rows]
+
     # --- writing ----------------------------------------------------------------
     def append(self, changes: Sequence[NewRevision], time: str | None = None) -> list[Revision]:
-        """Record changes in one transaction; returns them with ids and numbers."""
+        """Record changes in one transaction; returns them with ids and numbers.
+
+        A revision's time is never earlier than the time of the revision before it."""
         if not changes:
             return []
         when = time or utc_now()
@@ -230,6 +265,11 @@ class RevisionLog:
         db.execute("BEGIN IMMEDIATE")
         try:
             next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
+            # Times never decrease along ids (even if the clock is set back), so the change
+            # feed can promise "everything after this page is at least this new".
+            newest = db.execute("SELECT time FROM revisions WHERE id = ?", (next_id,)).fetchone()
+            if newest is not None and newest[0] > when:
+                when = newest[0]
             states = self.states({c.entity for c in changes})
             rows = []
             entity_rows = []

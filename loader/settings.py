@@ -114,6 +114,46 @@ SETTINGS: tuple[Setting, ...] = (
         "Author recorded in the revision log for command-line changes; "
         "empty means the login name of the user running the command.",
     ),
+    Setting(
+        "DUMP_INTERVAL",
+        300,
+        "Seconds between dump rewrites by `bigtent serve`: after a change the dumps in "
+        "DATA_DIR/dumps are rewritten in the background at most this often (never per "
+        "request). 0 turns background dumps off (`bigtent dump` still writes them).",
+    ),
+    Setting(
+        "FEED_PAGE_SIZE",
+        500,
+        "Revisions per page of the change feed (/changes). Pages are cut by revision id, so "
+        "changing this re-cuts every page: harvesters then read the feed again from the start.",
+    ),
+    Setting(
+        "DATASET_TITLE",
+        "Bigtent",
+        "Title of the catalogue in its dataset description (/dataset, DCAT and VoID).",
+    ),
+    Setting(
+        "DATASET_DESCRIPTION",
+        "Who partners with whom, on what, under which terms, and which capacities people "
+        "and groups offer or need: an open registry published as Wikibase-style linked data.",
+        "Description of the catalogue in its dataset description (/dataset).",
+    ),
+    Setting(
+        "LICENSE_URL",
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "Licence of the data, as an IRI (dataset description and dumps); CC0 by default.",
+    ),
+    Setting(
+        "PUBLISHER",
+        "Bigtent",
+        "Name of the organisation publishing the catalogue (dct:publisher of /dataset).",
+    ),
+    Setting(
+        "PUBLISHER_URL",
+        "",
+        "IRI of the publisher (its home page or an identifier such as a Wikidata item); "
+        "empty means {BASE_URL}#publisher.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

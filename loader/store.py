@@ -46,6 +46,9 @@ class TripleStore(Protocol):
     ) -> list[dict[str, Term]]:
         """Run a SELECT with bound variables; rows as dicts."""
 
+    def construct(self, query: str) -> ox.QueryTriples:
+        """Run a CONSTRUCT; the result serialises itself without Python per triple."""
+
     def quads(self) -> Iterator[ox.Quad]:
         """Every quad (for dumps)."""
 
@@ -149,6 +152,13 @@ class OxigraphStore:
                     row[name] = value
             rows.append(row)
         return rows
+
+    def construct(self, query: str) -> ox.QueryTriples:
+        """Run a CONSTRUCT (a set of triples: duplicates across graphs appear once)."""
+        result = self._store.query(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("construct() runs CONSTRUCT queries only")
+        return result
 
     def objects(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
         """Objects of one subject and predicate, in any graph."""

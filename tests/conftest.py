@@ -40,6 +40,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "DATA_DIR": str(tmp_path / "data"),
             "BASE_URL": BASE,
             "LOAD_WORKERS": 1,
+            "DUMP_INTERVAL": 0,  # no background dump thread unless a test asks for one
         }
         values.update(overrides)
         return load_settings(env={}, overrides=values)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages
+from webapp import catalogue_ext, dataset, errors, feed, harvest, http_headers, pages
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -23,4 +23,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     http_headers.init_app(app)
     app.register_blueprint(pages.bp)
+    harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
+    app.register_blueprint(feed.bp)
+    app.register_blueprint(dataset.bp)
     return app

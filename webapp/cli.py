@@ -180,9 +180,12 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
             print_report(report, limit, False)
         return EXIT_OK if all(r.ok for r in reports) else EXIT_REJECTED
     if args.command == "dump":
-        out = Path(args.out) if args.out else settings.data_dir / "dumps"
-        for path in cat.dump(out):
-            print(f"{path} ({path.stat().st_size:,} bytes)")
+        out = Path(args.out) if args.out else None
+        manifest = cat.dump(out)
+        where = out or settings.data_dir / "dumps"
+        for entry in manifest.files:
+            print(f"{where / entry.name} ({entry.bytes:,} bytes, {entry.triples:,} triples)")
+        print(f"dumps of revision {manifest.revision} written in {manifest.seconds:.1f}s")
         return EXIT_OK
     if args.command == "reindex":
         count = cat.reindex()
