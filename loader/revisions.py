@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +107,14 @@ class Revision:
         if self.action == "merge":
             return REDIRECT
         return LIVE
+
+
+@dataclass(frozen=True)
+class Export:
+    """What :meth:`RevisionLog.export` reads: every entity's newest revision."""
+
+    revision: int  # the newest revision id in the log
+    rows: Iterator[tuple[Revision, bytes | None]]  # (revision, zlib-compressed snapshot)
 
 
 def utc_now() -> str:
@@ -235,6 +244,34 @@ class RevisionLog:
             content = zlib.decompress(blob) if isinstance(blob, bytes) else None
             out.append((Revision(*row[:10]), content))
         return out
+
+    @contextmanager
+    def export(self) -> Iterator[Export]:
+        """A consistent view of the whole catalogue for dumps: the newest revision id and
+        the newest revision (with its compressed snapshot) of every entity that is not
+        deleted, read in one transaction on a connection of its own, so writes meanwhile
+        neither show up half-way nor wait."""
+        own = self.path is not None
+        db = (
+            sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            if own
+            else self._db
+        )
+        try:
+            if own:
+                db.execute("BEGIN")
+            newest = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
+            rows = db.execute(
+                "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, "
+                "r.action, r.content_hash, r.redirect, r.snapshot FROM entities e "
+                "JOIN revisions r ON r.id = e.latest WHERE e.state != ? ORDER BY e.rowid",
+                (DELETED,),
+            )
+            yield Export(newest, ((Revision(*row[:10]), row[10]) for row in rows))
+        finally:
+            if own:
+                db.execute("ROLLBACK")
+                db.close()
 
     def revision_time(self, revision_id: int) -> str | None:
         """When a revision was made (None if there is no such revision)."""
