@@ -268,7 +268,7 @@ class ChangeFeed:
             ox.Triple(shape, _iri(RDF + "type"), _iri(SH + "NodeShape")),
             ox.Triple(obj, _iri(RDF + "type"), _iri(SH + "NodeShape")),
         ]
-        kinds = ox.BlankNode()
+        kinds = ox.BlankNode("kinds")
         triples += _rdf_list(kinds, [_iri(AS + t) for t in ("Create", "Update", "Delete")])
         properties: list[list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = [
             [("path", _iri(RDF + "type")), ("minCount", _integer(1)), ("in", kinds)],
@@ -298,11 +298,11 @@ class ChangeFeed:
             ],
             [("path", _iri(AS + "summary")), ("maxCount", _integer(1))],
         ]
-        for constraint in properties:
-            node = ox.BlankNode()
+        for index, constraint in enumerate(properties):
+            node = ox.BlankNode(f"property{index}")
             triples.append(ox.Triple(shape, _iri(SH + "property"), node))
             triples += [ox.Triple(node, _iri(SH + key), value) for key, value in constraint]
-        type_constraint = ox.BlankNode()
+        type_constraint = ox.BlankNode("objectType")
         triples += [
             ox.Triple(obj, _iri(SH + "property"), type_constraint),
             ox.Triple(type_constraint, _iri(SH + "path"), _iri(RDF + "type")),
@@ -330,7 +330,7 @@ class ChangeFeed:
             )
         after = page.next
         if after is not None:
-            relation = ox.BlankNode()
+            relation = ox.BlankNode("next")  # fixed labels: a complete page never changes
             triples += [
                 ox.Triple(node, _iri(TREE + "relation"), relation),
                 ox.Triple(relation, _iri(TREE + "node"), ox.NamedNode(self.page_iri(after))),
@@ -427,7 +427,9 @@ def _rdf_list(head: ox.BlankNode, items: list[ox.NamedNode]) -> list[ox.Triple]:
     for index, item in enumerate(items):
         triples.append(ox.Triple(node, _iri(RDF + "first"), item))
         rest: ox.BlankNode | ox.NamedNode = (
-            ox.BlankNode() if index < len(items) - 1 else _iri(RDF + "nil")
+            ox.BlankNode(f"{head.value}{index + 1}")
+            if index < len(items) - 1
+            else _iri(RDF + "nil")
         )
         triples.append(ox.Triple(node, _iri(RDF + "rest"), rest))
         node = rest
