@@ -23,6 +23,7 @@ from flask import (
     send_file,
 )
 from markupsafe import escape
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from loader.dumps import DUMPS, DUMPS_BY_NAME, DumpScheduler, Manifest, dumps_dir, read_manifest
 from loader.errors import BigtentError, NotFound
@@ -140,7 +141,18 @@ def dump_file(name: str) -> Response:
     response.content_length = stat.st_size
     # send_file(conditional=True) would stat the path again; this is the same
     # processing (304, 412, 206 ranges) with the size of the file actually opened.
-    response.make_conditional(request.environ, accept_ranges=True, complete_length=stat.st_size)
+    try:
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=stat.st_size)
+    except RequestedRangeNotSatisfiable:
+        handle.close()
+        raise BigtentError(
+            f"the Range header asks for bytes that {kind.name} does not have "
+            f"(it has {stat.st_size} bytes), or is not a byte range",
+            title="Range not satisfiable",
+            status=416,
+        ) from None
+    if response.status_code in (304, 412):  # no body: the file is not needed
+        handle.close()
     return response
 
 
