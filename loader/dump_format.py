@@ -104,9 +104,8 @@ class DumpFormatter:
         # truthy dump reuses the entity's text.
         render = self._render
         own = render(head + tail)
-        others = render(between) + render(after)
-        out.full_ttl = own + render(claims) + render(statements) + others
-        out.full_ttl += render(refs) + render(values)
+        others = render(between + after)
+        out.full_ttl = own + others + render(claims + statements + refs + values)
         out.truthy_ttl = own + others
         self.triples += len(full)
         self.truthy_triples += len(truthy)

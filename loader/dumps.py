@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "dumps.json"
 FULL, TRUTHY = "full", "truthy"
-GZIP_LEVEL = 6
+# zlib level 3 compresses N-Triples twice as fast as the default 6 (≈220 vs ≈105 MB/s on
+# the dev machine) into files about a fifth bigger; dumps are rewritten often, in the
+# serving process, so speed wins.
+GZIP_LEVEL = 3
 CHUNK_BYTES = 4 << 20  # text handed to a compressing thread at a time
 MANIFEST_VERSION = 1
 
