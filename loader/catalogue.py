@@ -211,7 +211,7 @@ class Catalogue:
         ]
 
     # --- writing (the only place that writes) ----------------------------------------------
-    def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
+    def _graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
         """The entity's graph as N-Triples: content plus data document (or redirect)."""
         if revision.state == DELETED:
             return b""
@@ -229,8 +229,13 @@ class Catalogue:
         )
         return b"".join(parts)
 
+    def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
+        """The graph the store holds for an entity at ``revision`` (with its snapshot
+        ``content``), as N-Triples: what the dumps are made of."""
+        return self._graph_ntriples(entity, content, revision)
+
     def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
-        data = self.graph_ntriples(entity, content, revision)
+        data = self._graph_ntriples(entity, content, revision)
         return (
             [(q.subject, q.predicate, q.object) for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
             if data
@@ -272,7 +277,7 @@ class Catalogue:
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
         graphs = {
-            self.ns.data_document(rev.entity): self.graph_ntriples(
+            self.ns.data_document(rev.entity): self._graph_ntriples(
                 rev.entity, contents.get(rev.entity), rev
             )
             for rev in revisions
