@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
 from loader.errors import BigtentError, ConfigError, NotFound
+from loader.examples import Examples
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
@@ -90,6 +91,11 @@ class Catalogue:
     def shapes(self) -> ShapesGraph:
         """The compiled shapes of the configured PROFILE."""
         return load_shapes(self.ns.base, self.settings.PROFILE)
+
+    @cached_property
+    def examples(self) -> Examples:
+        """The named example queries (``sparql/examples``), for this catalogue's base."""
+        return Examples(self.ns)
 
     def owl_hierarchy(self) -> list[tuple[str, str]]:
         """(subclass, superclass) pairs declared in the ontology's OWL file."""

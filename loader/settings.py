@@ -109,6 +109,13 @@ SETTINGS: tuple[Setting, ...] = (
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
     ),
     Setting(
+        "NODE_MODULES",
+        "",
+        "Directory of the installed npm packages whose front-end files the web app serves "
+        "itself (the query editor's YASGUI); empty means node_modules/ next to the Bigtent "
+        "code, where `scripts/bootstrap` installs them.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "
