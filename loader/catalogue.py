@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -32,6 +32,9 @@ from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, Rev
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
+
+if TYPE_CHECKING:
+    from loader.query_service import QueryService
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -74,7 +77,10 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the store and the log (closing twice is harmless)."""
+        """Release the query service, the store and the log (closing twice is harmless)."""
+        service = self.__dict__.pop("query_service", None)
+        if service is not None:
+            service.close()
         self.store.close()
         self.revisions.close()
 
@@ -85,6 +91,13 @@ class Catalogue:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @cached_property
+    def query_service(self) -> QueryService:
+        """The public SPARQL query service (worker processes start on first use)."""
+        from loader.query_service import QueryService
+
+        return QueryService(self)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

@@ -13,12 +13,21 @@ class BigtentError(Exception):
 
     status: int = 400
 
-    def __init__(self, message: str, *, title: str = "Bad request", status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str = "Bad request",
+        status: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.title = title
         if status is not None:
             self.status = status
+        #: seconds after which a retry may succeed (sent as the Retry-After header)
+        self.retry_after = retry_after
 
     def to_dict(self) -> dict[str, object]:
         """JSON shape used by every error response."""

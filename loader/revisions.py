@@ -203,6 +203,15 @@ class RevisionLog:
             for row in self._db.execute(query, chunk):
                 yield _with_snapshot(row)
 
+    def applied_through(self) -> int:
+        """The newest revision id up to which the triple store holds every change: a
+        copy of the store taken now shows the catalogue as of this revision."""
+        last = self.last_id()
+        row = self._db.execute(
+            "SELECT min(latest) FROM entities WHERE applied IS NULL OR applied != latest"
+        ).fetchone()
+        return last if row[0] is None else min(last, int(row[0]) - 1)
+
     def unapplied(self) -> list[str]:
         """Entities whose newest revision the triple store may not hold yet."""
         rows = self._db.execute(

@@ -109,6 +109,68 @@ SETTINGS: tuple[Setting, ...] = (
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
     ),
     Setting(
+        "SPARQL_WORKERS",
+        2,
+        "Worker processes running public SPARQL queries (each over a read-only snapshot of "
+        "the store; a query past its time limit is stopped by killing its worker).",
+    ),
+    Setting(
+        "SPARQL_TIMEOUT",
+        30.0,
+        "Seconds a public SPARQL query may run; a request may lower it with ?timeout=, "
+        "never raise it. A query past it is stopped and answered with an error, never a "
+        "truncated result. Queries also wait at most this long for a free worker.",
+    ),
+    Setting(
+        "SPARQL_MAX_ROWS",
+        100000,
+        "Most result rows (or triples) a public SPARQL query returns; longer results are "
+        "cut there and flagged with the response header Bigtent-Truncated: true.",
+    ),
+    Setting(
+        "SPARQL_MAX_QUERY_BYTES",
+        100000,
+        "Longest SPARQL query accepted, in UTF-8 bytes (request bodies may be three times "
+        "this, for percent-encoding); longer ones are refused with 413.",
+    ),
+    Setting(
+        "SPARQL_MAX_NESTING",
+        100,
+        "Deepest nesting of braces and parentheses a SPARQL query may have; deeper ones are "
+        "refused with 400 (very deep nesting would exhaust the query parser's stack).",
+    ),
+    Setting(
+        "SPARQL_CLIENT_BUDGET",
+        60.0,
+        "Query-seconds each client (IP address + User-Agent) may use per minute, refilled "
+        "continuously; a client over budget gets 429 with Retry-After. 0 disables it.",
+    ),
+    Setting(
+        "SPARQL_CLIENT_PARALLEL",
+        1,
+        "Queries one client (IP address + User-Agent) may have running or waiting at once; "
+        "more get 429 with Retry-After. 0 disables it.",
+    ),
+    Setting(
+        "SPARQL_WORKER_MEMORY",
+        2048,
+        "Memory (MB of heap) one SPARQL worker process may use; a query needing more is "
+        "stopped with an error. 0 means no limit.",
+    ),
+    Setting(
+        "SPARQL_SERVICE_ALLOW",
+        "",
+        "Endpoints (IRIs, separated by spaces or commas) that public SPARQL queries may call "
+        "with SERVICE; empty (the default) refuses every SERVICE clause and runs queries "
+        "in workers without network access where the system allows it.",
+    ),
+    Setting(
+        "SPARQL_SNAPSHOT_INTERVAL",
+        1.0,
+        "Seconds between checks for changes to publish to the SPARQL endpoint: a change "
+        "becomes visible to queries within this interval plus the time to take a snapshot.",
+    ),
+    Setting(
         "NODE_MODULES",
         "",
         "Directory of the installed npm packages whose front-end files the web app serves "
@@ -137,6 +199,18 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
         if text in {"0", "false", "no", "off", ""}:
             return False
         raise ConfigError(f"{setting.name} from {origin} must be true or false, got {value!r}")
+    if isinstance(default, float):
+        try:
+            real = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{setting.name} from {origin} must be a number, got {value!r}"
+            ) from None
+        if not real >= 0 or real == float("inf"):
+            raise ConfigError(
+                f"{setting.name} from {origin} must be a finite number >= 0, got {value!r}"
+            )
+        return real
     if isinstance(default, int):
         try:
             number = int(value)
@@ -166,6 +240,12 @@ class Settings:
     def data_dir(self) -> Path:
         """DATA_DIR as a path."""
         return Path(self.values["DATA_DIR"])
+
+    @property
+    def service_allow(self) -> frozenset[str]:
+        """SPARQL_SERVICE_ALLOW as a set of IRIs."""
+        text = str(self.values["SPARQL_SERVICE_ALLOW"]).replace(",", " ")
+        return frozenset(text.split())
 
     @property
     def languages(self) -> list[str]:

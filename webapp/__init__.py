@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages, query_editor, vendor
+from webapp import catalogue_ext, errors, http_headers, pages, query_editor, sparql, vendor
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +23,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     http_headers.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(sparql.bp)
     app.register_blueprint(query_editor.bp)
     vendor.init_app(app)
     return app
