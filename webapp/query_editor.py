@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, url_for
 
 from loader.errors import BigtentError
 from loader.examples import AUDIENCES, Example
+from loader.sparql_results import FORMATS
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
 from webapp.negotiation import best_type, not_acceptable
@@ -42,28 +42,6 @@ SELECT ?organisation ?organisationLabel ?country ?countryLabel WHERE {{
 }}
 LIMIT 100
 """
-
-
-@dataclass(frozen=True)
-class ResultFormat:
-    """A download format of ``/sparql`` (its ``format=`` value)."""
-
-    label: str
-    format: str
-    extension: str
-    forms: str  # "select" (SELECT, ASK) or "graph" (CONSTRUCT, DESCRIBE)
-
-
-RESULT_FORMATS = (
-    ResultFormat("CSV", "csv", "csv", "select"),
-    ResultFormat("TSV", "tsv", "tsv", "select"),
-    ResultFormat("JSON", "json", "json", "select"),
-    ResultFormat("XML", "xml", "xml", "select"),
-    ResultFormat("Turtle", "ttl", "ttl", "graph"),
-    ResultFormat("N-Triples", "nt", "nt", "graph"),
-    ResultFormat("JSON-LD", "jsonld", "jsonld", "graph"),
-    ResultFormat("RDF/XML", "rdf", "rdf", "graph"),
-)
 
 
 def _menu(examples: list[Example]) -> list[tuple[str, list[Example]]]:
@@ -113,7 +91,7 @@ def editor() -> tuple[str, int]:
         chosen=chosen,
         menu=_menu(listed),
         endpoint=endpoint,
-        formats=RESULT_FORMATS,
+        formats=FORMATS,
         share_link=share_link(query),
         editor_config=editor_config,
         assets_missing=missing_message(missing) if missing else None,

@@ -166,9 +166,9 @@
     var query = yasqe.getValue();
     textarea.value = query;
     shareInput.value = shareLink(query);
-    var forms = isGraphQuery() ? "graph" : "select";
+    var kind = isGraphQuery() ? "graph" : "solutions";
     downloadItems.forEach(function (item) {
-      item.hidden = item.getAttribute("data-forms") !== forms;
+      item.hidden = item.getAttribute("data-kind") !== kind;
       var link = item.querySelector("a");
       link.href = downloadHref(query, link.getAttribute("data-format"));
     });
