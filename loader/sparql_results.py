@@ -28,7 +28,8 @@ class ResultFormat:
     media_type: str
     kind: str  # SOLUTIONS (SELECT, ASK) or GRAPH (CONSTRUCT, DESCRIBE)
     label: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other media types meaning this format
+    names: tuple[str, ...] = ()  # other ?format= values meaning this format
 
     @property
     def content_type(self) -> str:
@@ -45,6 +46,7 @@ FORMATS: tuple[ResultFormat, ...] = (
         SOLUTIONS,
         "SPARQL JSON",
         ("application/json",),
+        ("srj",),
     ),
     ResultFormat(
         "xml",
@@ -52,13 +54,31 @@ FORMATS: tuple[ResultFormat, ...] = (
         SOLUTIONS,
         "SPARQL XML",
         ("application/xml", "text/xml"),
+        ("srx",),
     ),
     ResultFormat("csv", "text/csv", SOLUTIONS, "CSV"),
     ResultFormat("tsv", "text/tab-separated-values", SOLUTIONS, "TSV"),
-    ResultFormat("ttl", "text/turtle", GRAPH, "Turtle", ("application/x-turtle",)),
-    ResultFormat("nt", "application/n-triples", GRAPH, "N-Triples", ("text/plain",)),
-    ResultFormat("jsonld", "application/ld+json", GRAPH, "JSON-LD", ("application/json",)),
-    ResultFormat("rdf", "application/rdf+xml", GRAPH, "RDF/XML", ("application/xml", "text/xml")),
+    ResultFormat(
+        "ttl", "text/turtle", GRAPH, "Turtle", ("application/x-turtle",), ("turtle", "n3")
+    ),
+    ResultFormat("nt", "application/n-triples", GRAPH, "N-Triples", ("text/plain",), ("ntriples",)),
+    # As ?format= values, "json" and "xml" name the JSON and XML format of either form.
+    ResultFormat(
+        "jsonld",
+        "application/ld+json",
+        GRAPH,
+        "JSON-LD",
+        ("application/json",),
+        ("json-ld", "json"),
+    ),
+    ResultFormat(
+        "rdf",
+        "application/rdf+xml",
+        GRAPH,
+        "RDF/XML",
+        ("application/xml", "text/xml"),
+        ("rdfxml", "rdf+xml", "xml"),
+    ),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
@@ -68,6 +88,17 @@ _RDF_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdf": ox.RdfFormat.RDF_XML,
 }
+
+
+def formats_named(name: str) -> dict[str, ResultFormat]:
+    """The formats a ``?format=`` value (a name, another usual name, or a media type)
+    stands for, by kind; empty when it names none."""
+    key = name.strip().lower()
+    found: dict[str, ResultFormat] = {}
+    for f in FORMATS:
+        if key in (f.name, f.media_type, *f.names, *f.aliases) and f.kind not in found:
+            found[f.kind] = f
+    return found
 
 
 def offered(kind: str) -> list[str]:
@@ -96,8 +127,8 @@ Row = Sequence[Any]  # terms (or None) in variable order
 def serialise_solutions(
     fmt: ResultFormat, variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None
 ) -> bytes:
-    """SELECT results in ``fmt``; ``note`` is added to JSON results as a ``bigtent``
-    member (only when results were cut)."""
+    """SELECT results in ``fmt``; ``note`` is added to JSON results as a top-level
+    ``bigtent`` member (only when results were cut)."""
     if fmt.name == "json":
         return _json(variables, rows, note)
     if fmt.name == "xml":
@@ -169,9 +200,11 @@ def _json(variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | 
                 value = cache[term] = _json_term(term)
             binding[name] = value
         bindings.append(binding)
-    doc: dict[str, Any] = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+    # The note goes before "results": streaming parsers (pyoxigraph's) stop reading there.
+    doc: dict[str, Any] = {"head": {"vars": list(variables)}}
     if note:
         doc["bigtent"] = note
+    doc["results"] = {"bindings": bindings}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 

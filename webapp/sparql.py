@@ -20,12 +20,12 @@ from loader.errors import BigtentError
 from loader.query_service import QueryService, client_key
 from loader.service_description import describe
 from loader.sparql_results import (
-    BY_NAME,
     GRAPH,
     SOLUTIONS,
     ResultFormat,
     for_media_type,
     format_names,
+    formats_named,
     offered,
 )
 from webapp.caching import conditional
@@ -39,7 +39,7 @@ FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 HTML = "text/html"
-SINGLE = ("query", "format", "timeout", "uselang")
+SINGLE = ("query", "timeout", "uselang")
 Params = list[tuple[str, str]]
 
 
@@ -157,33 +157,40 @@ def _timeout(params: Params) -> float | None:
     return seconds
 
 
-def _chosen_format(params: Params) -> ResultFormat | None:
-    name = _single(params, "format")
-    if not name:
+def _chosen_formats(params: Params) -> dict[str, ResultFormat] | None:
+    """The formats ``?format=`` asks for, by kind (None without ?format=).
+
+    Some clients repeat the parameter or list media types in it (SPARQLWrapper sends
+    ``format=tsv&format=text/tab-separated-values``): the first value naming a known
+    format wins."""
+    given = [v for k, v in params if k == "format" and v]
+    if not given:
         return None
-    fmt = BY_NAME.get(name.lower())
-    if fmt is None:
-        raise BigtentError(
-            f"Unknown format={name!r}. SELECT and ASK results: {format_names(SOLUTIONS)}; "
-            f"CONSTRUCT and DESCRIBE results: {format_names(GRAPH)}.",
-            title="Unknown format",
-        )
-    return fmt
+    for value in given:
+        for name in value.split(","):
+            found = formats_named(name)
+            if found:
+                return found
+    raise BigtentError(
+        f"Unknown format={given[0]!r}. SELECT and ASK results: {format_names(SOLUTIONS)}; "
+        f"CONSTRUCT and DESCRIBE results: {format_names(GRAPH)}.",
+        title="Unknown format",
+    )
 
 
 def _negotiate(params: Params) -> tuple[str | None, str | None]:
     """The media types for SELECT/ASK and for CONSTRUCT/DESCRIBE results."""
-    fmt = _chosen_format(params)
-    if fmt is not None:
-        media = fmt.media_type
-        return (media, None) if fmt.kind == SOLUTIONS else (None, media)
-    chosen = []
+    named = _chosen_formats(params)
+    if named is not None:
+        chosen = [named.get(kind) for kind in (SOLUTIONS, GRAPH)]
+        return tuple(f.media_type if f else None for f in chosen)  # type: ignore[return-value]
+    media_types = []
     for kind in (SOLUTIONS, GRAPH):
         best = best_type(offered(kind))
-        chosen.append(None if best is None else for_media_type(kind, best).media_type)
-    if chosen == [None, None]:
+        media_types.append(None if best is None else for_media_type(kind, best).media_type)
+    if media_types == [None, None]:
         raise not_acceptable(offered(SOLUTIONS) + offered(GRAPH))
-    return chosen[0], chosen[1]
+    return media_types[0], media_types[1]
 
 
 def _graphs(params: Params, name: str) -> tuple[str, ...]:
@@ -246,8 +253,8 @@ def endpoint() -> ResponseReturnValue:
 
 
 def _service_description(service: QueryService, params: Params) -> ResponseReturnValue:
-    fmt = _chosen_format(params)
-    if fmt is None:
+    named = _chosen_formats(params)
+    if named is None:
         rdf = offered(GRAPH)[:4]
         best = best_type([*rdf, HTML])
         if best == HTML:
@@ -255,7 +262,9 @@ def _service_description(service: QueryService, params: Params) -> ResponseRetur
         if best is None:
             raise not_acceptable([*rdf, HTML])
         fmt = for_media_type(GRAPH, best)
-    elif fmt.kind != GRAPH:
+    elif GRAPH in named:
+        fmt = named[GRAPH]
+    else:
         raise BigtentError(
             f"The service description is RDF: ask for format {format_names(GRAPH)}.",
             title="Unknown format",
