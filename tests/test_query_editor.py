@@ -106,8 +106,10 @@ def test_bad_input_to_the_page(client: FlaskClient) -> None:
     huge = client.get("/query", query_string={"query": "#" * (MAX_QUERY_CHARS + 1)})
     assert huge.status_code == 413
     assert str(MAX_QUERY_CHARS) in huge.get_data(as_text=True)
-    # an empty query opens the editor empty, it is not an error
+    # an empty query opens the editor empty, and "Open" with no example chosen the
+    # starter query: neither is an error
     assert client.get("/query?query=").status_code == 200
+    assert client.get("/query?example=").status_code == 200
 
 
 def test_example_list_as_json(client: FlaskClient) -> None:
@@ -195,3 +197,28 @@ def test_missing_front_end_files_give_a_clear_page_that_still_works(
     asset = client.get("/vendor/4.6.2/yasgui.min.js")
     assert asset.status_code == 404
     assert "NODE_MODULES" in asset.get_data(as_text=True)
+
+
+def test_every_example_runs_on_the_endpoint_with_labels(client: FlaskClient) -> None:
+    """What the menu offers, sent to /sparql as the editor sends it."""
+    for example in client.get("/sparql/examples").get_json():
+        graph = "CONSTRUCT" in example["query"]
+        accept = "text/turtle" if graph else "application/sparql-results+json"
+        response = client.post(
+            "/sparql", data={"query": example["query"]}, headers={"Accept": accept}
+        )
+        assert response.status_code == 200, (example["id"], response.get_data(as_text=True))
+        if graph:
+            assert "schema:Organization" in response.get_data(as_text=True) or (
+                "<http://schema.org/Organization>" in response.get_data(as_text=True)
+            )
+            continue
+        results = response.get_json()
+        rows = results["results"]["bindings"]
+        assert rows, example["id"]
+        names = results["head"]["vars"]
+        for name in (n for n in names if n.endswith("Label") and n[:-5] in names):
+            for row in rows:
+                entity = row.get(name[:-5])
+                if entity and entity["type"] == "uri" and entity["value"].startswith(BASE):
+                    assert row.get(name), f"{example['id']}: ?{name} not filled"

@@ -82,6 +82,29 @@ def test_choose_an_example_run_it_download_csv_and_share(
     browser_page.assert_stayed_local()
 
 
+def test_prefixes_complete_from_this_catalogue(
+    browser_page: WatchedPage, live_server: LiveServer
+) -> None:
+    page = browser_page.page
+    open_editor(page, live_server.url + "query?query=")
+    page.click("#editor .CodeMirror")
+    page.keyboard.type("SELECT * WHERE { ?item wdt:")
+    page.wait_for_function(
+        "document.querySelector('#editor .CodeMirror').CodeMirror.getValue().startsWith('PREFIX')"
+    )
+    assert editor_text(page).startswith(f"PREFIX wdt: <{live_server.url}prop/direct/>\n")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type("PREFIX bt")
+    page.keyboard.press("Control+Space")
+    hints = page.locator(".CodeMirror-hints li").all_inner_texts()
+    assert hints == [
+        "bt: <https://w3id.org/bigtent/ontology#>",
+        "bts: <https://w3id.org/bigtent/shapes#>",
+    ]
+    browser_page.assert_stayed_local()
+
+
 def test_construct_queries_offer_rdf_downloads_and_show_triples(
     browser_page: WatchedPage, live_server: LiveServer
 ) -> None:

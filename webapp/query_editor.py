@@ -68,7 +68,7 @@ def editor() -> tuple[str, int]:
             title="Query too long",
             status=413,
         )
-    if query is None and example_id is not None:
+    if query is None and example_id:  # the no-script "Open" button may send example=
         chosen = examples.get(example_id)
         query = examples.query(chosen)
     if query is None:
