@@ -218,7 +218,8 @@ class QueryService:
         try:
             worker = self._checkout(time.monotonic() + self.timeout)
             began = time.monotonic()
-            outcome = self._call(worker, request, began + limit, limit, timeout is not None)
+            lowered = timeout is not None and timeout < self.timeout
+            outcome = self._call(worker, request, began + limit, limit, lowered)
         finally:
             if client != INTERNAL:
                 self.budget.finish(client, 0.0 if began is None else time.monotonic() - began)
@@ -380,9 +381,10 @@ class QueryService:
                 status=503,
             ) from None
         except _WorkerDied:
-            code = worker.process.poll()
             self._discard(worker)
-            log.warning("SPARQL worker %s ended with code %s", worker.pid, code)
+            log.warning(
+                "SPARQL worker %s ended with code %s", worker.pid, worker.process.returncode
+            )
             raise BigtentError(
                 "The query stopped the query engine before it finished: it may need more "
                 f"memory than a query may use ({self.memory_mb} MB, setting "
