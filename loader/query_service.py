@@ -27,7 +27,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -138,6 +137,7 @@ class DatasetStats:
     generation: int
     triples: int | None
     entities: int | None
+    counted: float  # time.monotonic() when counted
 
 
 class QueryService:
@@ -245,13 +245,17 @@ class QueryService:
             )
 
     def dataset_stats(self) -> DatasetStats:
-        """Triples and entities in the snapshot queries see (cached per snapshot)."""
+        """Triples and entities in the snapshot queries see: counted once per snapshot,
+        and at most once a minute however often the catalogue changes."""
         self._start()
         current = self.snapshots.current
         generation = current.generation if current else 0
         with self._stats_lock:
-            if self._stats is not None and self._stats.generation == generation:
-                return self._stats
+            stats = self._stats
+            if stats is not None and (
+                stats.generation == generation or time.monotonic() - stats.counted < 60
+            ):
+                return stats
         triples = entities = None
         try:
             query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
@@ -261,7 +265,7 @@ class QueryService:
                 entities = int(rows[0]["entities"])
         except BigtentError as exc:
             log.warning("VoID counts unavailable: %s", exc.message)
-        stats = DatasetStats(generation, triples, entities)
+        stats = DatasetStats(generation, triples, entities, time.monotonic())
         with self._stats_lock:
             self._stats = stats
         return stats
@@ -432,6 +436,3 @@ def _soon(seconds: float) -> float:
 def client_key(address: str | None, user_agent: str | None) -> str:
     """The budget key of a client: IP address and User-Agent."""
     return f"{address or '-'} {user_agent or '-'}"
-
-
-__all__: Sequence[str] = ("DatasetStats", "QueryService", "client_key")

@@ -313,6 +313,11 @@ def test_labels_are_filled_in_the_readers_language(web: FlaskClient) -> None:
     assert labels == ["organização", "Círculo Lusófono de Conhecimento Livre (exemplo fictício)"]
 
 
+def test_aliases_are_filled_comma_separated(web: FlaskClient) -> None:
+    [row] = select(web, "SELECT ?o ?oAltLabel WHERE { VALUES ?o { wd:Q1001 } }")
+    assert sorted(row["oAltLabel"]["value"].split(", ")) == ["WMDE", "Wikimedia Germany"]
+
+
 def test_labels_fall_back_to_the_id_and_never_overwrite(web: FlaskClient) -> None:
     query = """SELECT ?x ?xLabel ?xDescription ?y ?yLabel ?z ?zLabel WHERE {
       VALUES ?x { wd:Q99999999 }
