@@ -212,3 +212,16 @@ def test_a_query_over_the_memory_limit_is_stopped(app_with: Any) -> None:
     assert "SPARQL_WORKER_MEMORY" in response.json["error"]  # type: ignore[index]
     after = web.get("/sparql", query_string={"query": "ASK { wd:Q3 wdt:P2 wd:Q1 }"})
     assert after.json["boolean"] is True  # type: ignore[index]
+
+
+def test_sparql_settings_take_fractions_and_refuse_nonsense() -> None:
+    from loader.errors import ConfigError
+
+    settings = load_settings(
+        env={"BIGTENT_SPARQL_TIMEOUT": "2.5", "BIGTENT_SPARQL_SERVICE_ALLOW": "urn:a, urn:b"}
+    )
+    assert settings.SPARQL_TIMEOUT == 2.5
+    assert settings.service_allow == frozenset({"urn:a", "urn:b"})
+    for bad in ("soon", "-1", "inf", "nan"):
+        with pytest.raises(ConfigError, match="SPARQL_TIMEOUT"):
+            load_settings(env={"BIGTENT_SPARQL_TIMEOUT": bad})
