@@ -36,6 +36,8 @@ from webapp import create_app
         ("PREFIX from: <urn:x#> SELECT * WHERE { ?s from:p ?from }", False),
         ('SELECT * WHERE { ?s ?p "x"@from }', False),
         ("SELECT * WHERE { ?s <http://example.org/from> ?o }", False),
+        ("SELECT * WHERE { ?s <http://x.org/\\u0041#a> ?o } # from here", False),
+        ("SELECT * FROM <http://x.org/\\u0041#g> WHERE { ?s ?p ?o }", True),
     ],
 )
 def test_scan_finds_dataset_clauses_only(query: str, has_from: bool) -> None:
@@ -45,6 +47,7 @@ def test_scan_finds_dataset_clauses_only(query: str, has_from: bool) -> None:
 def test_scan_measures_nesting_outside_strings_and_iris() -> None:
     assert scan("SELECT * { { ?s ?p ?o FILTER((1 + 2) > 0) } }").depth == 4
     assert scan('SELECT * { ?s ?p "{{{{((((" }  # }}}}\n').depth == 1
+    assert scan("SELECT * { ?s <http://x.org/\\u0041#a> ?o . { ?a ?b ?c } }").depth == 2
 
 
 @pytest.mark.parametrize(
