@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from loader.errors import BigtentError
@@ -24,7 +25,7 @@ _TOKEN = re.compile(
     r"""
       (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                 |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
     | (?P<comment>\#[^\n\r]*)
     | (?P<var>[?$]\w+)
     | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
@@ -98,9 +99,36 @@ def service_iris(text: str, prefixes: dict[str, str], base: str | None) -> list[
 
     Raises :class:`ValueError` with the parser's message when the query cannot be parsed.
     """
+    declarations, terms = _parse_services(text)
+    declared = dict(prefixes)
+    for kind, name, iri in declarations:
+        if kind == "prefix":
+            declared[name] = iri
+        else:
+            base = iri
+    found: list[str | None] = []
+    for kind, prefix, value in terms:
+        if kind == "iri":
+            found.append(_resolve(value, base))
+        elif kind == "pname":
+            if prefix not in declared:
+                raise ValueError(f"undeclared prefix {prefix!r} in SERVICE")
+            found.append(declared[prefix] + value)
+        else:
+            found.append(None)
+    return found
+
+
+_Parsed = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str], ...]]
+
+
+@lru_cache(maxsize=256)  # the same queries (examples, tools) come again and again
+def _parse_services(text: str) -> _Parsed:
+    """The prologue (("prefix"|"base", name, IRI)…) and the SERVICE endpoints as written
+    (("iri", "", IRI) | ("pname", prefix, local) | ("var", "", ""))."""
     from rdflib.plugins.sparql.parser import parseQuery
     from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import URIRef, Variable
+    from rdflib.term import URIRef
 
     try:
         tree = parseQuery(text)
@@ -108,28 +136,25 @@ def service_iris(text: str, prefixes: dict[str, str], base: str | None) -> list[
         raise ValueError("the query is nested too deeply for the SERVICE check") from None
     except Exception as exc:  # pyparsing raises several types; its message has the position
         raise ValueError(str(exc)) from None
-    declared = dict(prefixes)
+    declarations = []
     for decl in tree[0]:
         if decl.name == "PrefixDecl":
-            declared[str(decl.get("prefix") or "")] = str(decl["iri"])
+            declarations.append(("prefix", str(decl.get("prefix") or ""), str(decl["iri"])))
         elif decl.name == "Base":
-            base = str(decl["iri"])
-    found: list[str | None] = []
+            declarations.append(("base", "", str(decl["iri"])))
+    terms = []
     for node in _walk(tree[1:]):
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             term = node["term"]
-            if isinstance(term, Variable):
-                found.append(None)
-            elif isinstance(term, URIRef):
-                found.append(_resolve(str(term), base))
+            if isinstance(term, URIRef):
+                terms.append(("iri", "", str(term)))
             elif isinstance(term, CompValue) and term.name == "pname":
-                prefix = str(term.get("prefix") or "")
-                if prefix not in declared:
-                    raise ValueError(f"undeclared prefix {prefix!r} in SERVICE")
-                found.append(declared[prefix] + str(term.get("localname") or ""))
+                terms.append(
+                    ("pname", str(term.get("prefix") or ""), str(term.get("localname") or ""))
+                )
             else:
-                found.append(None)
-    return found
+                terms.append(("var", "", ""))
+    return tuple(declarations), tuple(terms)
 
 
 def _resolve(iri: str, base: str | None) -> str:

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -138,6 +137,7 @@ class DatasetStats:
     generation: int
     triples: int | None
     entities: int | None
+    counted: float  # time.monotonic() when counted
 
 
 class QueryService:
@@ -218,7 +218,8 @@ class QueryService:
         try:
             worker = self._checkout(time.monotonic() + self.timeout)
             began = time.monotonic()
-            outcome = self._call(worker, request, began + limit, limit, timeout is not None)
+            lowered = timeout is not None and timeout < self.timeout
+            outcome = self._call(worker, request, began + limit, limit, lowered)
         finally:
             if client != INTERNAL:
                 self.budget.finish(client, 0.0 if began is None else time.monotonic() - began)
@@ -244,13 +245,17 @@ class QueryService:
             )
 
     def dataset_stats(self) -> DatasetStats:
-        """Triples and entities in the snapshot queries see (cached per snapshot)."""
+        """Triples and entities in the snapshot queries see: counted once per snapshot,
+        and at most once a minute however often the catalogue changes."""
         self._start()
         current = self.snapshots.current
         generation = current.generation if current else 0
         with self._stats_lock:
-            if self._stats is not None and self._stats.generation == generation:
-                return self._stats
+            stats = self._stats
+            if stats is not None and (
+                stats.generation == generation or time.monotonic() - stats.counted < 60
+            ):
+                return stats
         triples = entities = None
         try:
             query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
@@ -260,7 +265,7 @@ class QueryService:
                 entities = int(rows[0]["entities"])
         except BigtentError as exc:
             log.warning("VoID counts unavailable: %s", exc.message)
-        stats = DatasetStats(generation, triples, entities)
+        stats = DatasetStats(generation, triples, entities, time.monotonic())
         with self._stats_lock:
             self._stats = stats
         return stats
@@ -380,9 +385,10 @@ class QueryService:
                 status=503,
             ) from None
         except _WorkerDied:
-            code = worker.process.poll()
             self._discard(worker)
-            log.warning("SPARQL worker %s ended with code %s", worker.pid, code)
+            log.warning(
+                "SPARQL worker %s ended with code %s", worker.pid, worker.process.returncode
+            )
             raise BigtentError(
                 "The query stopped the query engine before it finished: it may need more "
                 f"memory than a query may use ({self.memory_mb} MB, setting "
@@ -430,6 +436,3 @@ def _soon(seconds: float) -> float:
 def client_key(address: str | None, user_agent: str | None) -> str:
     """The budget key of a client: IP address and User-Agent."""
     return f"{address or '-'} {user_agent or '-'}"
-
-
-__all__: Sequence[str] = ("DatasetStats", "QueryService", "client_key")

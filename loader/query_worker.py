@@ -118,10 +118,17 @@ def serve(inp: IO[bytes], out: IO[bytes], isolated: bool) -> None:
         header, _ = message
         snapshot = header["snapshot"]
         if snapshot != opened:
-            store = None  # closes the previous snapshot before opening the next
-            store = ox.Store.read_only(snapshot)
-            opened = snapshot
-        if header.get("request") is None or store is None:
+            store, opened = None, None  # closes the previous snapshot first
+            try:
+                store = ox.Store.read_only(snapshot)
+                opened = snapshot
+            except OSError as exc:
+                print(f"cannot open snapshot {snapshot}: {exc}", file=sys.stderr)
+        if store is None:
+            outcome = QueryOutcome(
+                status=503, title="Store unavailable", message="Please try again shortly."
+            )
+        elif header.get("request") is None:
             outcome = QueryOutcome()
         else:
             outcome = execute(

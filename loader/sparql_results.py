@@ -187,25 +187,30 @@ def _json_term(term: Any) -> dict[str, Any]:
     raise TypeError(type(term))
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json(variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None) -> bytes:
-    cache: dict[Any, dict[str, Any]] = {}
-    bindings = []
+    # Built as text, one cached '"name":{...}' fragment per distinct term and column:
+    # several times faster than json.dumps over nested dicts.
+    names = [_ENCODE(v) + ":" for v in variables]
+    caches: list[dict[Any, str]] = [{} for _ in variables]
+    parts = []
     for row in rows:
-        binding = {}
-        for name, term in zip(variables, row, strict=True):
+        cells = []
+        for name, cache, term in zip(names, caches, row, strict=True):
             if term is None:
                 continue
-            value = cache.get(term)
-            if value is None:
-                value = cache[term] = _json_term(term)
-            binding[name] = value
-        bindings.append(binding)
+            text = cache.get(term)
+            if text is None:
+                text = cache[term] = name + _ENCODE(_json_term(term))
+            cells.append(text)
+        parts.append("{" + ",".join(cells) + "}")
+    head = '{"head":{"vars":[' + ",".join(_ENCODE(v) for v in variables) + "]}"
     # The note goes before "results": streaming parsers (pyoxigraph's) stop reading there.
-    doc: dict[str, Any] = {"head": {"vars": list(variables)}}
     if note:
-        doc["bigtent"] = note
-    doc["results"] = {"bindings": bindings}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        head += ',"bigtent":' + _ENCODE(note)
+    return (head + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode()
 
 
 def _xml_term(term: Any) -> str:

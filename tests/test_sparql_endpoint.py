@@ -313,6 +313,11 @@ def test_labels_are_filled_in_the_readers_language(web: FlaskClient) -> None:
     assert labels == ["organização", "Círculo Lusófono de Conhecimento Livre (exemplo fictício)"]
 
 
+def test_aliases_are_filled_comma_separated(web: FlaskClient) -> None:
+    [row] = select(web, "SELECT ?o ?oAltLabel WHERE { VALUES ?o { wd:Q1001 } }")
+    assert sorted(row["oAltLabel"]["value"].split(", ")) == ["WMDE", "Wikimedia Germany"]
+
+
 def test_labels_fall_back_to_the_id_and_never_overwrite(web: FlaskClient) -> None:
     query = """SELECT ?x ?xLabel ?xDescription ?y ?yLabel ?z ?zLabel WHERE {
       VALUES ?x { wd:Q99999999 }
@@ -520,3 +525,22 @@ def test_run_local_runs_a_query_in_process(sparql_app: Flask) -> None:
     rows = service.run_local("SELECT ?c ?cLabel WHERE { ?c wdt:P2 wd:Q1 } ORDER BY ?c").bindings()
     assert rows[0] == {"c": WD + "Q3", "cLabel": "network"}
     assert json.loads(service.run_local(service.request("ASK {}")).body)["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/sparql-results+json,*/*;q=0.9", "application/json"),  # editors' fetch
+        ("application/sparql-results+xml", "application/json"),  # programs never get HTML
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),  # browsers do
+    ],
+)
+def test_errors_come_as_json_to_programs_and_html_to_browsers(
+    web: FlaskClient, accept: str, expected: str
+) -> None:
+    response = web.get("/sparql", query_string={"query": "SELEC"}, headers={"Accept": accept})
+    assert response.status_code == 400 and response.mimetype == expected
+    if expected == "application/json":
+        body = response.json
+        assert body is not None and set(body) == {"ok", "status", "title", "error"}
+        assert body["ok"] is False and body["status"] == 400 and "1:" in body["error"]

@@ -13,14 +13,20 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to HTML, or is a program that does not accept
-    HTML at all (e.g. a SPARQL client asking for application/sparql-results+xml)."""
+    """True when the client prefers JSON to HTML, is a program that does not accept HTML
+    at all (a SPARQL client asking for application/sparql-results+xml), or asks for some
+    JSON type without naming HTML (a script sending ``…+json, */*;q=0.9``)."""
     accept = request.accept_mimetypes
     if request.args.get("format") == "json":
         return True
     if accept.best_match(["text/html", "application/json"]) == "application/json":
         return True
-    return bool(request.headers.get("Accept")) and accept.quality("text/html") == 0
+    if not request.headers.get("Accept"):
+        return False
+    named = [value for value, _ in accept]
+    if "text/html" not in named and any(value.endswith("json") for value in named):
+        return True
+    return accept.quality("text/html") == 0
 
 
 def render_error(error: BigtentError) -> Response:
