@@ -109,6 +109,13 @@ SETTINGS: tuple[Setting, ...] = (
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
     ),
     Setting(
+        "DOCUMENT_CACHE_MB",
+        64,
+        "Memory for recently served entity data documents (rendered bytes and revision "
+        "snapshots), in megabytes; 0 turns the cache off. Entries are keyed by revision, "
+        "so a change is never served stale.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

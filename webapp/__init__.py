@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages
+from webapp import catalogue_ext, documents, errors, http_headers, pages
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -23,4 +23,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     http_headers.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(documents.bp)
     return app
