@@ -156,11 +156,12 @@ class EntityDocuments:
             details={"deleted": rev.time, "reason": rev.summary, "revision": rev.id},
         )
 
-    def unknown(self, text: str) -> NotFound:
-        """The helpful 404 for a path that names no entity."""
-        suggestions = self.suggest(text)
+    def unknown(self, text: str, languages: Sequence[str] = ()) -> NotFound:
+        """The helpful 404 for a path that names no entity (suggestions labelled in
+        ``languages``, then LANGUAGES)."""
+        suggestions = self.suggest(text, languages)
         return NotFound(
-            f"There is no entity {text!r} in this catalogue."
+            f"There is no entity {text[:80]!r} in this catalogue."
             + (" Perhaps you meant one of those below." if suggestions else "")
             + " Entity ids look like Q42 (items) or P31 (properties).",
             title="Not found",
@@ -314,27 +315,28 @@ class EntityDocuments:
         return entity, out
 
     # --- suggestions -------------------------------------------------------------------
-    def suggest(self, text: str) -> list[Suggestion]:
-        """Live entities whose id is one keystroke from ``text``, or whose label is
-        ``text`` (any letter case the lookups try), best first."""
+    def suggest(self, text: str, languages: Sequence[str] = ()) -> list[Suggestion]:
+        """Live entities whose id is one keystroke from ``text``, or whose label in one
+        of ``languages`` or LANGUAGES is ``text`` (in a few letter cases), best first."""
+        languages = list(dict.fromkeys([*languages, *self.cat.settings.languages]))
         candidates = _id_candidates(text)
         found: list[str] = []
         if candidates:
             states = self.cat.revisions.states(candidates)
             found = [c for c in candidates if c in states and states[c].state == "live"]
         elif 0 < len(text) <= MAX_LABEL_LOOKUP:
-            found = self._label_matches(text)
+            found = self._label_matches(text, languages)
         found = list(dict.fromkeys(found))[:SUGGESTIONS]
-        names = self.cat.labels(found, self.cat.settings.languages)
+        names = self.cat.labels(found, languages)
         return [Suggestion(eid, names.get(eid, eid)) for eid in found]
 
-    def _label_matches(self, text: str) -> list[str]:
+    def _label_matches(self, text: str, languages: Sequence[str]) -> list[str]:
         variants = dict.fromkeys((text, text.strip(), text.replace("_", " ")))
         found: list[str] = []
         for variant in list(variants):
             variants.update(dict.fromkeys((variant.lower(), variant.title(), variant.capitalize())))
         for variant in variants:
-            for lang in self.cat.settings.languages:
+            for lang in languages:
                 literal = ox.Literal(variant, language=lang)
                 rows = self.cat.select(
                     "SELECT ?e ?l WHERE { GRAPH ?g { ?e rdfs:label ?l } } LIMIT 5", {"l": literal}

@@ -28,8 +28,13 @@ bp = Blueprint("documents", __name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MEDIA_TYPES = {fmt.media_type: ext for ext, fmt in FORMATS.items()}
-#: What an entity IRI offers, the page first (browsers send */* too).
-ENTITY_OFFER = [*HTML_TYPES, *(FORMATS[ext].media_type for ext in (*RDF_FORMATS, "json"))]
+#: What an entity IRI offers, the page first (browsers send */* too); XHTML last, so
+#: that application/* means data.
+ENTITY_OFFER = [
+    HTML_TYPES[0],
+    *(FORMATS[ext].media_type for ext in (*RDF_FORMATS, "json")),
+    HTML_TYPES[1],
+]
 #: What /data/<id> offers: Turtle first; a browser's explicit text/html still wins.
 DATA_OFFER = [*(FORMATS[ext].media_type for ext in (*RDF_FORMATS, "json")), *HTML_TYPES]
 #: What reference and value nodes offer.
@@ -45,6 +50,8 @@ PREDICATE_KINDS = (
     "qualifier/value",
     "reference/value",
 )
+MAX_ID_LENGTH = 19  # Q or P and up to 18 digits: every revision-log id fits
+MAX_READER_LANGUAGES = 6  # each one costs label lookups on a 404
 CURRENT_MAX_AGE = 60  # seconds a current document may be reused without asking
 REDIRECT_MAX_AGE = 300
 _STATEMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.$-]{0,199}$")
@@ -58,11 +65,10 @@ def entity(entity_id: str) -> Response:
     eid = _checked_id(entity_id)
     flavor = parse_flavor(request.args.get("flavor"))
     number = parse_revision(request.args.get("revision"))
-    chosen = _negotiate(ENTITY_OFFER)
     rev = _revision(eid, number)
     if rev.state == REDIRECT and number is None:
         return _moved(rev, url_for(".entity", entity_id=rev.redirect, **_data_args()))
-    return _see_other(rev, chosen, flavor)
+    return _see_other(rev, _negotiate(ENTITY_OFFER), flavor)
 
 
 @bp.get("/entity/statement/<statement_id>")
@@ -105,11 +111,10 @@ def predicate(property_id: str, kind: str = "") -> Response:
             f"{pid} is an item; predicates belong to properties (P…), e.g. prop/direct/P1.",
             title="Not found",
         )
-    chosen = _negotiate(ENTITY_OFFER)
     rev = _revision(pid, None)
     if rev.state == REDIRECT:
         return _moved(rev, url_for(".entity", entity_id=rev.redirect))
-    return _see_other(rev, chosen, None)
+    return _see_other(rev, _negotiate(ENTITY_OFFER), None)
 
 
 @bp.get("/reference/<node>", defaults={"kind": "wdref"})
@@ -125,12 +130,12 @@ def node(node: str, kind: str) -> Response:
             title="Not found",
         )
     docs = get_catalogue().documents
-    chosen = _negotiate(NODE_OFFER)
     found = docs.node_triples(docs.ns[kind] + node)
     if found is None:
         raise NotFound(f"No entity in this catalogue uses the {label} {node}.", title="Not found")
     owner, triples = found
     rev = _revision(owner, None)
+    chosen = _negotiate(NODE_OFFER)
     if chosen in HTML_TYPES:
         return _see_other(rev, chosen, None)
     ext = MEDIA_TYPES[chosen]
@@ -163,13 +168,13 @@ def data(name: str) -> Response:
     eid = _checked_id(entity_id)
     flavor = parse_flavor(request.args.get("flavor"))
     number = parse_revision(request.args.get("revision"))
-    chosen = FORMATS[ext].media_type if ext in FORMATS else "text/html"
-    if not dot:
-        chosen = _negotiate(DATA_OFFER)
     rev = _revision(eid, number)
     if rev.state == REDIRECT and number is None:
         moved = f"{rev.redirect}.{ext}" if dot else str(rev.redirect)
         return _moved(rev, url_for(".data", name=moved, **_data_args()))
+    chosen = FORMATS[ext].media_type if ext in FORMATS else "text/html"
+    if not dot:
+        chosen = _negotiate(DATA_OFFER)
     if chosen in HTML_TYPES:
         return _see_other(rev, chosen, flavor)
     ext = MEDIA_TYPES[chosen]
@@ -255,7 +260,7 @@ def _negotiate(offered: list[str]) -> str:
 
 def _checked_id(text: str) -> str:
     """``text`` if it is an entity id; otherwise a 404 saying what ids look like."""
-    if ENTITY_ID.match(text):
+    if len(text) <= MAX_ID_LENGTH and ENTITY_ID.match(text):
         return text
     raise _unknown(text)
 
@@ -273,10 +278,10 @@ def _unknown(text: str) -> BigtentError:
     """404 for a path that names no entity, with why, suggestions and a search form."""
     docs = get_catalogue().documents
     shown = text[:80]
-    if ENTITY_ID.match(text):
-        error = docs.unknown(text)
+    if len(text) <= MAX_ID_LENGTH and ENTITY_ID.match(text):
+        error = docs.unknown(text, _reader_languages())
     else:
-        error = docs.unknown(shown)
+        error = docs.unknown(shown, _reader_languages())
         error.message = (
             f"{shown!r} is not an entity id. "
             + _id_hint(text)
@@ -286,7 +291,19 @@ def _unknown(text: str) -> BigtentError:
     return error
 
 
+def _reader_languages() -> list[str]:
+    """?uselang= first, then the Accept-Language header (primary subtags)."""
+    chosen = [request.args.get("uselang", "")]
+    chosen += [lang.split("-")[0] for lang, _ in request.accept_languages]
+    usable = [
+        lang.lower() for lang in chosen if len(lang) <= 12 and lang.isascii() and lang.isalpha()
+    ]
+    return list(dict.fromkeys(usable))[:MAX_READER_LANGUAGES]
+
+
 def _id_hint(text: str) -> str:
+    if len(text) > MAX_ID_LENGTH:
+        return f"Entity ids have at most {MAX_ID_LENGTH - 1} digits."
     if re.match(r"^[LEMF][0-9]+", text):
         return "Bigtent has items (Q…) and properties (P…) only: no lexemes, forms or media."
     if re.match(r"^[QP]0[0-9]*$", text):
