@@ -124,6 +124,19 @@ class _Reader:
         for s, p, o in triples:
             index[s][p.value].append(o)
         self.index: Index = index
+        # Properties without a declared type: the datatype their values show, so that
+        # "no value" and "unknown value" snaks get one too (Wikibase always writes it).
+        self.inferred: dict[str, str] = {}
+        for _s, p, o in triples:
+            split = ns.split_predicate(p.value)
+            if (
+                split is not None
+                and split[0] in ("ps", "pq", "pr")
+                and split[1] not in self.inferred
+            ):
+                if isinstance(o, ox.BlankNode) or GENID in o.value:
+                    continue
+                self.inferred[split[1]] = self.datavalue(o, None)[1]
 
     def first(self, node: Term, predicate: str) -> Term | None:
         values = self.index.get(node, {}).get(predicate, ())
@@ -218,7 +231,7 @@ class _Reader:
     def snak(self, pid: str, term: Term | None, value_node: Term | None) -> dict[str, Any]:
         """One snak; ``term`` None means "no value"; a blank node "unknown value"."""
         declared = self.property_type(pid)
-        datatype = DATATYPES.get(declared or "")
+        datatype = DATATYPES.get(declared or "") or self.inferred.get(pid)
         snak: dict[str, Any] = {"snaktype": "value", "property": pid}
         if term is None:
             snak["snaktype"] = "novalue"
@@ -229,7 +242,7 @@ class _Reader:
         else:
             datavalue, inferred = self.datavalue(term, value_node)
             snak["datavalue"] = datavalue
-            datatype = datatype or inferred
+            datatype = DATATYPES.get(declared or "") or inferred
         snak["hash"] = hashlib.sha1(
             json.dumps(snak, sort_keys=True).encode(), usedforsecurity=False
         ).hexdigest()
