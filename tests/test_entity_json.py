@@ -123,9 +123,7 @@ def _statement_shape(st: dict[str, Any], lossy: bool, skip: set[str]) -> dict[st
 
 def _claims(entity: dict[str, Any], lossy: bool, skip: set[str]) -> dict[str, Any]:
     return {
-        pid: sorted(
-            (_statement_shape(st, lossy, skip) for st in statements), key=lambda s: s["id"]
-        )
+        pid: sorted((_statement_shape(st, lossy, skip) for st in statements), key=lambda s: s["id"])
         for pid, statements in entity["claims"].items()
     }
 
