@@ -18,56 +18,79 @@ from loader.reader import Term, Triple
 
 RDF_TYPE = RDF + "type"
 XSD_STRING = XSD + "string"
+_MAX_REMEMBERED = 100_000  # compacted IRIs kept between documents
 
 
-class _Compactor:
+class Compactor:
+    """Turns IRIs into compact IRIs with a fixed set of prefixes (reusable, thread-safe:
+    its memory of compacted IRIs only ever gains correct entries)."""
+
     def __init__(self, prefixes: Mapping[str, str]) -> None:
         # Longest namespace first, so wdt: wins over p: for .../prop/direct/P1.
         self.namespaces = sorted(
             ((ns, name) for name, ns in prefixes.items()), key=lambda pair: -len(pair[0])
         )
-        self.used: dict[str, str] = {}
+        self._known: dict[str, tuple[str, str | None]] = {}
 
-    def iri(self, iri: str) -> str:
+    def compact(self, iri: str) -> tuple[str, str | None]:
+        """(compact IRI or the IRI itself, the prefix used or None)."""
+        known = self._known.get(iri)
+        if known is not None:
+            return known
+        found: tuple[str, str | None] = (iri, None)
         for namespace, name in self.namespaces:
             if iri.startswith(namespace):
                 local = iri[len(namespace) :]
                 if local and not local.startswith("//"):
-                    self.used[name] = namespace
-                    return f"{name}:{local}"
-        return iri
+                    found = (f"{name}:{local}", name)
+                    break
+        if len(self._known) >= _MAX_REMEMBERED:
+            self._known.clear()
+        self._known[iri] = found
+        return found
 
-    def node_id(self, term: Term) -> str:
-        if isinstance(term, ox.BlankNode):
-            return f"_:{term.value}"
-        return self.iri(term.value)
+    def context(self, used: Iterable[str]) -> dict[str, str]:
+        """The ``@context`` declaring the prefixes in ``used``."""
+        names = set(used)
+        return {
+            name: ns for ns, name in sorted(self.namespaces, key=lambda p: p[1]) if name in names
+        }
 
-    def value(self, term: Term) -> object:
+
+def compact_jsonld(triples: Iterable[Triple], compactor: Compactor) -> bytes:
+    """The triples as a JSON-LD document with an ``@context`` of the prefixes it uses."""
+    used: set[str] = set()
+
+    def iri(value: str) -> str:
+        text, prefix = compactor.compact(value)
+        if prefix is not None:
+            used.add(prefix)
+        return text
+
+    def node_id(term: Term) -> str:
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else iri(term.value)
+
+    def value(term: Term) -> object:
         if isinstance(term, ox.NamedNode | ox.BlankNode):
-            return {"@id": self.node_id(term)}
+            return {"@id": node_id(term)}
         if term.language:
             return {"@value": term.value, "@language": term.language}
         if term.datatype.value == XSD_STRING:
             return term.value
-        return {"@value": term.value, "@type": self.iri(term.datatype.value)}
+        return {"@value": term.value, "@type": iri(term.datatype.value)}
 
-
-def compact_jsonld(triples: Iterable[Triple], prefixes: Mapping[str, str]) -> bytes:
-    """The triples as a JSON-LD document with an ``@context`` of the prefixes it uses."""
-    compactor = _Compactor(prefixes)
-    nodes: dict[Term, dict[str, object]] = {}
+    nodes: dict[Term, dict[str, list[object] | str]] = {}
     for s, p, o in triples:
         node = nodes.get(s)
         if node is None:
-            node = nodes[s] = {"@id": compactor.node_id(s)}
+            node = nodes[s] = {"@id": node_id(s)}
+        item: object
         if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
-            types = node.setdefault("@type", [])
-            assert isinstance(types, list)
-            types.append(compactor.iri(o.value))
-            continue
-        values = node.setdefault(compactor.iri(p.value), [])
+            key, item = "@type", iri(o.value)
+        else:
+            key, item = iri(p.value), value(o)
+        values = node.setdefault(key, [])
         assert isinstance(values, list)
-        values.append(compactor.value(o))
-    context = dict(sorted(compactor.used.items()))
-    document = {"@context": context, "@graph": list(nodes.values())}
+        values.append(item)
+    document = {"@context": compactor.context(used), "@graph": list(nodes.values())}
     return json.dumps(document, ensure_ascii=False, indent=1).encode()
