@@ -139,8 +139,7 @@ def node(node: str, kind: str) -> Response:
     if chosen in HTML_TYPES:
         return _see_other(rev, chosen, None)
     ext = MEDIA_TYPES[chosen]
-    response = Response(mimetype=FORMATS[ext].media_type)
-    response.headers["Content-Type"] = FORMATS[ext].content_type
+    response = Response(content_type=FORMATS[ext].content_type)
     response = conditional(response, f"{kind}-{node}-{ext}-{rev.id}", rev.time, CURRENT_MAX_AGE)
     if response.status_code == 200:
         response.set_data(docs.render_triples(triples, ext))
@@ -201,8 +200,7 @@ def _document(
         etag = f"{rev.id}.{last_id}-{ext}-full"
         modified = max(rev.time, last_time or rev.time)
         immutable = False
-    response = Response()
-    response.headers["Content-Type"] = fmt.content_type
+    response = Response(content_type=fmt.content_type)
     if negotiated:
         response.headers["Content-Location"] = url_for(
             ".data", name=f"{rev.entity}.{ext}", **_data_args()
