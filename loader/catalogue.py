@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
+from loader.documents import EntityDocuments
 from loader.errors import BigtentError, ConfigError, NotFound
 from loader.examples import Examples
 from loader.inputs import expand, parse_format_option
@@ -359,6 +360,16 @@ class Catalogue:
         return author or self.settings.AUTHOR or getpass.getuser()
 
     # --- reading ---------------------------------------------------------------------------
+    @cached_property
+    def documents(self) -> EntityDocuments:
+        """Entity data documents (every format, flavor and revision)."""
+        return EntityDocuments(self)
+
+    def revision_ntriples(self, revision: Revision) -> bytes:
+        """A revision's whole graph as N-Triples, from the log (``revision`` read with
+        its snapshot): what the store holds for it, without a store query."""
+        return self._graph_ntriples(revision.entity, revision.snapshot, revision)
+
     def entity_triples(self, entity: str, revision: int | None = None) -> list[Triple]:
         """The entity's graph (current, or rebuilt from a past revision)."""
         if revision is None:

@@ -178,6 +178,13 @@ SETTINGS: tuple[Setting, ...] = (
         "code, where `scripts/bootstrap` installs them.",
     ),
     Setting(
+        "DOCUMENT_CACHE_MB",
+        64,
+        "Memory for recently served entity data documents (rendered bytes and revision "
+        "snapshots), in megabytes; 0 turns the cache off. Entries are keyed by revision, "
+        "so a change is never served stale.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

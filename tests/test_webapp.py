@@ -12,12 +12,12 @@ def test_home_counts_entities_per_class(client: FlaskClient) -> None:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Entities per class" in html
-    assert 'href="/entity/Q4"' in html  # partnership
+    assert 'href="/page/Q4"' in html  # partnership
     assert "fictional person" in html
 
 
 def test_entity_page_shows_labels_statements_qualifiers_references(client: FlaskClient) -> None:
-    page = client.get("/entity/Q1200")
+    page = client.get("/page/Q1200")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Bundesarchiv" in html
@@ -27,21 +27,21 @@ def test_entity_page_shows_labels_statements_qualifiers_references(client: Flask
 
 
 def test_entity_page_language_follows_the_reader(client: FlaskClient) -> None:
-    english = client.get("/entity/Q2", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    french = client.get("/entity/Q2?uselang=fr").get_data(as_text=True)
-    spanish = client.get("/entity/Q2", headers={"Accept-Language": "es;q=0.9, en;q=0.5"})
+    english = client.get("/page/Q2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    french = client.get("/page/Q2?uselang=fr").get_data(as_text=True)
+    spanish = client.get("/page/Q2", headers={"Accept-Language": "es;q=0.9, en;q=0.5"})
     assert "<title>person (Q2)" in english
     assert "<title>personne (Q2)" in french
     assert "<title>persona (Q2)" in spanish.get_data(as_text=True)
 
 
 def test_month_precision_dates_are_shown_as_months(client: FlaskClient) -> None:
-    html = client.get("/entity/Q1205").get_data(as_text=True)  # Wikimedia–Mozilla, 2009-01
+    html = client.get("/page/Q1205").get_data(as_text=True)  # Wikimedia–Mozilla, 2009-01
     assert "2009-01" in html and "2009-01-01T" not in html
 
 
 @pytest.mark.parametrize(
-    ("path", "status"), [("/entity/Q999999", 404), ("/entity/nope", 404), ("/no/such/page", 404)]
+    ("path", "status"), [("/page/Q999999", 404), ("/page/nope", 404), ("/no/such/page", 404)]
 )
 def test_errors_as_html_and_json(client: FlaskClient, path: str, status: int) -> None:
     html = client.get(path)
@@ -55,6 +55,6 @@ def test_errors_as_html_and_json(client: FlaskClient, path: str, status: int) ->
 
 def test_deleted_entity_is_gone(app: Flask, client: FlaskClient) -> None:
     app.extensions["bigtent"].delete("Q1527", reason="test", author="tester")
-    page = client.get("/entity/Q1527", headers={"Accept": "application/json"})
+    page = client.get("/page/Q1527", headers={"Accept": "application/json"})
     assert page.status_code == 410
     assert "deleted" in page.get_json()["error"]

@@ -8,7 +8,16 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages, query_editor, sparql, vendor
+from webapp import (
+    catalogue_ext,
+    documents,
+    errors,
+    http_headers,
+    pages,
+    query_editor,
+    sparql,
+    vendor,
+)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -26,4 +35,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(query_editor.bp)
     vendor.init_app(app)
+    app.register_blueprint(documents.bp)
     return app

@@ -31,7 +31,7 @@ def home() -> str:
     return render_template("home.html", counts=counts, revisions=cat.revisions.count())
 
 
-@bp.get("/entity/<entity_id>")
+@bp.get("/page/<entity_id>")
 def entity(entity_id: str) -> str:
     """A plain page listing an entity's labels and statements."""
     if not ENTITY_ID.match(entity_id):
