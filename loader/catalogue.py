@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -31,6 +31,10 @@ from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, Rev
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
+
+if TYPE_CHECKING:
+    from loader.accounts import SqliteAccounts
+    from loader.editing import Editor
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -73,9 +77,12 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the store and the log (closing twice is harmless)."""
+        """Release the store, the log and the accounts (closing twice is harmless)."""
         self.store.close()
         self.revisions.close()
+        accounts = self.__dict__.pop("accounts", None)
+        if accounts is not None:
+            accounts.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -84,6 +91,21 @@ class Catalogue:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    # --- staff: accounts and the edit path -------------------------------------------------
+    @cached_property
+    def accounts(self) -> SqliteAccounts:
+        """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
+        from loader.accounts import open_accounts
+
+        return open_accounts(self.settings)
+
+    @cached_property
+    def editor(self) -> Editor:
+        """The write path for staff edits (create, save, revert, delete, merge)."""
+        from loader.editing import Editor
+
+        return Editor(self)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

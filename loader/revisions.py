@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loader.errors import BigtentError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
     id           INTEGER PRIMARY KEY,   -- global revision id, published as schema:version
@@ -75,6 +77,24 @@ class NewRevision:
     snapshot: bytes | None = None  # N-Triples of the content (uncompressed)
     redirect: str | None = None
     compressed: bytes | None = None  # the snapshot already compressed (by a load worker)
+    #: Optimistic concurrency: when ``check_latest`` is set, the change is refused (and
+    #: nothing of the batch recorded) unless the entity's newest revision id is still
+    #: ``expect_latest`` (None: the entity must not exist yet).
+    expect_latest: int | None = None
+    check_latest: bool = False
+
+
+class StaleRevision(BigtentError):
+    """An entity changed after the revision a change was based on."""
+
+    def __init__(self, entity: str, expected: int | None, latest: int | None) -> None:
+        super().__init__(
+            f"{entity} has changed since revision {expected} (it is now at revision "
+            f"{latest}); reload it and apply your change again",
+            title="Conflict",
+            status=409,
+        )
+        self.entity, self.expected, self.latest = entity, expected, latest
 
 
 def compress(snapshot: bytes) -> bytes:
@@ -159,6 +179,16 @@ class RevisionLog:
         row = self._db.execute("SELECT max(id) FROM revisions").fetchone()
         return int(row[0] or 0)
 
+    def highest_number(self, kind: str) -> int:
+        """The highest number of any entity id of a kind ('Q' or 'P') ever used (0 if none);
+        deleted and merged ids count, so they are never given out again."""
+        row = self._db.execute(
+            "SELECT max(CAST(substr(entity, 2) AS INTEGER)) FROM entities "
+            "WHERE substr(entity, 1, 1) = ?",
+            (kind,),
+        ).fetchone()
+        return int(row[0] or 0)
+
     def entity_count(self, state: str = LIVE) -> int:
         """Number of entities in a state."""
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
@@ -236,6 +266,10 @@ class RevisionLog:
             for change in changes:
                 next_id += 1
                 previous = states.get(change.entity)
+                if change.check_latest:
+                    latest = None if previous is None else previous.latest
+                    if latest != change.expect_latest:
+                        raise StaleRevision(change.entity, change.expect_latest, latest)
                 number = 1 if previous is None else previous.number + 1
                 parent = None if previous is None else previous.latest
                 blob = change.compressed

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages
+from webapp import accounts, auth, catalogue_ext, edit_api, errors, http_headers, pages
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -22,5 +22,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     errors.init_app(app)
     http_headers.init_app(app)
+    auth.init_app(app, settings)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(edit_api.bp)
     return app

@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to HTML."""
+    """True when the client prefers JSON to HTML (the JSON API at /api/ and requests
+    sending JSON always get JSON)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or request.args.get("format") == "json"
 
