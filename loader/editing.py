@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 PLACEHOLDER = "new"  # wd:new is the subject of a record being created in Turtle
 DERIVED_FROM = PROV + "wasDerivedFrom"
+IN_SCHEME = SKOS + "inScheme"
 _LANG = re.compile(r'"@([A-Za-z0-9-]+)$')
 _TERM_FIELDS = {
     RDFS + "label": "labels",
@@ -387,7 +388,8 @@ class Editor:
                         f"{o.value[:40]!r} is not a real date ({split[1]}): "
                         "check the month and the day",
                     )
-            if isinstance(o, ox.NamedNode):
+            derived = (split is not None and split[0] == "wdt") or p.value == IN_SCHEME
+            if isinstance(o, ox.NamedNode) and not derived:
                 eid = ns.entity_id(o.value)
                 if eid is not None and eid != entity:
                     referenced[eid].append(t)
@@ -689,11 +691,35 @@ def _adopt(mine: RecordModel, previous: RecordModel) -> RecordModel:
 
 
 def _unique(problems: list[FieldProblem]) -> list[FieldProblem]:
-    return list(dict.fromkeys(problems))
+    """Problems without repeats: a rule broken by a statement and by its truthy triple
+    (wdt:) is one problem for the editor."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for problem in problems:
+        text = re.sub(r"\b(wdt|ps):", "", problem.message)
+        text = re.sub(r" \([^()]*prop/(direct/)?P[0-9]+[^()]*\)$", "", text)
+        key = (problem.statement or problem.field, problem.property, problem.language, text)
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return out
+
+
+def _text(term: Any) -> str:
+    """A term as validation problems name it."""
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term)
 
 
 class _ProblemMapper:
-    """Turns shape problems (focus node, path) into fields of the submitted record."""
+    """Turns shape problems (focus node, path, value) into fields of the submitted record.
+
+    Problems about truthy triples are put on the statement they derive from, and problems
+    without a path on the triple that holds their value, so the form can show each next
+    to the field it is about."""
 
     def __init__(
         self, ns: Any, entity: str, triples: Sequence[Triple], index: Mapping[str, int]
@@ -704,13 +730,19 @@ class _ProblemMapper:
         self.statement_of: dict[str, str] = {}  # statement IRI -> property
         #: reference or value node -> (the statement or reference holding it, field part)
         self.holder: dict[str, tuple[str, str]] = {}
+        #: (subject, value) -> predicate, for problems reported without a path
+        self.predicate_of: dict[tuple[str, str], str] = {}
+        #: (property, main value) -> statement, for problems about truthy triples
+        self.truthy: dict[tuple[str, str], str] = {}
         parts = {"psv": "value", "pqv": "qualifiers", "prv": "references"}
         for s, p, o in triples:
+            owner, key = _text(s), _text(o)
+            self.predicate_of.setdefault((owner, key), p.value)
+            split = ns.split_predicate(p.value)
+            if split is not None and split[0] == "ps":
+                self.truthy.setdefault((split[1], key), owner)
             if not isinstance(o, ox.NamedNode | ox.BlankNode):
                 continue
-            key = o.value if isinstance(o, ox.NamedNode) else f"_:{o.value}"
-            owner = s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"
-            split = ns.split_predicate(p.value)
             if owner == self.me and split is not None and split[0] == "p":
                 self.statement_of[key] = split[1]
             elif p.value == DERIVED_FROM:
@@ -720,23 +752,31 @@ class _ProblemMapper:
 
     def map(self, problem: Problem) -> FieldProblem:
         """The field a problem belongs to."""
-        focus, path = problem.focus, problem.path or ""
+        focus, path, value = problem.focus, problem.path or "", problem.value
+        if not path and value is not None:
+            path = self.predicate_of.get((focus, value), "")
         language = None
-        if problem.value and (m := _LANG.search(problem.value)):
+        if value and (m := _LANG.search(value)):
             language = m.group(1)
         split = self.ns.split_predicate(path) if path else None
         pid = split[1] if split else None
-        message = problem.message
-        severity = problem.severity
+        message, severity = problem.message, problem.severity
+        part = ""
         if focus == self.me:
             if path in _TERM_FIELDS:
                 return FieldProblem(
                     _TERM_FIELDS[path], message, language=language, severity=severity
                 )
+            if split is not None and split[0] == "wdt" and value is not None:
+                statement = self.truthy.get((split[1], value))
+                if statement is not None:
+                    focus, part = statement, "value"
+            elif split is not None and split[0] == "p" and value in self.statement_of:
+                focus = value
+        if focus == self.me:
             if pid is not None:
                 return FieldProblem("statements", message, property=pid, severity=severity)
             return FieldProblem("record", message, severity=severity)
-        part = ""
         seen = 0
         while focus not in self.statement_of and focus in self.holder and seen < 4:
             focus, holder_part = self.holder[focus]
@@ -762,7 +802,7 @@ class _ProblemMapper:
             return FieldProblem(
                 where,
                 message,
-                property=pid or prop,
+                property=prop if part in ("", "value", "rank") else pid or prop,
                 statement=sid,
                 language=language,
                 severity=severity,
