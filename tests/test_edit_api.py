@@ -215,3 +215,15 @@ def test_merge(bob: tuple[FlaskClient, dict[str, str]]) -> None:
     assert merged.status_code == 200
     assert client.get(f"/api/entity/{one}").status_code == 410
     assert "Open Knowledge Lab" in client.get(f"/api/entity/{target}").get_json()["aliases"]["en"]
+
+
+def test_turtle_from_get_saves_back_unchanged(bob: tuple[FlaskClient, dict[str, str]]) -> None:
+    """What GET gives as Turtle (data document included) is a valid record to PUT."""
+    client, token = bob
+    for entity in ("Q1200", "Q1205", "P5"):
+        got = client.get(f"/api/entity/{entity}", headers={"Accept": "text/turtle"})
+        revision = got.headers["ETag"]
+        saved = client.put(f"/api/entity/{entity}", data=got.data, content_type="text/turtle",
+                           headers={**token, "If-Match": revision})
+        assert saved.status_code == 200, saved.get_json()
+        assert saved.get_json()["unchanged"] is True, entity

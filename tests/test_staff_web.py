@@ -228,3 +228,15 @@ def test_nav_shows_login_or_the_account(app: Flask) -> None:
     login(client, "alice")
     html = client.get("/").get_data(as_text=True)
     assert "alice" in html and "Log out" in html and "Accounts" in html
+
+
+def test_staff_pages_are_never_cached_or_framed(app: Flask) -> None:
+    client = app.test_client()
+    login_page = client.get("/login")
+    assert login_page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in login_page.headers["Content-Security-Policy"]
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login(client, "bob")
+    home = client.get("/")  # a public page, but it now shows bob's name
+    assert home.headers["Cache-Control"] == "private, no-store"
+    assert "Cookie" in home.headers["Vary"]

@@ -77,6 +77,15 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _staff() -> dict[str, Any]:
         return {"staff": current(), "csrf_token": csrf_token}
 
+    @app.after_request
+    def _private_for_staff(response: Response) -> Response:
+        # Pages seen by a logged-in user carry their name and CSRF token: never let a
+        # shared cache keep them, whatever the view said about caching.
+        if current() is not None:
+            response.headers["Cache-Control"] = "private, no-store"
+            response.vary.add("Cookie")
+        return response
+
 
 def current() -> Session | None:
     """The logged-in staff session of this request, or None."""
@@ -226,8 +235,11 @@ def end_session(response: Response | BaseResponse) -> None:
 
 
 def no_store(response: BaseResponse) -> BaseResponse:
-    """Mark a response private to this session (never cached)."""
+    """Mark a staff response private (never cached) and never shown in a frame of another
+    site (no clickjacking of login or admin forms)."""
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
 
 
