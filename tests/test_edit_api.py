@@ -223,7 +223,11 @@ def test_turtle_from_get_saves_back_unchanged(bob: tuple[FlaskClient, dict[str, 
     for entity in ("Q1200", "Q1205", "P5"):
         got = client.get(f"/api/entity/{entity}", headers={"Accept": "text/turtle"})
         revision = got.headers["ETag"]
-        saved = client.put(f"/api/entity/{entity}", data=got.data, content_type="text/turtle",
-                           headers={**token, "If-Match": revision})
+        saved = client.put(
+            f"/api/entity/{entity}",
+            data=got.data,
+            content_type="text/turtle",
+            headers={**token, "If-Match": revision},
+        )
         assert saved.status_code == 200, saved.get_json()
         assert saved.get_json()["unchanged"] is True, entity
