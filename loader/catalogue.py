@@ -78,6 +78,9 @@ class Catalogue:
 
     def close(self) -> None:
         """Release the store, the log and the accounts (closing twice is harmless)."""
+        editor = self.__dict__.get("editor")
+        if editor is not None:
+            editor.close()
         self.store.close()
         self.revisions.close()
         accounts = self.__dict__.pop("accounts", None)

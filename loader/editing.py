@@ -16,6 +16,7 @@ writers in other processes.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -54,6 +55,7 @@ from loader.threeway import Conflict, merge3
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
 
+log = logging.getLogger(__name__)
 PLACEHOLDER = "new"  # wd:new is the subject of a record being created in Turtle
 DERIVED_FROM = PROV + "wasDerivedFrom"
 IN_SCHEME = SKOS + "inScheme"
@@ -141,6 +143,7 @@ class Editor:
         self._ctx: Context | None = None
         self._ctx_at = -1
         self._languages: LanguageTags | None = None
+        self._warming: threading.Thread | None = None
 
     # --- context ------------------------------------------------------------------------
     def context(self) -> Context:
@@ -153,6 +156,27 @@ class Editor:
                 self._ctx_at = last
                 self._languages = None
             return self._ctx
+
+    def warm_up(self) -> None:
+        """Build the validation context in the background (it takes seconds on a large
+        catalogue), so a staff member's first save does not wait for it."""
+        if self._ctx is None and (self._warming is None or not self._warming.is_alive()):
+            self._warming = threading.Thread(
+                target=self._warm, name="bigtent-edit-context", daemon=True
+            )
+            self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.context()
+            self.languages()
+        except Exception:  # the catalogue closed meanwhile; the next save builds it
+            log.debug("warming the validation context failed", exc_info=True)
+
+    def close(self) -> None:
+        """Wait for a warm-up in progress (before the catalogue closes its store)."""
+        if self._warming is not None:
+            self._warming.join()
 
     def languages(self) -> LanguageTags:
         """Acceptable language tags (ISO 639-1, LANGUAGES, codes of language items)."""

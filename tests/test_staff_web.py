@@ -240,3 +240,12 @@ def test_staff_pages_are_never_cached_or_framed(app: Flask) -> None:
     home = client.get("/")  # a public page, but it now shows bob's name
     assert home.headers["Cache-Control"] == "private, no-store"
     assert "Cookie" in home.headers["Vary"]
+
+
+def test_logging_in_prepares_validation_in_the_background(app: Flask) -> None:
+    editor = catalogue(app).editor
+    assert editor._ctx is None
+    login(app.test_client(), "bob")
+    assert editor._warming is not None
+    editor.close()  # waits for the warm-up
+    assert editor._ctx is not None and editor._languages is not None

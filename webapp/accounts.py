@@ -75,6 +75,7 @@ def login() -> BaseResponse:
             response: BaseResponse = jsonify({}) if request.is_json else redirect(target, code=303)
             auth.forget_session()  # a new login never continues an old session
             new = auth.start_session(response, account)
+            get_catalogue().editor.warm_up()  # staff edit next: prepare validation now
             if request.is_json:
                 body = {
                     "ok": True,
