@@ -35,6 +35,8 @@ from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
+    from loader.accounts import SqliteAccounts
+    from loader.editing import Editor
     from loader.query_service import QueryService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,12 +80,19 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the query service, the store and the log (closing twice is harmless)."""
+        """Release the query service, editor, store, log and accounts (closing twice is
+        harmless)."""
         service = self.__dict__.pop("query_service", None)
         if service is not None:
             service.close()
+        editor = self.__dict__.get("editor")
+        if editor is not None:
+            editor.close()
         self.store.close()
         self.revisions.close()
+        accounts = self.__dict__.pop("accounts", None)
+        if accounts is not None:
+            accounts.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -99,6 +108,21 @@ class Catalogue:
         from loader.query_service import QueryService
 
         return QueryService(self)
+
+    # --- staff: accounts and the edit path -------------------------------------------------
+    @cached_property
+    def accounts(self) -> SqliteAccounts:
+        """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
+        from loader.accounts import open_accounts
+
+        return open_accounts(self.settings)
+
+    @cached_property
+    def editor(self) -> Editor:
+        """The write path for staff edits (create, save, revert, delete, merge)."""
+        from loader.editing import Editor
+
+        return Editor(self)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

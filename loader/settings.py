@@ -37,8 +37,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATA_DIR",
         "instance",
-        "Directory holding the triple store (store/) and the "
-        "revision log (revisions.sqlite3). Created when missing.",
+        "Directory holding the triple store (store/), the revision log "
+        "(revisions.sqlite3) and the staff accounts (accounts.sqlite3). Created when missing.",
     ),
     Setting(
         "BASE_URL",
@@ -183,6 +183,67 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory for recently served entity data documents (rendered bytes and revision "
         "snapshots), in megabytes; 0 turns the cache off. Entries are keyed by revision, "
         "so a change is never served stale.",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        "auto",
+        "Send the staff session cookie only over HTTPS: 'auto' (when BASE_URL starts with "
+        "https://), 'true' or 'false'. The cookie is always HttpOnly and SameSite=Lax.",
+    ),
+    Setting(
+        "SESSION_LIFETIME",
+        43200,
+        "Seconds a staff login lasts at most (default 12 hours); then log in again.",
+    ),
+    Setting(
+        "SESSION_IDLE_TIMEOUT",
+        7200,
+        "Seconds without a request after which a staff session ends (default 2 hours).",
+    ),
+    Setting(
+        "PASSWORD_MIN_LENGTH",
+        12,
+        "Shortest password accepted for a staff account.",
+    ),
+    Setting(
+        "PASSWORD_SCRYPT_N",
+        32768,
+        "scrypt cost (N, a power of two; r=8, p=1) for new password hashes; memory per "
+        "hash is 128*N*8 bytes (32 MiB at 32768). Stored with each hash: raising it "
+        "re-hashes passwords at their next login.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        5,
+        "Failed logins allowed per account name within LOGIN_FAILURE_WINDOW; more are "
+        "refused (429) until the oldest failure is older than the window. 0 disables.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_IP",
+        50,
+        "Failed logins allowed per client address within LOGIN_FAILURE_WINDOW (guards "
+        "against guessing across many accounts). 0 disables.",
+    ),
+    Setting(
+        "LOGIN_FAILURE_WINDOW",
+        900,
+        "Seconds over which failed logins are counted (a sliding window).",
+    ),
+    Setting(
+        "EDIT_MAX_BYTES",
+        1048576,
+        "Largest record body the edit API accepts, in bytes (413 beyond it).",
+    ),
+    Setting(
+        "NEW_ITEM_MIN",
+        10000,
+        "Lowest Q number given to items created by staff (the ontology uses Q1-Q999 and "
+        "the demo Q1000-Q1999); new items get the next number above the highest in use.",
+    ),
+    Setting(
+        "NEW_PROPERTY_MIN",
+        1000,
+        "Lowest P number given to properties created by staff (the ontology uses P1-P999).",
     ),
     Setting(
         "AUTHOR",

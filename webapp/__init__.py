@@ -9,8 +9,11 @@ from flask import Flask
 
 from loader.settings import Settings, load_settings
 from webapp import (
+    accounts,
+    auth,
     catalogue_ext,
     documents,
+    edit_api,
     errors,
     http_headers,
     pages,
@@ -31,9 +34,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     errors.init_app(app)
     http_headers.init_app(app)
+    auth.init_app(app, settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(query_editor.bp)
     vendor.init_app(app)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(edit_api.bp)
     return app

@@ -8,11 +8,14 @@ written); 2 the command could not run (bad arguments, configuration, busy store)
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
+from loader.accounts import EDITOR, ROLES, check_name, open_accounts
 from loader.catalogue import Catalogue
 from loader.errors import BigtentError
 from loader.pipeline import LoadReport
@@ -84,6 +87,27 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--author")
 
     sub.add_parser("settings", help="list every setting with its value, default and help")
+
+    user = sub.add_parser(
+        "user",
+        help="manage staff accounts (passwords are read from a prompt or stdin, never argv)",
+    )
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="create an account; asks for the password")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default=EDITOR)
+    actions.add_parser("list", help="list accounts")
+    set_role = actions.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=ROLES)
+    for action, text in (
+        ("disable", "disable an account (ends its sessions)"),
+        ("enable", "enable a disabled account"),
+        ("remove", "delete an account (its edits keep its name)"),
+        ("password", "set a new password (asks for it; ends the account's sessions)"),
+        ("logout", "end every session of an account"),
+    ):
+        actions.add_parser(action, help=text).add_argument("name")
     return parser
 
 
@@ -142,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_settings(settings)
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "user":
+            return _user(settings, args)
         with Catalogue.open(settings) as cat:
             return _run(cat, settings, args)
     except BigtentError as exc:
@@ -200,6 +226,49 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """A password from the terminal (asked twice) or, when piped, the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            raise BigtentError("the two passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    """``bigtent user ...``: the account database only (works while the server runs)."""
+    with closing(open_accounts(settings)) as accounts:
+        if args.action == "list":
+            sessions = accounts.session_counts()
+            for account in accounts.list_users():
+                state = "disabled" if account.disabled else "enabled"
+                print(
+                    f"{account.name}\t{account.role}\t{state}\t"
+                    f"last login {account.last_login or '-'}\t"
+                    f"{sessions.get(account.name, 0)} session(s)"
+                )
+            return EXIT_OK
+        if args.action == "add":
+            check_name(args.name)
+            created = accounts.add_user(args.name, args.role, read_password())
+            print(f"created {created.name} ({created.role})")
+        elif args.action == "set-role":
+            print(f"{accounts.set_role(args.name, args.role).name} is now {args.role}")
+        elif args.action in ("disable", "enable"):
+            accounts.set_disabled(args.name, args.action == "disable")
+            print(f"{args.name} is {args.action}d")
+        elif args.action == "remove":
+            accounts.remove_user(args.name)
+            print(f"removed {args.name}")
+        elif args.action == "password":
+            accounts.set_password(args.name, read_password("New password: "))
+            print(f"password of {args.name} changed; its sessions ended")
+        elif args.action == "logout":
+            print(f"ended {accounts.end_sessions(args.name)} session(s) of {args.name}")
+    return EXIT_OK
 
 
 def _list_settings(settings: Settings) -> int:

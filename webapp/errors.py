@@ -13,9 +13,12 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to HTML, is a program that does not accept HTML
-    at all (a SPARQL client asking for application/sparql-results+xml), or asks for some
-    JSON type without naming HTML (a script sending ``…+json, */*;q=0.9``)."""
+    """True when the client wants JSON rather than an HTML page: the JSON API at /api/
+    and requests sending JSON always do; so do clients preferring JSON, programs that do
+    not accept HTML at all (a SPARQL client asking for application/sparql-results+xml),
+    and scripts asking for some JSON type without naming HTML (``…+json, */*;q=0.9``)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
     accept = request.accept_mimetypes
     if request.args.get("format") == "json":
         return True
