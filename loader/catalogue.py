@@ -24,6 +24,7 @@ from loader.errors import BigtentError, ConfigError, NotFound
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
+from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
@@ -73,7 +74,10 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the store and the log (closing twice is harmless)."""
+        """Release the store, the log and the page index (closing twice is harmless)."""
+        index = self.__dict__.pop("page_index", None)
+        if index is not None:
+            index.close()
         self.store.close()
         self.revisions.close()
 
@@ -84,6 +88,13 @@ class Catalogue:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @cached_property
+    def page_index(self) -> PageIndex:
+        """Names, facts and backlinks for pages, derived from the revision log
+        (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
+        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        return PageIndex(path, self.revisions, self.ns, self.settings.languages)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

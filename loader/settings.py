@@ -109,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
     ),
     Setting(
+        "PAGE_CACHE_SIZE",
+        2000,
+        "Rendered HTML pages `bigtent serve` keeps in memory (least recently used dropped "
+        "first; any change to the catalogue retires them all); 0 disables the cache.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, http_headers, pages
+from webapp import browse, catalogue_ext, errors, http_headers, pages, search
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -22,5 +22,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     errors.init_app(app)
     http_headers.init_app(app)
-    app.register_blueprint(pages.bp)
+    pages.init_app(app)
+    browse.init_app(app)
+    app.register_blueprint(search.bp)
     return app

@@ -1,0 +1,475 @@
+"""The page index: what browsing, searching and "what links here" need, in SQLite.
+
+Derived from the revision log (never from the triple store, which is written after the
+log) and kept up to date incrementally: :meth:`PageIndex.catch_up` compares
+:meth:`RevisionLog.last_id` with the id it indexed last and re-indexes only the
+entities changed since. It holds, per live entity:
+
+* ``name``: labels, aliases and descriptions in every language, with a folded form
+  (case and accents removed) for exact and prefix ranking; labels and aliases are also
+  in the FTS5 table ``name_fts`` for word-prefix search;
+* ``fact``: truthy item values (``wdt:P ?item``) for class listings and facets;
+* ``link``: every statement, qualifier and reference that points at an entity,
+  keyed by the target so an entity's backlinks are one index range;
+* ``property``: each property's type and formatter URL (how pages show its values).
+
+Entity ids are stored as integers: ``Q12`` is 12, ``P12`` is -12.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from loader.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
+from loader.revisions import LIVE, Revision, RevisionLog
+
+SCHEMA_VERSION = "1"
+LABEL, ALIAS, DESCRIPTION = 0, 1, 2
+KIND_BY_PREDICATE = {
+    RDFS + "label": LABEL,
+    SKOS + "altLabel": ALIAS,
+    SCHEMA + "description": DESCRIPTION,
+}
+#: link kinds: the statement's value, a qualifier value, a reference value
+VALUE, QUALIFIER, REFERENCE = 0, 1, 2
+_LINK_KINDS = {"ps": VALUE, "pq": QUALIFIER, "pr": REFERENCE}
+DERIVED_FROM = PROV + "wasDerivedFrom"
+PROPERTY_TYPE = WIKIBASE + "propertyType"
+#: formatter URL (ontology/README.md): turns an external identifier into a link
+FORMATTER_URL = "P52"
+BATCH = 500
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entity (
+    num      INTEGER PRIMARY KEY,   -- Q12 -> 12, P12 -> -12
+    sort_key TEXT NOT NULL          -- folded label in the first LANGUAGES language it has
+);
+CREATE INDEX IF NOT EXISTS entity_sort ON entity (sort_key, num);
+CREATE TABLE IF NOT EXISTS name (
+    id   INTEGER PRIMARY KEY,       -- also the rowid in name_fts
+    num  INTEGER NOT NULL,
+    kind INTEGER NOT NULL,          -- 0 label, 1 alias, 2 description
+    lang TEXT NOT NULL,
+    text TEXT NOT NULL,
+    norm TEXT NOT NULL              -- folded: lower case, no accents, single spaces
+);
+CREATE INDEX IF NOT EXISTS name_num ON name (num, kind);
+CREATE INDEX IF NOT EXISTS name_norm ON name (norm);
+CREATE VIRTUAL TABLE IF NOT EXISTS name_fts USING fts5 (
+    norm, tokenize = "unicode61 remove_diacritics 2", prefix = '2 3'
+);
+CREATE TABLE IF NOT EXISTS fact (
+    prop  INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    num   INTEGER NOT NULL,
+    PRIMARY KEY (prop, value, num)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fact_num ON fact (num, prop, value);
+CREATE TABLE IF NOT EXISTS link (
+    target    INTEGER NOT NULL,
+    source    INTEGER NOT NULL,
+    prop      INTEGER NOT NULL,
+    kind      INTEGER NOT NULL,     -- 0 statement value, 1 qualifier, 2 reference
+    statement TEXT NOT NULL,        -- local name of the statement (its page anchor)
+    PRIMARY KEY (target, source, prop, kind, statement)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS link_source ON link (source);
+CREATE TABLE IF NOT EXISTS property (
+    num       INTEGER PRIMARY KEY,  -- -12 for P12
+    type      TEXT NOT NULL,        -- wikibase:propertyType without the namespace
+    formatter TEXT                  -- formatter URL (P52) with $1, for external identifiers
+);
+"""
+
+
+def num(entity_id: str) -> int:
+    """``Q12`` → 12, ``P12`` → -12."""
+    value = int(entity_id[1:])
+    return -value if entity_id[0] == "P" else value
+
+
+def entity_id(number: int) -> str:
+    """12 → ``Q12``, -12 → ``P12``."""
+    return f"P{-number}" if number < 0 else f"Q{number}"
+
+
+# Combining diacritical marks (the blocks Latin, Greek and Cyrillic accents come from);
+# marks of other scripts (Indic vowel signs...) are letters to their readers and stay.
+_DIACRITICS = dict.fromkeys(
+    c
+    for start, end in ((0x300, 0x36F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF))
+    for c in range(start, end + 1)
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, whitespace collapsed: how names are compared."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    bare = unicodedata.normalize("NFKD", text).translate(_DIACRITICS)
+    return " ".join(unicodedata.normalize("NFC", bare).casefold().split())
+
+
+def pick(values: dict[str, str], languages: Sequence[str]) -> tuple[str, str] | None:
+    """(language, text) by preference order, falling back to any language."""
+    for lang in languages:
+        if lang in values:
+            return lang, values[lang]
+    for lang in sorted(values):
+        return lang, values[lang]
+    return None
+
+
+@dataclass(frozen=True)
+class Backlink:
+    """One statement, qualifier or reference of ``source`` pointing at an entity."""
+
+    source: str
+    property: str
+    kind: int
+    statement: str
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    """How a property's values are shown."""
+
+    type: str
+    formatter: str | None
+
+
+@dataclass
+class Extract:
+    """What the index keeps of one entity."""
+
+    names: list[tuple[int, str, str]]  # (kind, lang, text)
+    facts: set[tuple[int, int]]  # (prop, value)
+    links: set[tuple[int, int, int, str]]  # (target, prop, kind, statement)
+    property_type: str | None = None
+    formatter: str | None = None
+
+
+def extract(ns: Namespaces, entity: str, snapshot: bytes) -> Extract:
+    """Names, truthy item facts and outgoing links of one entity's content."""
+    me = ns.entity(entity).value
+    statement_ns = ns["wds"]
+    formatter = ns.predicate("wdt", FORMATTER_URL).value
+    out = Extract([], set(), set())
+    references: dict[str, list[str]] = {}
+    referenced: list[tuple[str, int, int]] = []  # (reference node, target, prop)
+    for triple in ox.parse(snapshot, ox.RdfFormat.N_TRIPLES):
+        s, p, o = triple.subject, triple.predicate.value, triple.object
+        if s.value == me:
+            if isinstance(o, ox.Literal):
+                kind = KIND_BY_PREDICATE.get(p)
+                if kind is not None:
+                    out.names.append((kind, (o.language or "").lower(), o.value))
+                elif p == formatter:
+                    out.formatter = o.value
+                continue
+            if p == PROPERTY_TYPE:
+                out.property_type = o.value.removeprefix(WIKIBASE)
+                continue
+        if p == DERIVED_FROM:
+            references.setdefault(o.value, []).append(s.value.removeprefix(statement_ns))
+            continue
+        if not isinstance(o, ox.NamedNode):
+            continue
+        target = ns.entity_id(o.value)
+        split = ns.split_predicate(p)
+        if target is None or split is None:
+            continue
+        prefix, prop = split
+        if prefix == "wdt" and s.value == me:
+            out.facts.add((num(prop), num(target)))
+        elif prefix in ("ps", "pq"):
+            statement = s.value.removeprefix(statement_ns)
+            out.links.add((num(target), num(prop), _LINK_KINDS[prefix], statement))
+        elif prefix == "pr":
+            referenced.append((s.value, num(target), num(prop)))
+    for node, ref_target, ref_prop in referenced:
+        for statement in sorted(references.get(node, []))[:1]:
+            out.links.add((ref_target, ref_prop, REFERENCE, statement))
+    return out
+
+
+class PageIndex:
+    """SQLite index in ``DATA_DIR/pages.sqlite3``, derived from the revision log.
+
+    One writer (a lock serialises catch-ups); readers use one connection per thread."""
+
+    def __init__(
+        self, path: Path | None, revisions: RevisionLog, ns: Namespaces, languages: Sequence[str]
+    ) -> None:
+        self.path = path
+        self.revisions = revisions
+        self.ns = ns
+        self.languages = list(languages)
+        self._target = ":memory:" if path is None else str(path)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._writer = self._connect()
+        self._writer.executescript(DDL)
+        self._indexed = self._meta_int("indexed_id")
+        self._checked = False
+        self._properties: dict[str, PropertyInfo] | None = None
+
+    # --- connections ---------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._target, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=10000")
+        self._connections.append(db)
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's read connection (the writer's for an in-memory index)."""
+        if self.path is None:
+            return self._writer
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close every connection (closing twice is harmless)."""
+        for db in self._connections:
+            db.close()
+        self._connections.clear()
+
+    def _meta_int(self, key: str) -> int:
+        row = self._writer.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _meta(self, key: str) -> str | None:
+        row = self._writer.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- keeping up with the log ---------------------------------------------------------
+    @property
+    def indexed_id(self) -> int:
+        """The revision id the index reflects."""
+        return self._indexed
+
+    def catch_up(self) -> int:
+        """Index every entity changed since the last catch-up; returns how many.
+
+        Cheap when nothing changed (one max(id) on the log)."""
+        if self._checked and self.revisions.last_id() == self._indexed:
+            return 0
+        with self._lock:
+            head = self.revisions.recent(1)
+            head_id, head_time = (head[0].id, head[0].time) if head else (0, "")
+            if not self._checked or head_id < self._indexed:
+                if self._stale(head_id, head_time):
+                    self._reset()
+                self._checked = True
+            if head_id == self._indexed:
+                return 0
+            changed = [s.entity for s in self.revisions.changed_since(self._indexed)]
+            for start in range(0, len(changed), BATCH):
+                chunk = changed[start : start + BATCH]
+                self._write(chunk, self.revisions.latest_revisions(chunk))
+            self._set_meta({"indexed_id": str(head_id), "indexed_time": head_time})
+            self._indexed = head_id
+            return len(changed)
+
+    def _stale(self, head_id: int, head_time: str) -> bool:
+        """True when the index was built from another log or with other settings."""
+        if self._meta("schema") != SCHEMA_VERSION:
+            return True
+        if self._meta("base") != self.ns.base or self._meta("languages") != ",".join(
+            self.languages
+        ):
+            return True
+        if head_id < self._indexed:
+            return True
+        return head_id == self._indexed and self._meta("indexed_time") not in (None, head_time)
+
+    def _reset(self) -> None:
+        db = self._writer
+        db.execute("BEGIN IMMEDIATE")
+        for table in ("entity", "name", "name_fts", "fact", "link", "property", "meta"):
+            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        db.execute("COMMIT")
+        self._set_meta(
+            {
+                "schema": SCHEMA_VERSION,
+                "base": self.ns.base,
+                "languages": ",".join(self.languages),
+                "indexed_id": "0",
+            }
+        )
+        self._indexed = 0
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        self._writer.executemany(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            list(values.items()),
+        )
+
+    def _write(self, entities: Sequence[str], revisions: Iterable[Revision]) -> None:
+        rows = {r.entity: r for r in revisions}
+        db = self._writer
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for entity in entities:
+                self._forget(db, num(entity))
+                rev = rows.get(entity)
+                if rev is None or rev.state != LIVE or rev.snapshot is None:
+                    continue
+                self._insert(db, entity, extract(self.ns, entity, rev.snapshot))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._properties = None
+
+    @staticmethod
+    def _forget(db: sqlite3.Connection, number: int) -> None:
+        ids = [row[0] for row in db.execute("SELECT id FROM name WHERE num = ?", (number,))]
+        db.executemany("DELETE FROM name_fts WHERE rowid = ?", [(i,) for i in ids])
+        db.execute("DELETE FROM name WHERE num = ?", (number,))
+        db.execute("DELETE FROM entity WHERE num = ?", (number,))
+        db.execute("DELETE FROM fact WHERE num = ?", (number,))
+        db.execute("DELETE FROM link WHERE source = ?", (number,))
+        db.execute("DELETE FROM property WHERE num = ?", (number,))
+
+    def _insert(self, db: sqlite3.Connection, entity: str, data: Extract) -> None:
+        number = num(entity)
+        labels = {lang: text for kind, lang, text in data.names if kind == LABEL}
+        best = pick(labels, self.languages)
+        db.execute(
+            "INSERT INTO entity VALUES (?, ?)", (number, fold(best[1]) if best else "\uffff")
+        )
+        for kind, lang, text in data.names:
+            norm = fold(text)
+            cur = db.execute(
+                "INSERT INTO name (num, kind, lang, text, norm) VALUES (?, ?, ?, ?, ?)",
+                (number, kind, lang, text, norm),
+            )
+            if kind != DESCRIPTION:
+                db.execute(
+                    "INSERT INTO name_fts (rowid, norm) VALUES (?, ?)", (cur.lastrowid, norm)
+                )
+        db.executemany(
+            "INSERT OR IGNORE INTO fact VALUES (?, ?, ?)",
+            [(prop, value, number) for prop, value in data.facts],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)",
+            [(target, number, prop, kind, st) for target, prop, kind, st in data.links],
+        )
+        if data.property_type is not None:
+            db.execute(
+                "INSERT INTO property VALUES (?, ?, ?)",
+                (number, data.property_type, data.formatter),
+            )
+
+    # --- reading -------------------------------------------------------------------------
+    def names(
+        self, entities: Iterable[str], languages: Sequence[str], kind: int = LABEL
+    ) -> dict[str, tuple[str, str]]:
+        """Best (language, text) of each entity's labels (or descriptions) in the
+        reader's languages, falling back to any; entities without one are left out."""
+        numbers = sorted({num(e) for e in entities if ENTITY_ID.match(e)})
+        rank = {lang: i for i, lang in reversed(list(enumerate(languages)))}
+        best: dict[int, tuple[int, str, str]] = {}
+        wanted = list(rank)
+        for chunk in _chunks(numbers, 400):
+            marks = ",".join("?" * len(chunk))
+            langs = ",".join("?" * len(wanted))
+            rows = self.db.execute(
+                f"SELECT num, lang, text FROM name WHERE num IN ({marks}) AND kind = ? "  # noqa: S608
+                f"AND lang IN ({langs})",
+                (*chunk, kind, *wanted),
+            )
+            for number, lang, text in rows:
+                order = rank[lang]
+                if number not in best or order < best[number][0]:
+                    best[number] = (order, lang, text)
+        missing = [n for n in numbers if n not in best]
+        for chunk in _chunks(missing, 400):  # no label in the reader's languages: any one
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT num, min(lang), text FROM name WHERE num IN ({marks}) AND kind = ? "  # noqa: S608
+                "GROUP BY num",
+                (*chunk, kind),
+            )
+            for number, lang, text in rows:
+                best[number] = (len(rank), lang, text)
+        return {entity_id(n): (lang, text) for n, (_, lang, text) in best.items()}
+
+    def properties(self) -> dict[str, PropertyInfo]:
+        """Type and formatter URL of every property (cached until the next catch-up)."""
+        cached = self._properties
+        if cached is None:
+            rows = self.db.execute("SELECT num, type, formatter FROM property")
+            cached = {entity_id(n): PropertyInfo(t, f) for n, t, f in rows}
+            self._properties = cached
+        return cached
+
+    def values(self, entities: Iterable[str], prop: str) -> dict[str, list[str]]:
+        """Truthy item values of one property (e.g. instance of) for each entity."""
+        numbers = sorted({num(e) for e in entities if ENTITY_ID.match(e)})
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(numbers, 400):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT num, value FROM fact WHERE num IN ({marks}) AND prop = ? "  # noqa: S608
+                "ORDER BY num, value",
+                (*chunk, num(prop)),
+            )
+            for number, value in rows:
+                found.setdefault(entity_id(number), []).append(entity_id(value))
+        return found
+
+    def exists(self, entity: str) -> bool:
+        """True when the entity is live and indexed."""
+        row = self.db.execute("SELECT 1 FROM entity WHERE num = ?", (num(entity),)).fetchone()
+        return row is not None
+
+    def backlink_count(self, target: str) -> int:
+        """How many statements, qualifiers and references point at ``target``."""
+        row = self.db.execute("SELECT count(*) FROM link WHERE target = ?", (num(target),))
+        return int(row.fetchone()[0])
+
+    def backlinks(self, target: str, limit: int, offset: int = 0) -> list[Backlink]:
+        """A page of backlinks, in a stable order (source, property, kind, statement)."""
+        rows = self.db.execute(
+            "SELECT source, prop, kind, statement FROM link WHERE target = ? "
+            "ORDER BY source, prop, kind, statement LIMIT ? OFFSET ?",
+            (num(target), limit, offset),
+        )
+        return [Backlink(entity_id(s), entity_id(p), k, st) for s, p, k, st in rows]
+
+    def entity_count(self) -> int:
+        """Live entities in the index."""
+        return int(self.db.execute("SELECT count(*) FROM entity").fetchone()[0])
+
+
+def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def timed_catch_up(index: PageIndex) -> tuple[int, float]:
+    """Catch up and say how many entities changed and how long it took."""
+    started = time.perf_counter()
+    count = index.catch_up()
+    return count, time.perf_counter() - started
