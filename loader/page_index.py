@@ -202,6 +202,44 @@ def extract(ns: Namespaces, entity: str, snapshot: bytes) -> Extract:
     return out
 
 
+class _Batch:
+    """Rows of many entities, inserted with one executemany per table."""
+
+    def __init__(self) -> None:
+        self.entities: list[tuple[int, str]] = []
+        self.names: list[tuple[int, int, int, str, str, str]] = []
+        self.searchable: list[tuple[int, str]] = []
+        self.facts: list[tuple[int, int, int]] = []
+        self.links: list[tuple[int, int, int, int, str]] = []
+        self.properties: list[tuple[int, str, str | None]] = []
+
+    def add(self, number: int, data: Extract, languages: Sequence[str], next_id: int) -> int:
+        """Queue one entity's rows; returns the next free name id."""
+        labels = {lang: text for kind, lang, text in data.names if kind == LABEL}
+        best = pick(labels, languages)
+        self.entities.append((number, fold(best[1]) if best else "\uffff"))
+        for kind, lang, text in data.names:
+            norm = fold(text)
+            self.names.append((next_id, number, kind, lang, text, norm))
+            if kind != DESCRIPTION:
+                self.searchable.append((next_id, norm))
+            next_id += 1
+        self.facts += [(prop, value, number) for prop, value in data.facts]
+        self.links += [(target, number, prop, kind, st) for target, prop, kind, st in data.links]
+        if data.property_type is not None:
+            self.properties.append((number, data.property_type, data.formatter))
+        return next_id
+
+    def insert(self, db: sqlite3.Connection) -> None:
+        """Write the queued rows."""
+        db.executemany("INSERT INTO entity VALUES (?, ?)", self.entities)
+        db.executemany("INSERT INTO name VALUES (?, ?, ?, ?, ?, ?)", self.names)
+        db.executemany("INSERT INTO name_fts (rowid, norm) VALUES (?, ?)", self.searchable)
+        db.executemany("INSERT OR IGNORE INTO fact VALUES (?, ?, ?)", self.facts)
+        db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", self.links)
+        db.executemany("INSERT INTO property VALUES (?, ?, ?)", self.properties)
+
+
 class PageIndex:
     """SQLite index in ``DATA_DIR/pages.sqlite3``, derived from the revision log.
 
@@ -222,6 +260,7 @@ class PageIndex:
         self._writer.executescript(DDL)
         self._indexed = self._meta_int("indexed_id")
         self._checked = False
+        self._empty = False
         self._properties: dict[str, PropertyInfo] | None = None
 
     # --- connections ---------------------------------------------------------------------
@@ -287,6 +326,7 @@ class PageIndex:
                 self._write(chunk, self.revisions.latest_revisions(chunk))
             self._set_meta({"indexed_id": str(head_id), "indexed_time": head_time})
             self._indexed = head_id
+            self._empty = False
             return len(changed)
 
     def _stale(self, head_id: int, head_time: str) -> bool:
@@ -316,6 +356,7 @@ class PageIndex:
             }
         )
         self._indexed = 0
+        self._empty = True
 
     def _set_meta(self, values: dict[str, str]) -> None:
         self._writer.executemany(
@@ -324,16 +365,23 @@ class PageIndex:
         )
 
     def _write(self, entities: Sequence[str], revisions: Iterable[Revision]) -> None:
+        """Replace what the index holds about ``entities`` by their newest revisions,
+        in one transaction with batched inserts."""
         rows = {r.entity: r for r in revisions}
         db = self._writer
         db.execute("BEGIN IMMEDIATE")
         try:
+            numbers = [(num(e),) for e in entities]
+            if not self._empty:  # right after a reset there is nothing to forget
+                self._forget(db, numbers)
+            next_id = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM name").fetchone()[0])
+            batch = _Batch()
             for entity in entities:
-                self._forget(db, num(entity))
                 rev = rows.get(entity)
-                if rev is None or rev.state != LIVE or rev.snapshot is None:
-                    continue
-                self._insert(db, entity, extract(self.ns, entity, rev.snapshot))
+                if rev is not None and rev.state == LIVE and rev.snapshot is not None:
+                    data = extract(self.ns, entity, rev.snapshot)
+                    next_id = batch.add(num(entity), data, self.languages, next_id)
+            batch.insert(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -341,45 +389,18 @@ class PageIndex:
         self._properties = None
 
     @staticmethod
-    def _forget(db: sqlite3.Connection, number: int) -> None:
-        ids = [row[0] for row in db.execute("SELECT id FROM name WHERE num = ?", (number,))]
-        db.executemany("DELETE FROM name_fts WHERE rowid = ?", [(i,) for i in ids])
-        db.execute("DELETE FROM name WHERE num = ?", (number,))
-        db.execute("DELETE FROM entity WHERE num = ?", (number,))
-        db.execute("DELETE FROM fact WHERE num = ?", (number,))
-        db.execute("DELETE FROM link WHERE source = ?", (number,))
-        db.execute("DELETE FROM property WHERE num = ?", (number,))
-
-    def _insert(self, db: sqlite3.Connection, entity: str, data: Extract) -> None:
-        number = num(entity)
-        labels = {lang: text for kind, lang, text in data.names if kind == LABEL}
-        best = pick(labels, self.languages)
-        db.execute(
-            "INSERT INTO entity VALUES (?, ?)", (number, fold(best[1]) if best else "\uffff")
-        )
-        for kind, lang, text in data.names:
-            norm = fold(text)
-            cur = db.execute(
-                "INSERT INTO name (num, kind, lang, text, norm) VALUES (?, ?, ?, ?, ?)",
-                (number, kind, lang, text, norm),
-            )
-            if kind != DESCRIPTION:
-                db.execute(
-                    "INSERT INTO name_fts (rowid, norm) VALUES (?, ?)", (cur.lastrowid, norm)
-                )
+    def _forget(db: sqlite3.Connection, numbers: list[tuple[int]]) -> None:
         db.executemany(
-            "INSERT OR IGNORE INTO fact VALUES (?, ?, ?)",
-            [(prop, value, number) for prop, value in data.facts],
+            "DELETE FROM name_fts WHERE rowid IN (SELECT id FROM name WHERE num = ?)", numbers
         )
-        db.executemany(
-            "INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)",
-            [(target, number, prop, kind, st) for target, prop, kind, st in data.links],
-        )
-        if data.property_type is not None:
-            db.execute(
-                "INSERT INTO property VALUES (?, ?, ?)",
-                (number, data.property_type, data.formatter),
-            )
+        for sql in (
+            "DELETE FROM name WHERE num = ?",
+            "DELETE FROM entity WHERE num = ?",
+            "DELETE FROM fact WHERE num = ?",
+            "DELETE FROM link WHERE source = ?",
+            "DELETE FROM property WHERE num = ?",
+        ):
+            db.executemany(sql, numbers)
 
     # --- reading -------------------------------------------------------------------------
     def names(

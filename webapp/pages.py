@@ -19,7 +19,7 @@ from loader.catalogue import Catalogue
 from loader.describe import describe, referenced_ids
 from loader.errors import BigtentError, NotFound
 from loader.page_index import Backlink, PageIndex
-from loader.revisions import DELETED, REDIRECT, Revision
+from loader.revisions import DELETED, REDIRECT
 from loader.schema_org import SchemaTypes, json_ld
 from loader.settings import Settings
 from webapp import page_cache
@@ -53,7 +53,14 @@ def init_app(app: Flask) -> None:
     app.extensions[_SCHEMA_TYPES] = SchemaTypes()
     app.extensions["bigtent"].page_index  # noqa: B018 - create it before threads race for it
     app.jinja_env.globals["data_url"] = data_url
+    app.jinja_env.globals["page_href"] = page_href
     app.register_blueprint(bp)
+
+
+def page_href(entity_id: str) -> str:
+    """URL of an entity's page; what ``url_for("pages.entity")`` gives, without its cost
+    (pages link to dozens of entities)."""
+    return f"{request.script_root}/page/{entity_id}"
 
 
 def data_url(entity_id: str, extension: str, revision: int | None = None) -> str:
@@ -87,30 +94,32 @@ def cached_html(key: tuple[object, ...], etag: str, render: object) -> Response:
     return conditional(response, page.etag, page.last_modified, max_age=60)
 
 
-def current_revision(cat: Catalogue, entity_id: str, endpoint: str) -> Revision | WerkzeugResponse:
-    """The entity's newest revision; 404 if it never existed, 410 if deleted, a
-    redirect to the target's page if it was merged."""
-    rev = cat.revisions.get(entity_id)
-    if rev is None:
+def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugResponse | None:
+    """None when the entity is live; 404 if it never existed, 410 if deleted, a
+    redirect to the target's page (same ``endpoint``) if it was merged."""
+    state = cat.revisions.state(entity_id)
+    if state is None:
         raise NotFound(
             f"There is no entity {entity_id} in this catalogue. Search for what you are "
             "looking for by name.",
             title="Not found",
         )
-    if rev.state == DELETED:
-        reason = f" ({rev.summary})" if rev.summary else ""
+    if state.state == DELETED:
+        rev = cat.revisions.get(entity_id)
+        when = f" on {rev.time}" if rev else ""
+        reason = f" ({rev.summary})" if rev and rev.summary else ""
         raise BigtentError(
-            f"{entity_id} was deleted on {rev.time}{reason}. Its history is still available.",
+            f"{entity_id} was deleted{when}{reason}. Its history is still available.",
             title="Gone",
             status=410,
         )
-    if rev.state == REDIRECT and rev.redirect:
-        target = url_for(endpoint, entity_id=rev.redirect)
+    if state.state == REDIRECT and state.redirect:
+        target = url_for(endpoint, entity_id=state.redirect)
         uselang = request.args.get("uselang")
         if uselang:
             target += "?" + urlencode({"uselang": uselang})
         return redirect(target, code=301)
-    return rev
+    return None
 
 
 # --- home ------------------------------------------------------------------------------
@@ -141,9 +150,9 @@ def entity(entity_id: str) -> Response | WerkzeugResponse:
     key = ("entity", entity_id, head, tuple(languages))
     cache = get_page_cache()
     if cache.get(key) is None:
-        rev = current_revision(cat, entity_id, "pages.entity")
-        if isinstance(rev, WerkzeugResponse):
-            return rev
+        moved = check_live(cat, entity_id, "pages.entity")
+        if moved is not None:
+            return moved
     etag = f"page-{entity_id}-r{head}-{language_tag(languages)}"
     return cached_html(key, etag, lambda: _render_entity(cat, entity_id, languages, head))
 
@@ -152,7 +161,12 @@ def _render_entity(
     cat: Catalogue, entity_id: str, languages: list[str], head: int
 ) -> tuple[str, str]:
     rev = cat.revisions.get(entity_id)
-    assert rev is not None and rev.snapshot is not None
+    if rev is None or rev.snapshot is None:  # deleted or merged a moment ago
+        raise BigtentError(
+            f"{entity_id} changed while its page was being built; please reload.",
+            title="Conflict",
+            status=409,
+        )
     triples = [
         (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
     ]
