@@ -52,6 +52,10 @@ class Listing:
 
 def subclasses(index: PageIndex, cls: str) -> list[str]:
     """``cls`` and every class below it (subclass of, transitively)."""
+    return index.memo(("subclasses", cls), lambda: _subclasses(index, cls))
+
+
+def _subclasses(index: PageIndex, cls: str) -> list[str]:
     rows = index.db.execute(
         """WITH RECURSIVE below(num) AS (
                SELECT ? UNION SELECT f.num FROM fact f JOIN below b ON f.value = b.num
@@ -64,55 +68,93 @@ def subclasses(index: PageIndex, cls: str) -> list[str]:
 
 def class_counts(index: PageIndex) -> list[tuple[str, int]]:
     """(class id, entities whose instance-of is that class), most used first."""
-    rows = index.db.execute(
-        "SELECT value, count(*) FROM fact WHERE prop = ? GROUP BY value "
-        "ORDER BY count(*) DESC, value",
-        (INSTANCE_OF,),
-    )
-    return [(entity_id(v), int(n)) for v, n in rows]
+
+    def compute() -> list[tuple[str, int]]:
+        rows = index.db.execute(
+            "SELECT class, n FROM class_fact WHERE prop = ? AND value = class "
+            "ORDER BY n DESC, class",
+            (INSTANCE_OF,),
+        )
+        return [(entity_id(c), int(n)) for c, n in rows]
+
+    return index.memo(("class_counts",), compute)
 
 
-def member_count(index: PageIndex, classes: Sequence[str]) -> int:
-    """Entities that are instances of any of ``classes``."""
-    marks = ",".join("?" * len(classes))
+def _overlap(index: PageIndex, classes: Sequence[str]) -> int:
+    """How many more instance-of facts than entities ``classes`` have (entities that are
+    instances of two of them); 0 almost always, found via the few multi-class entities."""
+    if len(classes) < 2:
+        return 0
+    numbers = [num(c) for c in classes]
     row = index.db.execute(
-        f"SELECT count(DISTINCT num) FROM fact WHERE prop = ? AND value IN ({marks})",  # noqa: S608
-        (INSTANCE_OF, *(num(c) for c in classes)),
+        f"""SELECT coalesce(sum(k - 1), 0) FROM (
+                SELECT (SELECT count(*) FROM fact f WHERE f.num = e.num AND f.prop = ?
+                        AND f.value IN ({_marks(numbers)})) AS k
+                FROM entity e WHERE e.classes > 1) WHERE k > 1""",  # noqa: S608
+        [INSTANCE_OF, *numbers],
     ).fetchone()
     return int(row[0])
 
 
-def _members_sql(
-    classes: Sequence[str], filters: Mapping[str, Sequence[str]]
+def member_count(index: PageIndex, classes: Sequence[str]) -> int:
+    """Entities that are instances of any of ``classes``."""
+
+    def compute() -> int:
+        numbers = [num(c) for c in classes]
+        row = index.db.execute(
+            "SELECT coalesce(sum(n), 0) FROM class_fact "  # noqa: S608
+            f"WHERE class IN ({_marks(numbers)}) AND prop = ? AND value = class",
+            [*numbers, INSTANCE_OF],
+        ).fetchone()
+        return int(row[0]) - _overlap(index, classes)
+
+    return index.memo(("member_count", tuple(classes)), compute)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _member_condition(
+    classes: Sequence[str], filters: Mapping[str, Sequence[str]], alias: str
 ) -> tuple[str, list[int]]:
-    """SQL selecting the filtered members' nums, and its parameters."""
-    marks = ",".join("?" * len(classes))
-    sql = f"SELECT DISTINCT m.num FROM fact m WHERE m.prop = ? AND m.value IN ({marks})"  # noqa: S608
+    """SQL condition on ``{alias}.num`` (instance of a class, every filter value) and its
+    parameters; each test is an index lookup."""
+    sql = (
+        f"EXISTS (SELECT 1 FROM fact c WHERE c.num = {alias}.num AND c.prop = ? "  # noqa: S608
+        f"AND c.value IN ({_marks(classes)}))"
+    )
     params = [INSTANCE_OF, *(num(c) for c in classes)]
     for prop, values in sorted(filters.items()):
         for value in values:
             sql += (
-                " AND EXISTS (SELECT 1 FROM fact f WHERE f.prop = ? AND f.value = ? "
-                "AND f.num = m.num)"
+                f" AND EXISTS (SELECT 1 FROM fact f WHERE f.num = {alias}.num "  # noqa: S608
+                "AND f.prop = ? AND f.value = ?)"
             )
             params += [num(prop), num(value)]
     return sql, params
 
 
-def facet_properties(index: PageIndex, classes: Sequence[str]) -> list[str]:
-    """Properties with controlled values on the members of ``classes``."""
-    members, params = _members_sql(classes, {})
-    rows = index.db.execute(
-        f"""WITH members AS ({members}),
-            controlled AS ({_CONTROLLED})
-            SELECT DISTINCT f.prop FROM members JOIN fact f ON f.num = members.num
-            WHERE f.value IN controlled ORDER BY f.prop DESC""",  # noqa: S608
-        [*params, *_CONTROLLED_PARAMS],
-    )
-    props = [entity_id(p) for (p,) in rows]
-    if _several_classes(index, classes):
-        props.insert(0, "P1")
-    return props
+def _members_sql(
+    index: PageIndex, classes: Sequence[str], filters: Mapping[str, Sequence[str]]
+) -> tuple[str, list[int]]:
+    """SQL selecting the filtered members' nums (each once), and its parameters. It reads
+    the index range of the rarest filter value (or of the classes) and tests the rest."""
+    pairs = [(p, v) for p, vs in sorted(filters.items()) for v in vs]
+    if pairs:
+        sizes = [
+            index.db.execute(
+                "SELECT count(*) FROM fact WHERE prop = ? AND value = ?", (num(p), num(v))
+            ).fetchone()[0]
+            for p, v in pairs
+        ]
+        prop, value = pairs[sizes.index(min(sizes))]
+        condition, params = _member_condition(classes, filters, "m")
+        sql = f"SELECT m.num FROM fact m WHERE m.prop = ? AND m.value = ? AND {condition}"  # noqa: S608
+        return sql, [num(prop), num(value), *params]
+    distinct = "DISTINCT " if _overlap(index, classes) else ""
+    sql = f"SELECT {distinct}m.num FROM fact m WHERE m.prop = ? AND m.value IN ({_marks(classes)})"  # noqa: S608
+    return sql, [INSTANCE_OF, *(num(c) for c in classes)]
 
 
 # Concepts of controlled vocabularies, and territories.
@@ -124,15 +166,33 @@ _CONTROLLED = """
 _CONTROLLED_PARAMS = [INSTANCE_OF, INSTANCE_OF, CONTROLLED_VOCABULARY, TERRITORY]
 
 
-def _several_classes(index: PageIndex, classes: Sequence[str]) -> bool:
-    if len(classes) < 2:
-        return False
-    marks = ",".join("?" * len(classes))
-    row = index.db.execute(
-        f"SELECT count(DISTINCT value) FROM fact WHERE prop = ? AND value IN ({marks})",  # noqa: S608
-        (INSTANCE_OF, *(num(c) for c in classes)),
+def facet_properties(index: PageIndex, classes: Sequence[str]) -> list[str]:
+    """Properties with controlled values on the members of ``classes`` (from the
+    per-class fact counts: no scan of the members)."""
+    return index.memo(("facets", tuple(classes)), lambda: _facet_properties(index, classes))
+
+
+def _facet_properties(index: PageIndex, classes: Sequence[str]) -> list[str]:
+    numbers = [num(c) for c in classes]
+    rows = index.db.execute(
+        f"""SELECT DISTINCT f.prop FROM class_fact f
+            WHERE f.class IN ({_marks(numbers)}) AND f.value IN ({_CONTROLLED})
+            ORDER BY f.prop DESC""",  # noqa: S608
+        [*numbers, *_CONTROLLED_PARAMS],
+    )
+    props = [entity_id(p) for (p,) in rows]
+    used = index.db.execute(
+        f"SELECT count(DISTINCT class) FROM class_fact WHERE class IN ({_marks(numbers)})",  # noqa: S608
+        numbers,
     ).fetchone()
-    return int(row[0]) > 1
+    if int(used[0]) > 1:  # members of several classes: instance of is a facet too
+        props.insert(0, "P1")
+    return props
+
+
+#: Above this many members a page is read in label order from the sort index (stopping
+#: at the page) instead of sorting every member.
+SCAN_IN_ORDER_FROM = 2000
 
 
 def listing(
@@ -146,42 +206,70 @@ def listing(
 ) -> Listing:
     """Members of ``classes`` having every filter value, sorted by label, with the
     counts of each facet property's values among them."""
-    members, params = _members_sql(classes, filters)
-    rows = index.db.execute(
-        f"""WITH members AS ({members})
-            SELECT e.num, count(*) OVER () FROM members JOIN entity e ON e.num = members.num
-            ORDER BY e.sort_key, e.num LIMIT ? OFFSET ?""",  # noqa: S608
-        [*params, limit, offset],
-    ).fetchall()
-    if rows:
-        total = int(rows[0][1])
+    db = index.db
+    members, params = _members_sql(index, classes, filters)
+    if filters:
+        total = int(db.execute(f"SELECT count(*) FROM ({members})", params).fetchone()[0])  # noqa: S608
     else:
-        total = int(
-            index.db.execute(f"SELECT count(*) FROM ({members})", params).fetchone()[0]  # noqa: S608
-        )
-    found: list[Facet] = []
-    if facets:
-        marks = ",".join("?" * len(facets))
-        counts = index.db.execute(
-            f"""WITH members AS ({members})
-                SELECT f.prop, f.value, count(*) AS n
-                FROM members JOIN fact f ON f.num = members.num
-                WHERE f.prop IN ({marks}) GROUP BY f.prop, f.value
-                ORDER BY f.prop, n DESC, f.value""",  # noqa: S608
-            [*params, *(num(p) for p in facets)],
+        total = member_count(index, classes)
+    if total > SCAN_IN_ORDER_FROM:
+        condition, cparams = _member_condition(classes, filters, "e")
+        rows = db.execute(
+            f"SELECT e.num FROM entity e WHERE {condition} "  # noqa: S608
+            "ORDER BY e.sort_key, e.num LIMIT ? OFFSET ?",
+            [*cparams, limit, offset],
         ).fetchall()
-        by_prop: dict[str, list[tuple[str, int]]] = {}
-        for prop, value, n in counts:
-            by_prop.setdefault(entity_id(prop), []).append((entity_id(value), int(n)))
-        for prop in facets:
-            values = by_prop.get(prop, [])
-            chosen = set(filters.get(prop, ()))
-            shown = [
-                FacetValue(v, n, v in chosen)
-                for i, (v, n) in enumerate(values)
-                if i < FACET_VALUES or v in chosen
-            ]
-            shown += [FacetValue(v, 0, True) for v in sorted(chosen - {v for v, _ in values})]
-            if shown:
-                found.append(Facet(prop, shown, max(0, len(values) - FACET_VALUES)))
-    return Listing(total, [entity_id(n) for n, _ in rows], found)
+    else:
+        rows = db.execute(
+            f"SELECT e.num FROM ({members}) m JOIN entity e ON e.num = m.num "  # noqa: S608
+            "ORDER BY e.sort_key, e.num LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+    chosen = tuple(sorted((p, tuple(v)) for p, v in filters.items()))
+    key = ("facet_counts", tuple(classes), chosen, tuple(facets))
+    counts = index.memo(key, lambda: _facets(index, classes, filters, facets))
+    return Listing(total, [entity_id(n) for (n,) in rows], counts)
+
+
+def _facets(
+    index: PageIndex,
+    classes: Sequence[str],
+    filters: Mapping[str, Sequence[str]],
+    facets: Sequence[str],
+) -> list[Facet]:
+    if not facets:
+        return []
+    props = [num(p) for p in facets]
+    if not filters and not _overlap(index, classes):
+        numbers = [num(c) for c in classes]
+        counts = index.db.execute(
+            f"""SELECT prop, value, sum(n) AS total FROM class_fact
+                WHERE class IN ({_marks(numbers)}) AND prop IN ({_marks(props)})
+                GROUP BY prop, value ORDER BY prop, total DESC, value""",  # noqa: S608
+            [*numbers, *props],
+        ).fetchall()
+    else:
+        members, params = _members_sql(index, classes, filters)
+        counts = index.db.execute(
+            f"""SELECT f.prop, f.value, count(*) AS n
+                FROM ({members}) m JOIN fact f ON f.num = m.num
+                WHERE f.prop IN ({_marks(props)}) GROUP BY f.prop, f.value
+                ORDER BY f.prop, n DESC, f.value""",  # noqa: S608
+            [*params, *props],
+        ).fetchall()
+    by_prop: dict[str, list[tuple[str, int]]] = {}
+    for prop, value, n in counts:
+        by_prop.setdefault(entity_id(prop), []).append((entity_id(value), int(n)))
+    found = []
+    for prop in facets:
+        values = by_prop.get(prop, [])
+        chosen = set(filters.get(prop, ()))
+        shown = [
+            FacetValue(v, n, v in chosen)
+            for i, (v, n) in enumerate(values)
+            if i < FACET_VALUES or v in chosen
+        ]
+        shown += [FacetValue(v, 0, True) for v in sorted(chosen - {v for v, _ in values})]
+        if shown:
+            found.append(Facet(prop, shown, max(0, len(values) - FACET_VALUES)))
+    return found

@@ -11,6 +11,7 @@ entities changed since. It holds, per live entity:
 * ``fact``: truthy item values (``wdt:P ?item``) for class listings and facets;
 * ``link``: every statement, qualifier and reference that points at an entity,
   keyed by the target so an entity's backlinks are one index range;
+* ``class_fact``: how many instances of each class have each fact (facet counts);
 * ``property``: each property's type and formatter URL (how pages show its values).
 
 Entity ids are stored as integers: ``Q12`` is 12, ``P12`` is -12.
@@ -20,18 +21,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from loader.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
 from loader.revisions import LIVE, Revision, RevisionLog
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 LABEL, ALIAS, DESCRIPTION = 0, 1, 2
 KIND_BY_PREDICATE = {
     RDFS + "label": LABEL,
@@ -42,18 +44,24 @@ KIND_BY_PREDICATE = {
 VALUE, QUALIFIER, REFERENCE = 0, 1, 2
 _LINK_KINDS = {"ps": VALUE, "pq": QUALIFIER, "pr": REFERENCE}
 DERIVED_FROM = PROV + "wasDerivedFrom"
+INSTANCE_OF = -1  # P1
 PROPERTY_TYPE = WIKIBASE + "propertyType"
 #: formatter URL (ontology/README.md): turns an external identifier into a link
 FORMATTER_URL = "P52"
 BATCH = 500
+#: Derived figures remembered between catch-ups (see PageIndex.memo).
+MEMO_SIZE = 512
+T = TypeVar("T")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entity (
     num      INTEGER PRIMARY KEY,   -- Q12 -> 12, P12 -> -12
-    sort_key TEXT NOT NULL          -- folded label in the first LANGUAGES language it has
+    sort_key TEXT NOT NULL,         -- folded label in the first LANGUAGES language it has
+    classes  INTEGER NOT NULL       -- how many instance-of values it has
 );
 CREATE INDEX IF NOT EXISTS entity_sort ON entity (sort_key, num);
+CREATE INDEX IF NOT EXISTS entity_multi ON entity (num) WHERE classes > 1;
 CREATE TABLE IF NOT EXISTS name (
     id   INTEGER PRIMARY KEY,       -- also the rowid in name_fts
     num  INTEGER NOT NULL,
@@ -83,6 +91,14 @@ CREATE TABLE IF NOT EXISTS link (
     PRIMARY KEY (target, source, prop, kind, statement)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_source ON link (source);
+-- Facts counted per direct class (instance of): unfiltered facet counts without a scan.
+CREATE TABLE IF NOT EXISTS class_fact (
+    class INTEGER NOT NULL,
+    prop  INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (class, prop, value)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS property (
     num       INTEGER PRIMARY KEY,  -- -12 for P12
     type      TEXT NOT NULL,        -- wikibase:propertyType without the namespace
@@ -206,18 +222,20 @@ class _Batch:
     """Rows of many entities, inserted with one executemany per table."""
 
     def __init__(self) -> None:
-        self.entities: list[tuple[int, str]] = []
+        self.entities: list[tuple[int, str, int]] = []
         self.names: list[tuple[int, int, int, str, str, str]] = []
         self.searchable: list[tuple[int, str]] = []
         self.facts: list[tuple[int, int, int]] = []
         self.links: list[tuple[int, int, int, int, str]] = []
         self.properties: list[tuple[int, str, str | None]] = []
+        self.class_facts: Counter[tuple[int, int, int]] = Counter()
 
     def add(self, number: int, data: Extract, languages: Sequence[str], next_id: int) -> int:
         """Queue one entity's rows; returns the next free name id."""
         labels = {lang: text for kind, lang, text in data.names if kind == LABEL}
         best = pick(labels, languages)
-        self.entities.append((number, fold(best[1]) if best else "\uffff"))
+        classes = {value for prop, value in data.facts if prop == INSTANCE_OF}
+        self.entities.append((number, fold(best[1]) if best else "\uffff", len(classes)))
         for kind, lang, text in data.names:
             norm = fold(text)
             self.names.append((next_id, number, kind, lang, text, norm))
@@ -225,6 +243,8 @@ class _Batch:
                 self.searchable.append((next_id, norm))
             next_id += 1
         self.facts += [(prop, value, number) for prop, value in data.facts]
+        for cls in classes:
+            self.class_facts.update((cls, prop, value) for prop, value in data.facts)
         self.links += [(target, number, prop, kind, st) for target, prop, kind, st in data.links]
         if data.property_type is not None:
             self.properties.append((number, data.property_type, data.formatter))
@@ -232,12 +252,17 @@ class _Batch:
 
     def insert(self, db: sqlite3.Connection) -> None:
         """Write the queued rows."""
-        db.executemany("INSERT INTO entity VALUES (?, ?)", self.entities)
+        db.executemany("INSERT INTO entity VALUES (?, ?, ?)", self.entities)
         db.executemany("INSERT INTO name VALUES (?, ?, ?, ?, ?, ?)", self.names)
         db.executemany("INSERT INTO name_fts (rowid, norm) VALUES (?, ?)", self.searchable)
         db.executemany("INSERT OR IGNORE INTO fact VALUES (?, ?, ?)", self.facts)
         db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", self.links)
         db.executemany("INSERT INTO property VALUES (?, ?, ?)", self.properties)
+        db.executemany(
+            "INSERT INTO class_fact VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (class, prop, value) DO UPDATE SET n = n + excluded.n",
+            [(*key, n) for key, n in self.class_facts.items()],
+        )
 
 
 class PageIndex:
@@ -257,11 +282,25 @@ class PageIndex:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._writer = self._connect()
-        self._writer.executescript(DDL)
+        self._migrate()
         self._indexed = self._meta_int("indexed_id")
         self._checked = False
         self._empty = False
         self._properties: dict[str, PropertyInfo] | None = None
+        self._memo: dict[Hashable, object] = {}
+
+    def _migrate(self) -> None:
+        """Create the tables; an index of another schema version is dropped first (it is
+        derived data: the next catch-up rebuilds it)."""
+        db = self._writer
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" in tables:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
+                for table in ("name_fts", *sorted(tables - {"name_fts"})):
+                    if table in tables and not table.startswith(("sqlite_", "name_fts_")):
+                        db.execute(f'DROP TABLE IF EXISTS "{table}"')
+        db.executescript(DDL)
 
     # --- connections ---------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -271,6 +310,7 @@ class PageIndex:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=10000")
+        db.execute("PRAGMA mmap_size=268435456")  # random name lookups: read via the OS cache
         self._connections.append(db)
         return db
 
@@ -344,7 +384,8 @@ class PageIndex:
     def _reset(self) -> None:
         db = self._writer
         db.execute("BEGIN IMMEDIATE")
-        for table in ("entity", "name", "name_fts", "fact", "link", "property", "meta"):
+        tables = ("entity", "name", "name_fts", "fact", "link", "class_fact", "property", "meta")
+        for table in tables:
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         db.execute("COMMIT")
         self._set_meta(
@@ -391,6 +432,13 @@ class PageIndex:
     @staticmethod
     def _forget(db: sqlite3.Connection, numbers: list[tuple[int]]) -> None:
         db.executemany(
+            "UPDATE class_fact SET n = n - 1 WHERE (class, prop, value) IN ("
+            "SELECT c.value, f.prop, f.value FROM fact c JOIN fact f ON f.num = c.num "
+            "WHERE c.num = ?1 AND c.prop = ?2)",
+            [(n, INSTANCE_OF) for (n,) in numbers],
+        )
+        db.execute("DELETE FROM class_fact WHERE n <= 0")
+        db.executemany(
             "DELETE FROM name_fts WHERE rowid IN (SELECT id FROM name WHERE num = ?)", numbers
         )
         for sql in (
@@ -435,6 +483,19 @@ class PageIndex:
             for number, lang, text in rows:
                 best[number] = (len(rank), lang, text)
         return {entity_id(n): (lang, text) for n, (_, lang, text) in best.items()}
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered until the index next changes (for derived figures
+        such as facet counts that cost a scan). At most MEMO_SIZE are kept."""
+        stamped = (self._indexed, key)  # a value computed mid-catch-up is never reused
+        memo = self._memo
+        if stamped in memo:
+            return memo[stamped]  # type: ignore[return-value]
+        value = compute()
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[stamped] = value
+        return value
 
     def properties(self) -> dict[str, PropertyInfo]:
         """Type and formatter URL of every property (cached until the next catch-up)."""
@@ -487,10 +548,3 @@ class PageIndex:
 def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def timed_catch_up(index: PageIndex) -> tuple[int, float]:
-    """Catch up and say how many entities changed and how long it took."""
-    started = time.perf_counter()
-    count = index.catch_up()
-    return count, time.perf_counter() - started

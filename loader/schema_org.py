@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.namespaces import RDFS, SCHEMA
+from loader.namespaces import SCHEMA
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
@@ -93,13 +93,8 @@ def json_ld(
         data["sameAs"] = list(dict.fromkeys(same))
     if description.modified:
         data["dateModified"] = description.modified
-    if description.label.lang:
-        data["inLanguage"] = description.label.lang
     return data
 
 
 def _links(values: Iterable[Any]) -> list[str]:
     return [v.href for v in values if getattr(v, "href", None)]
-
-
-__all__ = ["RDFS", "SchemaTypes", "json_ld", "nearest_schema_types"]

@@ -1,12 +1,21 @@
-"""Full-text search over labels and aliases in every language (the page index's FTS5).
+"""Full-text search over labels and aliases in every language (the page index).
 
-Case- and accent-insensitive, every word matched as a prefix, ranked: exact label,
-exact alias, names starting with the query, then the rest by BM25 and length.
+Case- and accent-insensitive (names and queries are folded the same way), every word
+matched as a prefix. Ranked by tier — exact label, exact alias, label starting with the
+query, alias starting with it, label or alias containing every word — then shorter names
+first, then entity number.
+
+Bounded work, whatever the query: exact and whole-name-prefix matches come from the
+B-tree on the folded names (so they are always found and always first); word matches
+come from FTS5 in index order and stop after ``MAX_CANDIDATES`` names. When that limit
+is reached the total is a lower bound (``Results.more``) and the word matches ranked are
+the first ``MAX_CANDIDATES`` found, not all of them: a query that common needs more words.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +23,9 @@ from loader.page_index import ALIAS, LABEL, PageIndex, entity_id, fold, num
 
 #: Words of a query used for matching; more are ignored (and said so).
 MAX_QUERY_WORDS = 8
-_WORD = re.compile(r"\w+")
+#: Names examined per source (whole-name prefixes, word matches) per query.
+MAX_CANDIDATES = 1000
+WORD = re.compile(r"\w+")
 TIER_NAMES = ("exact label", "exact alias", "label prefix", "alias prefix", "label", "alias")
 
 
@@ -31,16 +42,17 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    """A page of hits and the total number of matching entities."""
+    """A page of hits and the number of matching entities (a lower bound when ``more``)."""
 
     total: int
     hits: list[Hit]
+    more: bool = False
 
 
 def match_expression(query: str) -> str | None:
     """The FTS5 query for ``query``: each word quoted (so no FTS5 syntax gets through)
     and matched as a prefix; None when the query has no words."""
-    words = _WORD.findall(fold(query))[:MAX_QUERY_WORDS]
+    words = WORD.findall(fold(query))[:MAX_QUERY_WORDS]
     if not words:
         return None
     return " ".join(f'"{w}"*' for w in words)
@@ -61,66 +73,53 @@ def search(
     if expression is None:
         return Results(0, [])
     folded = fold(query)
-    params: list[object] = [expression, folded, len(folded), folded]
-    restrict = ""
+    restrict, restrict_params = "", []
     if classes is not None:
         marks = ",".join("?" * len(classes))
-        restrict = f"WHERE n.num IN (SELECT num FROM fact WHERE prop = ? AND value IN ({marks}))"  # noqa: S608
-        params += [num("P1"), *(num(c) for c in classes)]
-    sql = f"""
-        WITH hits AS (
-            SELECT rowid AS id, rank AS score FROM name_fts WHERE name_fts MATCH ?1
-        ),
-        ranked AS (
-            SELECT n.num AS num,
-                   min(CASE WHEN n.norm = ?2 THEN n.kind
-                            WHEN substr(n.norm, 1, ?3) = ?4 THEN 2 + n.kind
-                            ELSE 4 + n.kind END) AS tier,
-                   min(h.score) AS score,
-                   min(length(n.norm)) AS len
-            FROM hits h JOIN name n ON n.id = h.id
-            {restrict}
-            GROUP BY n.num
+        restrict = (
+            " AND EXISTS (SELECT 1 FROM fact x WHERE x.num = n.num AND x.prop = ? "  # noqa: S608
+            f"AND x.value IN ({marks}))"
         )
-        SELECT num, tier, count(*) OVER () FROM ranked
-        ORDER BY tier, score, len, num LIMIT ? OFFSET ?
-        """  # noqa: S608 - only placeholders are added
-    rows = index.db.execute(sql, [*params, limit, offset]).fetchall()
-    if not rows:
-        if offset == 0:
-            return Results(0, [])
-        first = index.db.execute(sql, [*params, 1, 0]).fetchall()
-        return Results(int(first[0][2]) if first else 0, [])
-    matched = _best_names(index, [r[0] for r in rows], folded)
-    hits = []
-    for number, tier, _ in rows:
-        kind, lang, text = matched.get(number, (LABEL, "", ""))
-        hits.append(Hit(entity_id(number), tier, text, lang, kind))
-    return Results(int(rows[0][2]), hits)
-
-
-def _best_names(
-    index: PageIndex, numbers: Sequence[int], folded: str
-) -> dict[int, tuple[int, str, str]]:
-    """For each entity, the label or alias that best explains the match."""
-    marks = ",".join("?" * len(numbers))
-    rows = index.db.execute(
-        f"SELECT num, kind, lang, text, norm FROM name WHERE num IN ({marks}) "  # noqa: S608
-        "AND kind IN (?, ?)",
-        (*numbers, LABEL, ALIAS),
-    )
-    words = _WORD.findall(folded)
-    best: dict[int, tuple[tuple[int, int, int], tuple[int, str, str]]] = {}
-    for number, kind, lang, text, norm in rows:
+        restrict_params = [num("P1"), *(num(c) for c in classes)]
+    db = index.db
+    prefixed = db.execute(
+        "SELECT n.id, n.num, n.kind, n.norm FROM name n WHERE n.norm >= ? AND n.norm < ? "  # noqa: S608
+        f"AND n.kind IN (0, 1){restrict} ORDER BY n.norm LIMIT ?",
+        (folded, folded + "\U0010ffff", *restrict_params, MAX_CANDIDATES),
+    ).fetchall()
+    words = db.execute(
+        "SELECT n.id, n.num, n.kind, n.norm FROM name_fts f JOIN name n ON n.id = f.rowid "  # noqa: S608
+        f"WHERE name_fts MATCH ?{restrict} LIMIT ?",
+        (expression, *restrict_params, MAX_CANDIDATES),
+    ).fetchall()
+    best: dict[int, tuple[int, int, int, int]] = {}  # num -> (tier, length, num, name id)
+    for name_id, number, kind, norm in prefixed + words:
         if norm == folded:
             tier = kind
         elif norm.startswith(folded):
             tier = 2 + kind
         else:
-            name_words = _WORD.findall(norm)
-            found = all(any(w.startswith(q) for w in name_words) for q in words)
-            tier = 4 + kind if found else 9
-        key = (tier, len(norm), 0)
-        if number not in best or key < best[number][0]:
-            best[number] = (key, (kind, lang, text))
-    return {n: value for n, (_, value) in best.items()}
+            tier = 4 + kind
+        key = (tier, len(norm), number, name_id)
+        if number not in best or key < best[number]:
+            best[number] = key
+    ranked = sorted(best.values())
+    page = ranked[offset : offset + limit]
+    names = _names(db, [key[3] for key in page])
+    hits = []
+    for tier, _, number, name_id in page:
+        kind, lang, text = names[name_id]
+        hits.append(Hit(entity_id(number), tier, text, lang, kind))
+    return Results(len(ranked), hits, MAX_CANDIDATES in (len(prefixed), len(words)))
+
+
+def _names(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
+    """(kind, language, text) of names by id."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"SELECT id, kind, lang, text FROM name WHERE id IN ({marks})", ids)  # noqa: S608
+    return {name_id: (kind, lang, text) for name_id, kind, lang, text in rows}
+
+
+__all__ = ["ALIAS", "LABEL", "MAX_CANDIDATES", "Hit", "Results", "match_expression", "search"]

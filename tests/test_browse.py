@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -152,7 +155,7 @@ def test_new_records_appear_in_browse_at_once(
         'wd:Q5100 a wikibase:Item ; rdfs:label "Aardvark Archive"@en ; wdt:P1 wd:Q1 ; '
         "wdt:P12 wd:Q1401 ."
     )
-    assert cat.load_paths([write_ttl("new.ttl", body)]).ok  # type: ignore[operator]
+    assert cat.load_paths([write_ttl("new.ttl", body)]).ok
     html = client.get("/browse/organisations?P12=Q1401").get_data(as_text=True)
     assert members(html)[0] == "Q5100"
     cat.delete("Q5100", reason="test")
@@ -189,3 +192,22 @@ def test_bad_browse_input(client: FlaskClient, path: str, status: int, says: str
     assert response.status_code == status
     assert says in response.get_json()["error"]
     assert client.get(path).status_code == status  # and as HTML
+
+
+def test_entities_in_two_listed_classes_count_once(
+    client: FlaskClient, app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat: Catalogue = app.extensions["bigtent"]
+    body = (
+        'wd:Q5101 a wikibase:Item ; rdfs:label "Hybrid Collective"@en ; '
+        "wdt:P1 wd:Q1, wd:Q3 ; wdt:P12 wd:Q1401 ; wdt:P23 wd:Q100 ."
+    )
+    assert cat.load_paths([write_ttl("hybrid.ttl", body)]).ok
+    html = client.get("/browse/organisations").get_data(as_text=True)
+    everyone = sparql_members(cat, "Q1", {})
+    assert f"{len(everyone)} results" in html
+    assert facet_counts(html, "P1") == {"Q1": 38, "Q3": 6}
+    germany = len(sparql_members(cat, "Q1", {"P12": ["Q1401"]}))
+    assert facet_counts(html, "P12")["Q1401"] == germany
+    page = client.get("/browse/organisations?P12=Q1401").get_data(as_text=True)
+    assert set(members(page)) == sparql_members(cat, "Q1", {"P12": ["Q1401"]})

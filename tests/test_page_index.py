@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +125,54 @@ def test_properties_know_their_type_and_formatter(catalogue: Catalogue) -> None:
     assert properties["P22"].formatter == "https://www.wikidata.org/wiki/$1"
     assert properties["P1"].type == "WikibaseItem" and properties["P1"].formatter is None
     assert LABEL == 0
+
+
+def _class_facts_agree(index: PageIndex) -> None:
+    kept = set(index.db.execute("SELECT class, prop, value, n FROM class_fact"))
+    recount = set(
+        index.db.execute(
+            "SELECT c.value, f.prop, f.value, count(*) FROM fact c JOIN fact f ON f.num = c.num "
+            "WHERE c.prop = -1 GROUP BY c.value, f.prop, f.value"
+        )
+    )
+    assert kept == recount
+
+
+def test_per_class_fact_counts_follow_every_change(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    index = catalogue.page_index
+    index.catch_up()
+    _class_facts_agree(index)
+    other = RECORD.replace("Q5000", "Q5001").replace("wd:Q300", "wd:Q301")
+    assert catalogue.load_paths([write_ttl("labs.ttl", RECORD + other)]).ok
+    index.catch_up()
+    _class_facts_agree(index)
+    assert (1, num("P14"), 300, 1) in set(index.db.execute("SELECT * FROM class_fact"))
+    changed = RECORD.replace("wd:Q300", "wd:Q302")
+    assert catalogue.load_paths([write_ttl("changed.ttl", changed)]).ok
+    index.catch_up()
+    _class_facts_agree(index)
+    catalogue.merge("Q5001", "Q5000")
+    catalogue.delete("Q5000", reason="test")
+    index.catch_up()
+    _class_facts_agree(index)
+    assert not index.db.execute("SELECT * FROM class_fact WHERE prop = ?", (num("P14"),)).fetchall()
+
+
+def test_an_index_of_another_schema_is_rebuilt(
+    catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    catalogue.page_index.catch_up()
+    catalogue.close()
+    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
+    db.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    db.execute("DROP TABLE entity")
+    db.execute("CREATE TABLE entity (num INTEGER PRIMARY KEY, sort_key TEXT)")
+    db.commit()
+    db.close()
+    with Catalogue.open(make_settings()) as reopened:
+        index = reopened.page_index
+        assert index.indexed_id == 0
+        assert index.catch_up() == reopened.revisions.entity_count()
+        assert index.exists("Q1") and search(index, "organisation").hits[0].id == "Q1"

@@ -92,7 +92,7 @@ def test_paging_is_complete_and_stable(
 
 def test_json_shape(client: FlaskClient) -> None:
     data: dict[str, Any] = client.get("/search?q=wikimedia+found&format=json").get_json()
-    assert set(data) == {"query", "type", "page", "pageSize", "total", "results"}
+    assert set(data) == {"query", "type", "page", "pageSize", "total", "more", "results"}
     hit = data["results"][0]
     assert hit["id"] == "Q1000" and hit["url"] == "/page/Q1000"
     assert hit["iri"].endswith("/entity/Q1000")

@@ -8,7 +8,7 @@ revision id and the reader's languages (so any change makes older copies unreach
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -81,13 +81,15 @@ def language_tag(languages: Sequence[str]) -> str:
     return format(zlib.crc32(",".join(languages).encode()), "08x")
 
 
-def cached_html(key: tuple[object, ...], etag: str, render: object) -> Response:
+def cached_html(
+    key: tuple[object, ...], etag: str, render: Callable[[], tuple[str, str | None]]
+) -> Response:
     """Serve ``key`` from the page cache, rendering (and caching) it when missing;
     answers 304 when the client's copy is current."""
     cache = get_page_cache()
     page = cache.get(key)
     if page is None:
-        html, last_modified = render()  # type: ignore[operator]
+        html, last_modified = render()
         page = CachedPage(html.encode(), etag, last_modified)
         cache.put(key, page)
     response = Response(page.body, mimetype="text/html")

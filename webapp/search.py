@@ -9,8 +9,9 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from loader import browse as listing_data
 from loader.errors import BigtentError
+from loader.namespaces import ENTITY_ID
 from loader.page_index import ALIAS, DESCRIPTION, PageIndex
-from loader.search import MAX_QUERY_WORDS, TIER_NAMES, match_expression
+from loader.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
 from loader.search import search as run_search
 from webapp.browse import ITEM_ID, SLUGS
 from webapp.catalogue_ext import get_settings
@@ -40,7 +41,8 @@ def search() -> Response | str:
     found = index()
     type_id, classes = _type_filter(found)
     query = query.strip()
-    words = match_expression(query)
+    candidate = query.upper()  # "q42" goes to Q42 when it exists
+    jump = candidate if ENTITY_ID.match(candidate) and found.exists(candidate) else None
     results = run_search(
         found,
         query,
@@ -51,14 +53,10 @@ def search() -> Response | str:
     pages = check_page_in_range(page, results.total, RESULTS_PER_PAGE)
     ids = [h.id for h in results.hits]
     kinds = found.values(ids, "P1")
-    names = found.names(
-        {*ids, *(c for cs in kinds.values() for c in cs), *([type_id] if type_id else [])},
-        languages,
-    )
+    wanted = {*ids, *(c for cs in kinds.values() for c in cs)}
+    wanted |= {e for e in (type_id, jump) if e is not None}
+    names = found.names(wanted, languages)
     descriptions = found.names(ids, languages, kind=DESCRIPTION)
-    jump = query.upper() if ITEM_ID.match(query.upper()) or _is_property(query) else None
-    if jump is not None and not found.exists(jump):
-        jump = None
     if as_json:
         return jsonify(_as_json(query, type_id, page, results, names, descriptions, kinds))
     return render_template(
@@ -75,14 +73,10 @@ def search() -> Response | str:
         jump=jump,
         type_choices=[(qid, slug) for slug, qid in SLUGS.items()],
         type_names=found.names(SLUGS.values(), languages),
-        too_many_words=words is not None and len(query.split()) > MAX_QUERY_WORDS,
+        too_many_words=len(WORD.findall(query)) > MAX_QUERY_WORDS,
         alias=ALIAS,
         tier_names=TIER_NAMES,
     )
-
-
-def _is_property(query: str) -> bool:
-    return query[:1] in ("P", "p") and query[1:].isdigit() and not query[1:].startswith("0")
 
 
 def _type_filter(found: PageIndex) -> tuple[str | None, list[str] | None]:
@@ -139,5 +133,6 @@ def _as_json(
         "page": page,
         "pageSize": RESULTS_PER_PAGE,
         "total": results.total,
+        "more": results.more,
         "results": items,
     }
