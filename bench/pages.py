@@ -151,7 +151,10 @@ def search_command(args: argparse.Namespace) -> None:
                 for p in range(10)
             ]
         )
-        print(f"browse {biggest} with {len(facets)} facets (uncached): {_percentiles(samples)}")
+        print(
+            f"browse {biggest} with {len(facets)} facets, pages 1-10 (the first computes the "
+            f"facet counts, the rest reuse them): {_percentiles(samples)}"
+        )
 
 
 def _free_port() -> int:

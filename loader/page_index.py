@@ -528,8 +528,12 @@ class PageIndex:
 
     def backlink_count(self, target: str) -> int:
         """How many statements, qualifiers and references point at ``target``."""
-        row = self.db.execute("SELECT count(*) FROM link WHERE target = ?", (num(target),))
-        return int(row.fetchone()[0])
+
+        def count() -> int:
+            row = self.db.execute("SELECT count(*) FROM link WHERE target = ?", (num(target),))
+            return int(row.fetchone()[0])
+
+        return self.memo(("backlink_count", target), count)
 
     def backlinks(self, target: str, limit: int, offset: int = 0) -> list[Backlink]:
         """A page of backlinks, in a stable order (source, property, kind, statement)."""

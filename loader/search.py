@@ -24,7 +24,7 @@ from loader.page_index import ALIAS, LABEL, PageIndex, entity_id, fold, num
 #: Words of a query used for matching; more are ignored (and said so).
 MAX_QUERY_WORDS = 8
 #: Names examined per source (whole-name prefixes, word matches) per query.
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = 500
 WORD = re.compile(r"\w+")
 TIER_NAMES = ("exact label", "exact alias", "label prefix", "alias prefix", "label", "alias")
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from loader import browse as listing_data
 from loader.errors import BigtentError
 from loader.namespaces import ENTITY_ID
-from loader.page_index import ALIAS, DESCRIPTION, PageIndex
+from loader.page_index import ALIAS, DESCRIPTION, PageIndex, fold
 from loader.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
 from loader.search import search as run_search
 from webapp.browse import ITEM_ID, SLUGS
@@ -43,12 +43,10 @@ def search() -> Response | str:
     query = query.strip()
     candidate = query.upper()  # "q42" goes to Q42 when it exists
     jump = candidate if ENTITY_ID.match(candidate) and found.exists(candidate) else None
-    results = run_search(
-        found,
-        query,
-        classes=classes,
-        limit=RESULTS_PER_PAGE,
-        offset=(page - 1) * RESULTS_PER_PAGE,
+    offset = (page - 1) * RESULTS_PER_PAGE
+    results = found.memo(  # popular queries (type-ahead prefixes) are answered once per change
+        ("search", fold(query), tuple(classes or ()), RESULTS_PER_PAGE, offset),
+        lambda: run_search(found, query, classes=classes, limit=RESULTS_PER_PAGE, offset=offset),
     )
     pages = check_page_in_range(page, results.total, RESULTS_PER_PAGE)
     ids = [h.id for h in results.hits]
