@@ -26,6 +26,7 @@ from loader.examples import Examples
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
+from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
@@ -80,14 +81,17 @@ class Catalogue:
         return cls(settings, store, revisions)
 
     def close(self) -> None:
-        """Release the query service, editor, store, log and accounts (closing twice is
-        harmless)."""
+        """Release the query service, editor, page index, store, log and accounts
+        (closing twice is harmless)."""
         service = self.__dict__.pop("query_service", None)
         if service is not None:
             service.close()
         editor = self.__dict__.get("editor")
         if editor is not None:
             editor.close()
+        index = self.__dict__.pop("page_index", None)
+        if index is not None:
+            index.close()
         self.store.close()
         self.revisions.close()
         accounts = self.__dict__.pop("accounts", None)
@@ -123,6 +127,13 @@ class Catalogue:
         from loader.editing import Editor
 
         return Editor(self)
+
+    @cached_property
+    def page_index(self) -> PageIndex:
+        """Names, facts and backlinks for pages, derived from the revision log
+        (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
+        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        return PageIndex(path, self.revisions, self.ns, self.settings.languages)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

@@ -242,6 +242,14 @@ class RevisionLog:
         ).fetchone()
         return last if row[0] is None else min(last, int(row[0]) - 1)
 
+    def changed_since(self, revision_id: int) -> list[EntityState]:
+        """Entities whose newest revision is newer than ``revision_id`` (for derived
+        indexes that catch up with the log)."""
+        rows = self._db.execute(
+            f"{_STATE_COLUMNS} WHERE latest > ? ORDER BY latest", (revision_id,)
+        )
+        return [EntityState(*row) for row in rows]
+
     def unapplied(self) -> list[str]:
         """Entities whose newest revision the triple store may not hold yet."""
         rows = self._db.execute(

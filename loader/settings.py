@@ -246,6 +246,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Lowest P number given to properties created by staff (the ontology uses P1-P999).",
     ),
     Setting(
+        "PAGE_CACHE_SIZE",
+        2000,
+        "Rendered HTML pages `bigtent serve` keeps in memory (least recently used dropped "
+        "first; any change to the catalogue retires them all); 0 disables the cache.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

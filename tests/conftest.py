@@ -104,6 +104,7 @@ def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFact
     with Catalogue.open(settings) as cat:
         reports = cat.build_demo()
         assert all(r.ok for r in reports)
+        cat.page_index.catch_up()  # pages start with their index built, as after `bigtent demo`
     return target
 
 

@@ -11,6 +11,7 @@ from loader.settings import Settings, load_settings
 from webapp import (
     accounts,
     auth,
+    browse,
     catalogue_ext,
     documents,
     edit_api,
@@ -18,6 +19,7 @@ from webapp import (
     http_headers,
     pages,
     query_editor,
+    search,
     sparql,
     vendor,
 )
@@ -35,11 +37,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     http_headers.init_app(app)
     auth.init_app(app, settings)
-    app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(query_editor.bp)
     vendor.init_app(app)
     app.register_blueprint(documents.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(edit_api.bp)
+    pages.init_app(app)
+    browse.init_app(app)
+    app.register_blueprint(search.bp)
     return app

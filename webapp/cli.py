@@ -22,6 +22,9 @@ from loader.pipeline import LoadReport
 from loader.settings import SETTINGS, Settings, load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+#: Commands that change the catalogue: the page index catches up after them, so
+#: `bigtent serve` starts with browsing and search ready.
+WRITING_COMMANDS = frozenset({"load", "demo", "ontology", "reindex", "delete", "merge"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -169,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "user":
             return _user(settings, args)
         with Catalogue.open(settings) as cat:
-            return _run(cat, settings, args)
+            code = _run(cat, settings, args)
+            if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
+                cat.page_index.catch_up()
+            return code
     except BigtentError as exc:
         print(f"bigtent: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR

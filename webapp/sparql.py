@@ -31,7 +31,7 @@ from loader.sparql_results import (
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
 from webapp.negotiation import best_type, not_acceptable
-from webapp.pages import reader_languages
+from webapp.reader import reader_languages
 
 bp = Blueprint("sparql", __name__)
 
