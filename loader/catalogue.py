@@ -15,17 +15,19 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
-from loader.dumps import Manifest
+from loader.documents import EntityDocuments
 from loader.errors import BigtentError, ConfigError, NotFound
+from loader.examples import Examples
 from loader.feed import ChangeFeed
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
+from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
@@ -33,6 +35,11 @@ from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, Rev
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
+
+if TYPE_CHECKING:
+    from loader.accounts import SqliteAccounts
+    from loader.editing import Editor
+    from loader.query_service import QueryService
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -81,12 +88,25 @@ class Catalogue:
         self._close_hooks.append(hook)
 
     def close(self) -> None:
-        """Release the store and the log (closing twice is harmless)."""
+        """Release background work (``on_close`` hooks), the query service, editor, page
+        index, store, log and accounts (closing twice is harmless)."""
         hooks, self._close_hooks = self._close_hooks, []
         for hook in hooks:
             hook()
+        service = self.__dict__.pop("query_service", None)
+        if service is not None:
+            service.close()
+        editor = self.__dict__.get("editor")
+        if editor is not None:
+            editor.close()
+        index = self.__dict__.pop("page_index", None)
+        if index is not None:
+            index.close()
         self.store.close()
         self.revisions.close()
+        accounts = self.__dict__.pop("accounts", None)
+        if accounts is not None:
+            accounts.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -101,11 +121,45 @@ class Catalogue:
         """The change feed (revisions as activities, paged by FEED_PAGE_SIZE)."""
         return ChangeFeed(self.revisions, self.ns, self.settings.FEED_PAGE_SIZE)
 
+    @cached_property
+    def query_service(self) -> QueryService:
+        """The public SPARQL query service (worker processes start on first use)."""
+        from loader.query_service import QueryService
+
+        return QueryService(self)
+
+    # --- staff: accounts and the edit path -------------------------------------------------
+    @cached_property
+    def accounts(self) -> SqliteAccounts:
+        """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
+        from loader.accounts import open_accounts
+
+        return open_accounts(self.settings)
+
+    @cached_property
+    def editor(self) -> Editor:
+        """The write path for staff edits (create, save, revert, delete, merge)."""
+        from loader.editing import Editor
+
+        return Editor(self)
+
+    @cached_property
+    def page_index(self) -> PageIndex:
+        """Names, facts and backlinks for pages, derived from the revision log
+        (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
+        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        return PageIndex(path, self.revisions, self.ns, self.settings.languages)
+
     # --- shapes and context ---------------------------------------------------------------
     @cached_property
     def shapes(self) -> ShapesGraph:
         """The compiled shapes of the configured PROFILE."""
         return load_shapes(self.ns.base, self.settings.PROFILE)
+
+    @cached_property
+    def examples(self) -> Examples:
+        """The named example queries (``sparql/examples``), for this catalogue's base."""
+        return Examples(self.ns)
 
     def owl_hierarchy(self) -> list[tuple[str, str]]:
         """(subclass, superclass) pairs declared in the ontology's OWL file."""
@@ -361,6 +415,16 @@ class Catalogue:
         return author or self.settings.AUTHOR or getpass.getuser()
 
     # --- reading ---------------------------------------------------------------------------
+    @cached_property
+    def documents(self) -> EntityDocuments:
+        """Entity data documents (every format, flavor and revision)."""
+        return EntityDocuments(self)
+
+    def revision_ntriples(self, revision: Revision) -> bytes:
+        """A revision's whole graph as N-Triples, from the log (``revision`` read with
+        its snapshot): what the store holds for it, without a store query."""
+        return self._graph_ntriples(revision.entity, revision.snapshot, revision)
+
     def entity_triples(self, entity: str, revision: int | None = None) -> list[Triple]:
         """The entity's graph (current, or rebuilt from a past revision)."""
         if revision is None:
@@ -393,12 +457,14 @@ class Catalogue:
         names = self.labels([i for i, _ in ids if i], languages)
         return [(i, names.get(i, i), n) for i, n in ids if i]
 
-    def dump(self, out_dir: Path | None = None) -> Manifest:
-        """Full and truthy dumps, N-Triples and Turtle, gzipped, and their manifest, in
-        ``out_dir`` (default DATA_DIR/dumps, where the web app serves them from)."""
+    def dump(self, out_dir: Path | None = None) -> list[Path]:
+        """Full and truthy dumps, N-Triples and Turtle, gzipped, with their manifest
+        (``loader.dumps.read_manifest``), in ``out_dir`` (default DATA_DIR/dumps, where
+        the web app serves them from); returns the dump files."""
         from loader.dumps import dumps_dir, write_dumps
 
-        return write_dumps(self, out_dir or dumps_dir(self.settings))
+        target = out_dir or dumps_dir(self.settings)
+        return [target / entry.name for entry in write_dumps(self, target).files]
 
     def dump_nquads(self, path: str | Path) -> None:
         """The whole store as N-Quads."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loader.errors import BigtentError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
     id           INTEGER PRIMARY KEY,   -- global revision id, published as schema:version
@@ -76,6 +78,24 @@ class NewRevision:
     snapshot: bytes | None = None  # N-Triples of the content (uncompressed)
     redirect: str | None = None
     compressed: bytes | None = None  # the snapshot already compressed (by a load worker)
+    #: Optimistic concurrency: when ``check_latest`` is set, the change is refused (and
+    #: nothing of the batch recorded) unless the entity's newest revision id is still
+    #: ``expect_latest`` (None: the entity must not exist yet).
+    expect_latest: int | None = None
+    check_latest: bool = False
+
+
+class StaleRevision(BigtentError):
+    """An entity changed after the revision a change was based on."""
+
+    def __init__(self, entity: str, expected: int | None, latest: int | None) -> None:
+        super().__init__(
+            f"{entity} has changed since revision {expected} (it is now at revision "
+            f"{latest}); reload it and apply your change again",
+            title="Conflict",
+            status=409,
+        )
+        self.entity, self.expected, self.latest = entity, expected, latest
 
 
 def compress(snapshot: bytes) -> bytes:
@@ -168,6 +188,16 @@ class RevisionLog:
         row = self._db.execute("SELECT max(id) FROM revisions").fetchone()
         return int(row[0] or 0)
 
+    def highest_number(self, kind: str) -> int:
+        """The highest number of any entity id of a kind ('Q' or 'P') ever used (0 if none);
+        deleted and merged ids count, so they are never given out again."""
+        row = self._db.execute(
+            "SELECT max(CAST(substr(entity, 2) AS INTEGER)) FROM entities "
+            "WHERE substr(entity, 1, 1) = ?",
+            (kind,),
+        ).fetchone()
+        return int(row[0] or 0)
+
     def entity_count(self, state: str = LIVE) -> int:
         """Number of entities in a state."""
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
@@ -211,6 +241,23 @@ class RevisionLog:
             query = sql + f" WHERE e.entity IN ({marks})"
             for row in self._db.execute(query, chunk):
                 yield _with_snapshot(row)
+
+    def applied_through(self) -> int:
+        """The newest revision id up to which the triple store holds every change: a
+        copy of the store taken now shows the catalogue as of this revision."""
+        last = self.last_id()
+        row = self._db.execute(
+            "SELECT min(latest) FROM entities WHERE applied IS NULL OR applied != latest"
+        ).fetchone()
+        return last if row[0] is None else min(last, int(row[0]) - 1)
+
+    def changed_since(self, revision_id: int) -> list[EntityState]:
+        """Entities whose newest revision is newer than ``revision_id`` (for derived
+        indexes that catch up with the log)."""
+        rows = self._db.execute(
+            f"{_STATE_COLUMNS} WHERE latest > ? ORDER BY latest", (revision_id,)
+        )
+        return [EntityState(*row) for row in rows]
 
     def unapplied(self) -> list[str]:
         """Entities whose newest revision the triple store may not hold yet."""
@@ -313,6 +360,10 @@ class RevisionLog:
             for change in changes:
                 next_id += 1
                 previous = states.get(change.entity)
+                if change.check_latest:
+                    latest = None if previous is None else previous.latest
+                    if latest != change.expect_latest:
+                        raise StaleRevision(change.entity, change.expect_latest, latest)
                 number = 1 if previous is None else previous.number + 1
                 parent = None if previous is None else previous.latest
                 blob = change.compressed
@@ -385,13 +436,20 @@ class RevisionLog:
         pairs = [(r.id, r.entity) for r in revisions]
         if not pairs:
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        # The mark is only a hint: if it is lost (power cut), recover() applies the revision
+        # again, which is harmless. So it is not worth an fsync of its own (which cost as
+        # much as the rest of a staff edit); the next revision's commit syncs it anyway.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         try:
-            self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
 
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""

@@ -113,6 +113,17 @@ class OxigraphStore:
         if chunks:
             self._store.bulk_load(b"".join(chunks), ox.RdfFormat.N_QUADS)
 
+    def checkpoint(self, target: Path) -> None:
+        """A consistent, independent copy of the store in ``target`` (which must not
+        exist); on the same file system it is made of hard links, so it is cheap."""
+        if self.path is None:
+            raise ValueError("an in-memory store has no checkpoints")
+        self._store.backup(str(target))
+
+    def engine(self) -> ox.Store:
+        """The pyoxigraph store itself, for loader modules that run SPARQL on it."""
+        return self._store
+
     def graph_triples(self, graph: ox.NamedNode) -> list[Triple3]:
         """Every triple of one graph, in store order."""
         return [

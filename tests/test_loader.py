@@ -258,8 +258,7 @@ def test_dump_loaded_into_an_empty_store_is_isomorphic(
     catalogue: Catalogue, write_ttl: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     assert catalogue.load_paths([write_ttl("org.ttl", SHORT)]).ok
-    manifest = catalogue.dump(tmp_path / "dumps")
-    files = {f.name: tmp_path / "dumps" / f.name for f in manifest.files}
+    files = {p.name: p for p in catalogue.dump(tmp_path / "dumps")}
     assert set(files) == {
         "bigtent-full.nt.gz",
         "bigtent-full.ttl.gz",
