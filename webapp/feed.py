@@ -15,7 +15,6 @@ from loader.errors import BigtentError
 from loader.feed import FEED_PREFIXES, Activity, ChangeFeed, FeedPage, parse_page_number
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
-from webapp.harvest import page_url
 from webapp.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
 
 bp = Blueprint("feed", __name__)
@@ -62,7 +61,7 @@ def _rdf(triples: list, chosen: str) -> Response:  # type: ignore[type-arg]
 
 
 def _html(**context: object) -> Response:
-    return Response(render_template("changes.html", page_url=page_url, **context))
+    return Response(render_template("changes.html", **context))
 
 
 @bp.get("/changes")

@@ -39,8 +39,20 @@ SITEMAP_URLS = 50_000  # the sitemaps.org limit per file
 DUMP_MAX_AGE = 300
 LISTING_MAX_AGE = 60
 ROBOTS_MAX_AGE = 3600
-# Paths crawlers should leave alone: query URLs (each one a SPARQL query) and editing.
-ROBOTS_DISALLOW = ("/sparql?", "/edit/", "/search?")
+# Paths crawlers should leave alone: query URLs (each one a SPARQL query, or a search),
+# editing and the staff pages.
+ROBOTS_DISALLOW = (
+    "/sparql?",
+    "/query?",
+    "/search?",
+    "/edit/",
+    "/api/",
+    "/admin/",
+    "/account",
+    "/login",
+    "/logout",
+    "/session",
+)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
