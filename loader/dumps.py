@@ -262,12 +262,14 @@ def write_dumps(cat: Catalogue, out_dir: Path, cancel: threading.Event | None = 
     store holds it), in one read transaction. Setting ``cancel`` stops the writing
     (DumpCancelled); the previous files and manifest stay."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out_dir)
     started = time.perf_counter()
     formatter = DumpFormatter(cat.ns, _turtle_prefixes(cat))
-    sinks = [_Sink(kind, out_dir) for kind in DUMPS]
-    full_nt, full_ttl, truthy_nt, truthy_ttl = sinks
+    sinks: list[_Sink] = []
     entities = 0
     try:
+        sinks.extend(_Sink(kind, out_dir) for kind in DUMPS)
+        full_nt, full_ttl, truthy_nt, truthy_ttl = sinks
         header = formatter.turtle_header()
         full_ttl.write([header])
         truthy_ttl.write([header])
@@ -307,6 +309,16 @@ def write_dumps(cat: Catalogue, out_dir: Path, cancel: threading.Event | None = 
     )
     _write_atomically(out_dir / MANIFEST, json.dumps(manifest.as_dict(), indent=1).encode())
     return manifest
+
+
+def _remove_abandoned(out_dir: Path, older_than: float = 3600.0) -> None:
+    """Delete temporary files a killed writer left behind (only old ones: a younger one
+    may belong to a writer still at work)."""
+    limit = time.time() - older_than
+    for leftover in out_dir.glob(".*.part"):
+        with suppress(OSError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -213,3 +213,17 @@ def test_command_line_dump(demo_template: Path, tmp_path: Path) -> None:
     bigtent("dump", env=env)
     manifest = read_manifest(data / "dumps")
     assert manifest is not None and {f.name for f in manifest.files} == {d.name for d in DUMPS}
+
+
+def test_temporary_files_of_a_killed_writer_are_cleaned_up(demo: Catalogue, out: Path) -> None:
+    import os
+    import time
+
+    out.mkdir()
+    old, young = out / ".bigtent-full.nt.gz.abc.part", out / ".bigtent-full.nt.gz.def.part"
+    old.write_bytes(b"half a dump")
+    young.write_bytes(b"another writer's")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    write_dumps(demo, out)
+    assert not old.exists() and young.exists()
