@@ -70,12 +70,16 @@ class Snapshots:
                 self._pending = path
             try:
                 self._store.checkpoint(path)
-            finally:
+            except BaseException:
                 with self._lock:
                     self._pending = None
+                raise
             snapshot = Snapshot(path, generation, time.time())
+            # Pending becomes current in one step: a _collect() from a worker's release()
+            # in between would otherwise delete the snapshot just taken.
             with self._lock:
                 self._current = snapshot
+                self._pending = None
             self._collect()
             return snapshot
 
