@@ -266,22 +266,7 @@ class Catalogue:
 
     # --- writing (the only place that writes) ----------------------------------------------
     def _graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
-        """The entity's graph as N-Triples: content plus data document (or redirect)."""
-        if revision.state == DELETED:
-            return b""
-        entity_iri = self.ns.entity(entity)
-        doc = self.ns.data_document(entity)
-        parts = [content or b""]
-        if revision.state == REDIRECT and revision.redirect:
-            target = self.ns.entity(revision.redirect)
-            parts.append(f"{entity_iri} <{OWL}sameAs> {target} .\n".encode())
-        parts.append(
-            "".join(
-                f"{s} {p} {o} .\n"
-                for s, p, o in data_document(entity_iri, doc, revision.id, revision.time)
-            ).encode()
-        )
-        return b"".join(parts)
+        return entity_graph_ntriples(self.ns, entity, content, revision)
 
     def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
         """The graph the store holds for an entity at ``revision`` (with its snapshot
@@ -484,6 +469,28 @@ class Catalogue:
         """Run ``sparql/<name>.rq``."""
         path = SPARQL_DIR / f"{name}.rq"
         return self.select(path.read_text(encoding="utf-8"), bindings)
+
+
+def entity_graph_ntriples(
+    ns: Namespaces, entity: str, content: bytes | None, revision: Revision
+) -> bytes:
+    """The graph the store holds for an entity at ``revision`` (its snapshot ``content``
+    plus the data document, or the redirect), as N-Triples."""
+    if revision.state == DELETED:
+        return b""
+    entity_iri = ns.entity(entity)
+    doc = ns.data_document(entity)
+    parts = [content or b""]
+    if revision.state == REDIRECT and revision.redirect:
+        target = ns.entity(revision.redirect)
+        parts.append(f"{entity_iri} <{OWL}sameAs> {target} .\n".encode())
+    parts.append(
+        "".join(
+            f"{s} {p} {o} .\n"
+            for s, p, o in data_document(entity_iri, doc, revision.id, revision.time)
+        ).encode()
+    )
+    return b"".join(parts)
 
 
 def _ntriples(triples: Sequence[tuple[Term, Term, Term]]) -> bytes:
