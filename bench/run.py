@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import generate as gen
+from bench.tables import fmt, markdown_table, verdict
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -308,11 +309,11 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
             / (reference_quads / r.result["load_s"])
             for b, r in zip(bigtent_runs, raw_runs, strict=False)
         ]
-        checks = [f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'} ratio≥{TARGET_RATIO}"]
+        checks = [f"{verdict(ratio >= TARGET_RATIO)} ratio≥{TARGET_RATIO}"]
         if records == 100_000:
             ok = load_s < TARGET_SECONDS_100K
-            checks.append(f"{'PASS' if ok else 'FAIL'} <{TARGET_SECONDS_100K:.0f} s")
-        checks.append(f"{'PASS' if peak_mb < TARGET_RSS_MB else 'FAIL'} RSS<2 GB")
+            checks.append(f"{verdict(ok)} <{TARGET_SECONDS_100K:.0f} s")
+        checks.append(f"{verdict(peak_mb < TARGET_RSS_MB)} RSS<2 GB")
         if rejected or file_errors:
             checks.append(f"FAIL {rejected} records rejected, {file_errors} file errors")
         if failure:
@@ -414,44 +415,46 @@ COLUMNS = (
 )
 
 
-def _fmt(value: Any, spec: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    return format(value, spec)
-
-
 def markdown(results: Result) -> str:
     """The results as Markdown tables."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for entry in results["sizes"]:
-        for row in entry["rows"]:
-            cells = [
-                entry["label"],
-                row["measurement"],
-                _fmt(row.get("wall_s"), ".2f"),
-                _fmt(row.get("records_per_s"), ",.0f"),
-                _fmt(row.get("triples_per_s"), ",.0f"),
-                _fmt(row.get("peak_rss_mb"), ",.0f"),
-                _fmt(row.get("ratio"), ".2f"),
-                row.get("target", ""),
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
+    rows = [
+        [
+            entry["label"],
+            row["measurement"],
+            fmt(row.get("wall_s"), ".2f"),
+            fmt(row.get("records_per_s"), ",.0f"),
+            fmt(row.get("triples_per_s"), ",.0f"),
+            fmt(row.get("peak_rss_mb"), ",.0f"),
+            fmt(row.get("ratio"), ".2f"),
+            row.get("target", ""),
+        ]
+        for entry in results["sizes"]
+        for row in entry["rows"]
+    ]
+    lines = markdown_table(COLUMNS, rows)
     queries = [(e, q) for e in results["sizes"] for q in e.get("queries", [])]
     if queries:
+        names = {"subject": "GRAPH ?g { wd:Qx ?p ?o }", "graph": "GRAPH wdata:Qx { ?s ?p ?o }"}
         lines += [
             "",
-            "| size | store | lookup | n | p50 ms | p95 ms | p99 ms | rows/lookup |",
-            "|---|---|---|---|---|---|---|---|",
+            *markdown_table(
+                ("size", "store", "lookup", "n", "p50 ms", "p95 ms", "p99 ms", "rows/lookup"),
+                (
+                    [
+                        entry["label"],
+                        q["store"],
+                        f"`{title}`",
+                        str(q[key]["n"]),
+                        f"{q[key]['p50_ms']:.3f}",
+                        f"{q[key]['p95_ms']:.3f}",
+                        f"{q[key]['p99_ms']:.3f}",
+                        f"{q[key]['mean_rows']:.1f}",
+                    ]
+                    for entry, q in queries
+                    for key, title in names.items()
+                ),
+            ),
         ]
-        names = {"subject": "GRAPH ?g { wd:Qx ?p ?o }", "graph": "GRAPH wdata:Qx { ?s ?p ?o }"}
-        for entry, q in queries:
-            for key, title in names.items():
-                s = q[key]
-                lines.append(
-                    f"| {entry['label']} | {q['store']} | `{title}` | {s['n']} | "
-                    f"{s['p50_ms']:.3f} | {s['p95_ms']:.3f} | {s['p99_ms']:.3f} | "
-                    f"{s['mean_rows']:.1f} |"
-                )
     inputs = []
     for entry in results["sizes"]:
         i, r = entry["input"], entry["reference_input"]

@@ -19,6 +19,7 @@ from webapp import (
     errors,
     feed,
     harvest,
+    health,
     http_headers,
     pages,
     query_editor,
@@ -52,4 +53,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
     app.register_blueprint(feed.bp)
     app.register_blueprint(dataset.bp)
+    app.register_blueprint(health.bp)
     return app

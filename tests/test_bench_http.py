@@ -1,0 +1,151 @@
+"""The HTTP benchmark's parts that need no server: wrk output, request paths, tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # bench/ is a top-level folder, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from bench import http as bench_http  # noqa: E402
+from bench.tables import markdown_table  # noqa: E402
+
+SAMPLES = Path(__file__).parent / "data" / "bench"
+BASE = "https://bigtent.example.org/"
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_text(encoding="utf-8")
+
+
+def test_wrk_output_is_parsed_from_the_lua_summary_line() -> None:
+    stats = bench_http.parse_wrk(sample("wrk-entity-page.txt"))
+    assert stats.requests == 705
+    assert stats.duration_s == pytest.approx(2.009548)
+    assert stats.requests_per_s == pytest.approx(350.83, abs=0.01)
+    assert stats.text_requests_per_s == pytest.approx(350.83)
+    assert stats.latency_ms["p50"] == pytest.approx(43.89)
+    assert stats.latency_ms["p99"] == pytest.approx(100.179)
+    assert stats.error_count == 0
+    assert stats.non_2xx_3xx == 0
+
+
+def test_wrk_errors_are_counted() -> None:
+    stats = bench_http.parse_wrk(sample("wrk-missing-route.txt"))
+    assert stats.errors["status"] == 1180
+    assert stats.error_count == 1180
+    assert stats.non_2xx_3xx == 1180
+    assert stats.ok_requests_per_s == 0
+    assert stats.statuses == {}  # a measured run: no census
+
+
+def test_a_census_run_counts_responses_per_status() -> None:
+    stats = bench_http.parse_wrk(sample("wrk-census.txt"))
+    assert stats.statuses == {"200": 303, "404": 279}
+    assert stats.requests_per_s == pytest.approx(582 / 1.002292)
+    assert stats.ok_requests_per_s == pytest.approx(303 / 1.002292)
+
+
+def test_plain_wrk_output_is_refused() -> None:
+    plain = "\n".join(
+        line for line in sample("wrk-entity-page.txt").splitlines() if "@@wrk-json" not in line
+    )
+    with pytest.raises(ValueError, match="@@wrk-json"):
+        bench_http.parse_wrk(plain)
+
+
+def test_lookup_paths_are_valid_sparql_with_escaped_labels() -> None:
+    entity = bench_http.Entity("Q100007", 'The "Quoted" Lab \\ Co')
+    store = ox.Store()
+    seen = []
+    for i in range(len(bench_http.LOOKUPS)):
+        path = bench_http.request_path("/sparql?query={lookup}", i, entity, BASE)
+        query = unquote(path.removeprefix("/sparql?query="))
+        assert "&" not in path.removeprefix("/sparql?") and " " not in path
+        store.query(query)  # parses: the label is a proper SPARQL literal
+        seen.append(query)
+    assert f"<{BASE}entity/Q100007>" in seen[0]
+    assert '"The \\"Quoted\\" Lab \\\\ Co"@en' in seen[1]
+    assert bench_http.request_path("/data/{id}.ttl", 0, entity, BASE) == "/data/Q100007.ttl"
+
+
+def _run(round_number: int, rps: float, status_errors: int = 0) -> dict[str, object]:
+    return {
+        "round": round_number,
+        "requests_per_s": rps,
+        "ok_requests_per_s": rps - status_errors / 10,
+        "requests": int(rps * 10),
+        "bytes": int(rps * 10) * 100,
+        "errors": {"connect": 0, "read": 0, "write": 0, "status": status_errors, "timeout": 0},
+        "latency_ms": {"p50": 1000 / rps, "p99": 3000 / rps},
+    }
+
+
+def test_ratios_pair_each_round_with_that_rounds_ceiling() -> None:
+    health, page, docs, mix = bench_http.SCENARIOS[:4]
+    plans = [
+        bench_http.Plan(health, "–", "/health", runs=[_run(0, 1000), _run(1, 2000)]),
+        bench_http.Plan(page, "all", "/entity/{id}", runs=[_run(0, 600), _run(1, 800)]),
+        bench_http.Plan(docs, "hot", "/data/{id}.ttl", runs=[_run(0, 500), _run(1, 900, 3)]),
+        bench_http.Plan(mix, "all", unavailable="n/a (route missing: 404)"),
+    ]
+    plans[2].census = {"200": 60, "503": 40}
+    rows = bench_http.summarise_throughput(plans)
+    assert rows[0]["ratio"] == pytest.approx(1.0)
+    assert rows[1]["round_ratios"] == pytest.approx([0.6, 0.4])
+    assert rows[1]["ratio"] == pytest.approx(0.5)
+    assert rows[1]["requests_per_s"] == pytest.approx(700)
+    assert rows[2]["errors"] == 3
+
+    cells = [bench_http.throughput_cells(r) for r in rows]
+    assert cells[0][-2:] == ["ceiling", "–"]
+    assert cells[1][0] == "HTML entity page *"  # the stand-in is flagged
+    assert cells[1][6:] == ["0.50", "≥ 50% of /health", "PASS"]
+    assert rows[2]["requests_per_s"] == pytest.approx((500 + 899.7) / 2)  # answered < 400
+    assert cells[2][-1] == "FAIL (0% errors; census: HTTP 503 40%)"
+    assert cells[3][3] == "n/a (route missing: 404)"
+    assert cells[3][-1] == "n/a"
+    table = markdown_table(bench_http.THROUGHPUT_COLUMNS, cells)
+    assert len(table) == 2 + len(rows)
+    body = [table[0], *table[2:]]
+    assert all(line.count(" | ") == len(bench_http.THROUGHPUT_COLUMNS) - 1 for line in body)
+
+
+def test_query_overhead_target_applies_only_to_slow_queries() -> None:
+    fast = {
+        "query": "lookup: entity by IRI",
+        "endpoint": {"n": 50, "p50_ms": 2.0, "p99_ms": 4.0},
+        "direct": {"n": 50, "p50_ms": 0.5, "p99_ms": 1.0},
+        "overhead": 3.0,
+        "failures": [],
+    }
+    slow = {
+        **fast,
+        "query": "example: counts",
+        "endpoint": {"n": 20, "p50_ms": 130.0, "p99_ms": 150.0},
+        "direct": {"n": 20, "p50_ms": 100.0, "p99_ms": 120.0},
+        "overhead": 0.30,
+    }
+    assert bench_http.query_cells(fast)[-2:] == ["none (≤ 10 ms)", "–"]
+    assert bench_http.query_cells(slow)[-3:] == ["+30.00 ms (+30%)", "< 20%", "FAIL"]
+    assert bench_http.query_cells({**slow, "overhead": 0.1})[-1] == "PASS"
+    timeout = bench_http.Answer(503, 10, 30000.0, {}, "Query timeout: ran for 30 s")
+    failed = bench_http.query_cells({**slow, "failures": [timeout.reason] * 2})
+    assert failed[-1] == "FAIL (2 × HTTP 503: Query timeout: ran for 30 s)"
+    assert bench_http.Answer(404, 0, 1.0, {}).reason == "route missing: 404"
+    assert bench_http.error_text(b'{"title": "Query timeout", "error": "stopped"}') == (
+        "Query timeout: stopped"
+    )
+
+
+def test_scenarios_rotate_so_none_always_follows_the_same() -> None:
+    plans = [bench_http.Plan(s, "all") for s in bench_http.SCENARIOS]
+    orders = [[p.scenario.name for p in bench_http.rotated(plans, r)] for r in range(3)]
+    assert orders[0][0] != orders[1][0] != orders[2][0]
+    assert all(sorted(o) == sorted(orders[0]) for o in orders)
