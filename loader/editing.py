@@ -49,7 +49,7 @@ from loader.record_model import (
     to_triples,
 )
 from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, StaleRevision
-from loader.shacl import Problem
+from loader.shacl import Problem, term_text
 from loader.threeway import Conflict, merge3
 
 if TYPE_CHECKING:
@@ -729,15 +729,6 @@ def _unique(problems: list[FieldProblem]) -> list[FieldProblem]:
     return out
 
 
-def _text(term: Any) -> str:
-    """A term as validation problems name it."""
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    return str(term)
-
-
 class _ProblemMapper:
     """Turns shape problems (focus node, path, value) into fields of the submitted record.
 
@@ -760,7 +751,7 @@ class _ProblemMapper:
         self.truthy: dict[tuple[str, str], str] = {}
         parts = {"psv": "value", "pqv": "qualifiers", "prv": "references"}
         for s, p, o in triples:
-            owner, key = _text(s), _text(o)
+            owner, key = term_text(s), term_text(o)
             self.predicate_of.setdefault((owner, key), p.value)
             split = ns.split_predicate(p.value)
             if split is not None and split[0] == "ps":
