@@ -10,20 +10,24 @@ import getpass
 import gzip
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
+from loader.documents import EntityDocuments
 from loader.errors import BigtentError, ConfigError, NotFound
+from loader.examples import Examples
+from loader.feed import ChangeFeed
 from loader.inputs import expand, parse_format_option
 from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
 from loader.normalise import canonical_ntriples, data_document
+from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
@@ -31,6 +35,11 @@ from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, Rev
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
+
+if TYPE_CHECKING:
+    from loader.accounts import SqliteAccounts
+    from loader.editing import Editor
+    from loader.query_service import QueryService
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -48,6 +57,7 @@ class Catalogue:
         self.ns = Namespaces(settings.BASE_URL)
         self.store = store
         self.revisions = revisions
+        self._close_hooks: list[Callable[[], None]] = []
         self.recovered = self.recover()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -72,10 +82,31 @@ class Catalogue:
             raise
         return cls(settings, store, revisions)
 
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the catalogue closes, before the store and log are released
+        (background work that reads them stops there)."""
+        self._close_hooks.append(hook)
+
     def close(self) -> None:
-        """Release the store and the log (closing twice is harmless)."""
+        """Release background work (``on_close`` hooks), the query service, editor, page
+        index, store, log and accounts (closing twice is harmless)."""
+        hooks, self._close_hooks = self._close_hooks, []
+        for hook in hooks:
+            hook()
+        service = self.__dict__.pop("query_service", None)
+        if service is not None:
+            service.close()
+        editor = self.__dict__.get("editor")
+        if editor is not None:
+            editor.close()
+        index = self.__dict__.pop("page_index", None)
+        if index is not None:
+            index.close()
         self.store.close()
         self.revisions.close()
+        accounts = self.__dict__.pop("accounts", None)
+        if accounts is not None:
+            accounts.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -85,11 +116,50 @@ class Catalogue:
     ) -> None:
         self.close()
 
+    @cached_property
+    def feed(self) -> ChangeFeed:
+        """The change feed (revisions as activities, paged by FEED_PAGE_SIZE)."""
+        return ChangeFeed(self.revisions, self.ns, self.settings.FEED_PAGE_SIZE)
+
+    @cached_property
+    def query_service(self) -> QueryService:
+        """The public SPARQL query service (worker processes start on first use)."""
+        from loader.query_service import QueryService
+
+        return QueryService(self)
+
+    # --- staff: accounts and the edit path -------------------------------------------------
+    @cached_property
+    def accounts(self) -> SqliteAccounts:
+        """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
+        from loader.accounts import open_accounts
+
+        return open_accounts(self.settings)
+
+    @cached_property
+    def editor(self) -> Editor:
+        """The write path for staff edits (create, save, revert, delete, merge)."""
+        from loader.editing import Editor
+
+        return Editor(self)
+
+    @cached_property
+    def page_index(self) -> PageIndex:
+        """Names, facts and backlinks for pages, derived from the revision log
+        (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
+        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        return PageIndex(path, self.revisions, self.ns, self.settings.languages)
+
     # --- shapes and context ---------------------------------------------------------------
     @cached_property
     def shapes(self) -> ShapesGraph:
         """The compiled shapes of the configured PROFILE."""
         return load_shapes(self.ns.base, self.settings.PROFILE)
+
+    @cached_property
+    def examples(self) -> Examples:
+        """The named example queries (``sparql/examples``), for this catalogue's base."""
+        return Examples(self.ns)
 
     def owl_hierarchy(self) -> list[tuple[str, str]]:
         """(subclass, superclass) pairs declared in the ontology's OWL file."""
@@ -196,22 +266,12 @@ class Catalogue:
 
     # --- writing (the only place that writes) ----------------------------------------------
     def _graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
-        """The entity's graph as N-Triples: content plus data document (or redirect)."""
-        if revision.state == DELETED:
-            return b""
-        entity_iri = self.ns.entity(entity)
-        doc = self.ns.data_document(entity)
-        parts = [content or b""]
-        if revision.state == REDIRECT and revision.redirect:
-            target = self.ns.entity(revision.redirect)
-            parts.append(f"{entity_iri} <{OWL}sameAs> {target} .\n".encode())
-        parts.append(
-            "".join(
-                f"{s} {p} {o} .\n"
-                for s, p, o in data_document(entity_iri, doc, revision.id, revision.time)
-            ).encode()
-        )
-        return b"".join(parts)
+        return entity_graph_ntriples(self.ns, entity, content, revision)
+
+    def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
+        """The graph the store holds for an entity at ``revision`` (with its snapshot
+        ``content``), as N-Triples: what the dumps are made of."""
+        return self._graph_ntriples(entity, content, revision)
 
     def _graph(self, entity: str, content: bytes | None, revision: Revision) -> list[Triple]:
         data = self._graph_ntriples(entity, content, revision)
@@ -340,6 +400,16 @@ class Catalogue:
         return author or self.settings.AUTHOR or getpass.getuser()
 
     # --- reading ---------------------------------------------------------------------------
+    @cached_property
+    def documents(self) -> EntityDocuments:
+        """Entity data documents (every format, flavor and revision)."""
+        return EntityDocuments(self)
+
+    def revision_ntriples(self, revision: Revision) -> bytes:
+        """A revision's whole graph as N-Triples, from the log (``revision`` read with
+        its snapshot): what the store holds for it, without a store query."""
+        return self._graph_ntriples(revision.entity, revision.snapshot, revision)
+
     def entity_triples(self, entity: str, revision: int | None = None) -> list[Triple]:
         """The entity's graph (current, or rebuilt from a past revision)."""
         if revision is None:
@@ -372,11 +442,14 @@ class Catalogue:
         names = self.labels([i for i, _ in ids if i], languages)
         return [(i, names.get(i, i), n) for i, n in ids if i]
 
-    def dump(self, out_dir: Path) -> list[Path]:
-        """Full and truthy dumps, N-Triples and Turtle, gzipped; returns the files."""
-        from loader.dumps import write_dumps
+    def dump(self, out_dir: Path | None = None) -> list[Path]:
+        """Full and truthy dumps, N-Triples and Turtle, gzipped, with their manifest
+        (``loader.dumps.read_manifest``), in ``out_dir`` (default DATA_DIR/dumps, where
+        the web app serves them from); returns the dump files."""
+        from loader.dumps import dumps_dir, write_dumps
 
-        return write_dumps(self, out_dir)
+        target = out_dir or dumps_dir(self.settings)
+        return [target / entry.name for entry in write_dumps(self, target).files]
 
     def dump_nquads(self, path: str | Path) -> None:
         """The whole store as N-Quads."""
@@ -396,6 +469,28 @@ class Catalogue:
         """Run ``sparql/<name>.rq``."""
         path = SPARQL_DIR / f"{name}.rq"
         return self.select(path.read_text(encoding="utf-8"), bindings)
+
+
+def entity_graph_ntriples(
+    ns: Namespaces, entity: str, content: bytes | None, revision: Revision
+) -> bytes:
+    """The graph the store holds for an entity at ``revision`` (its snapshot ``content``
+    plus the data document, or the redirect), as N-Triples."""
+    if revision.state == DELETED:
+        return b""
+    entity_iri = ns.entity(entity)
+    doc = ns.data_document(entity)
+    parts = [content or b""]
+    if revision.state == REDIRECT and revision.redirect:
+        target = ns.entity(revision.redirect)
+        parts.append(f"{entity_iri} <{OWL}sameAs> {target} .\n".encode())
+    parts.append(
+        "".join(
+            f"{s} {p} {o} .\n"
+            for s, p, o in data_document(entity_iri, doc, revision.id, revision.time)
+        ).encode()
+    )
+    return b"".join(parts)
 
 
 def _ntriples(triples: Sequence[tuple[Term, Term, Term]]) -> bytes:

@@ -60,6 +60,30 @@ class Context:
             self.instance_of[wd + eid].update(values)
         self._class_cache.clear()
 
+    def set_entity_claims(self, eid: str, claims: Mapping[str, Iterable[str]]) -> None:
+        """Replace what the context knows about one entity's indexed properties (after an
+        edit, a deletion — empty ``claims`` — or a merge)."""
+        iri = self.ns["wd"] + eid
+        for pid in INDEXED_PROPERTIES:
+            table = self.claims.setdefault(self.ns["wdt"] + pid, {})
+            values = set(claims.get(pid, ()))
+            if values:
+                table[iri] = values
+            else:
+                table.pop(iri, None)
+        self.equivalent_class.pop(iri, None)
+        for value in sorted(claims.get("P3", ())):
+            self.equivalent_class[iri] = value
+        for index, pid in ((self.item_superclasses, "P2"), (self.instance_of, "P1")):
+            values = set(claims.get(pid, ()))
+            if values:
+                index[iri] = values
+            else:
+                index.pop(iri, None)
+        self.entity_types.pop(iri, None)
+        self._class_cache.clear()
+        self._super_cache.clear()
+
     def add_owl_hierarchy(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Add ``(subclass, superclass)`` pairs of OWL classes."""
         for sub, sup in pairs:

@@ -1,53 +1,98 @@
-"""Structured descriptions of entities for pages: labels, statements, qualifiers, references."""
+"""What an entity page shows: labels, statements, qualifiers, references, in the
+reader's languages.
+
+:func:`describe` is pure: it turns an entity's triples into a :class:`Description`
+given the labels of the entities and properties it mentions (one batched lookup, see
+:func:`referenced_ids`) and how each property's values are shown. The page builds
+it from the newest revision's snapshot in the revision log, so a page costs one log
+read, one N-Triples parse and one label query.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from loader.namespaces import PROV, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
+from loader.namespaces import PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
+from loader.page_index import PropertyInfo, pick
 from loader.reader import Term, Triple
-
-if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
 
 LABEL, DESCRIPTION, ALIAS = RDFS + "label", SCHEMA + "description", SKOS + "altLabel"
 RANK = WIKIBASE + "rank"
+RDF_TYPE = RDF + "type"
 DERIVED_FROM = PROV + "wasDerivedFrom"
 PRECISION = WIKIBASE + "timePrecision"
+QUANTITY_UNIT = WIKIBASE + "quantityUnit"
+QUANTITY_AMOUNT = WIKIBASE + "quantityAmount"
+#: Wikibase's unit "1" (no unit)
+UNIT_ONE = "http://www.wikidata.org/entity/Q199"
+RANKS = {"preferred": 0, "normal": 1, "deprecated": 2}
+#: Properties shown first, in this order; the rest follow by number.
+LEADING_PROPERTIES = ("P1", "P2", "P20", "P42", "P4")
+#: Properties whose values are identifiers of this entity elsewhere (shown apart).
+IDENTIFIER_TYPES = frozenset({"ExternalId"})
+LinkMaker = Callable[[str], str]
+
+__all__ = ["Description", "Snak", "Statement", "Value", "describe", "pick", "referenced_ids"]
 
 
 @dataclass
 class Value:
-    """A value as shown: text, optional link, optional language."""
+    """A value as shown: text, what it is, an optional link and language."""
 
     text: str
+    kind: str = "string"  # entity, url, external, time, quantity, text, string, novalue, somevalue
     href: str | None = None
     lang: str | None = None
+    foreign: bool = False  # in another language than the reader's: show a badge
     entity: str | None = None
+    datetime: str | None = None  # machine-readable date for <time>
+    unit: Value | None = None
 
 
 @dataclass
 class Snak:
-    """A property with its values (a qualifier or reference part)."""
+    """A property with its values (a statement group head, qualifier or reference part)."""
 
     property: str
-    label: str
-    values: list[Value]
+    label: Value
+    values: list[Value] = field(default_factory=list)
 
 
 @dataclass
 class Statement:
     """One statement."""
 
-    id: str
-    value: Value | None  # None: no value
-    rank: str
+    id: str  # local name of the statement IRI: its anchor on the page
+    value: Value
+    rank: str  # preferred | normal | deprecated
     qualifiers: list[Snak] = field(default_factory=list)
     references: list[list[Snak]] = field(default_factory=list)
+
+
+@dataclass
+class PropertyGroup:
+    """All statements of one property."""
+
+    property: str
+    label: Value
+    type: str
+    statements: list[Statement]
+
+
+@dataclass
+class Terms:
+    """Label, description and aliases in one language."""
+
+    lang: str
+    label: str
+    description: str
+    aliases: list[str]
 
 
 @dataclass
@@ -58,94 +103,176 @@ class Description:
     iri: str
     label: Value
     description: Value | None
-    labels: dict[str, str]
-    descriptions: dict[str, str]
-    aliases: dict[str, list[str]]
-    statements: list[tuple[Snak, list[Statement]]]
-    version: int | None
+    aliases: list[Value]
+    terms: list[Terms]
+    statements: list[PropertyGroup]
+    identifiers: list[PropertyGroup]
+    classes: list[Value]
+    types: list[str]  # rdf:type IRIs (materialised OWL classes)
+    property_type: str | None
+    revision: int | None
     modified: str | None
 
-
-def pick(values: dict[str, str], languages: list[str]) -> tuple[str, str] | None:
-    """(language, text) by preference order, falling back to any language."""
-    for lang in languages:
-        if lang in values:
-            return lang, values[lang]
-    for lang in sorted(values):
-        return lang, values[lang]
-    return None
+    def values_of(self, prop: str) -> list[Value]:
+        """Every statement value of one property, best rank first."""
+        for group in (*self.statements, *self.identifiers):
+            if group.property == prop:
+                return [s.value for s in group.statements if s.rank != "deprecated"]
+        return []
 
 
-def _format_time(literal: ox.Literal, precision: int | None) -> str:
-    text = literal.value
-    if precision == 9:
-        return text[: text.index("-", 1)]
-    if precision == 10:
-        return text[: text.index("-", 1) + 3]
-    if precision is not None and precision <= 11:
-        return text.split("T")[0]
-    return text
+def primary(lang: str | None) -> str:
+    """``pt`` for ``pt-br``."""
+    return (lang or "").split("-")[0]
+
+
+def referenced_ids(ns: Namespaces, triples: Iterable[Triple]) -> set[str]:
+    """Ids of the properties and entities the triples mention (to look up their labels)."""
+    found: set[str] = set()
+    for _s, p, o in triples:
+        split = ns.split_predicate(p.value)
+        if split is not None:
+            found.add(split[1])
+        if isinstance(o, ox.NamedNode):
+            eid = ns.entity_id(o.value)
+            if eid is not None:
+                found.add(eid)
+    return found
+
+
+def _format_time(text: str, precision: int | None) -> tuple[str, str]:
+    """(shown, machine-readable) text of an xsd:dateTime at its precision."""
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    date = body.split("T")[0]
+    year, _, rest = date.partition("-")
+    year = year.lstrip("0") or "0"
+    if negative:
+        year = "-" + year
+    month, _, day = rest.partition("-")
+    if precision is not None and precision <= 9:
+        shown = year
+    elif precision == 10:
+        shown = f"{year}-{month}"
+    elif precision is None or precision == 11:
+        shown = f"{year}-{month}-{day}"
+    else:
+        return text, text
+    machine = shown if not negative and len(year) == 4 else ""
+    return shown, machine
+
+
+def _format_amount(text: str) -> str:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return text
+    return format(amount.normalize(), "f") if amount == amount.to_integral() else str(amount)
+
+
+def _is_web_link(iri: str) -> bool:
+    return iri.startswith(("https://", "http://"))
 
 
 def describe(
-    cat: Catalogue, entity: str, languages: list[str], triples: list[Triple] | None = None
+    ns: Namespaces,
+    entity: str,
+    triples: Sequence[Triple],
+    languages: Sequence[str],
+    names: Mapping[str, tuple[str, str]],
+    properties: Mapping[str, PropertyInfo],
+    revision: int | None = None,
+    modified: str | None = None,
 ) -> Description:
-    """Describe an entity from its graph (current state unless ``triples`` given)."""
-    ns = cat.ns
-    triples = cat.entity_triples(entity) if triples is None else triples
+    """Describe an entity from its triples.
+
+    ``names`` maps entity and property ids to their (language, label) in the reader's
+    languages; ``properties`` says each property's type and formatter URL."""
+    reader = primary(languages[0]) if languages else ""
     out: dict[Term, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
     for s, p, o in triples:
         out[s][p.value].append(o)
     me = ns.entity(entity)
     mine = out.get(me, {})
+    genid = ns.base + ".well-known/genid/"
 
     def texts(pred: str) -> dict[str, list[str]]:
         found: dict[str, list[str]] = defaultdict(list)
         for o in mine.get(pred, []):
             if isinstance(o, ox.Literal):
-                found[o.language or ""].append(o.value)
+                found[(o.language or "").lower()].append(o.value)
         return found
 
-    labels = {k: v[0] for k, v in texts(LABEL).items()}
-    descriptions = {k: v[0] for k, v in texts(DESCRIPTION).items()}
-    referenced: set[str] = set()
-    for _s, p, o in triples:
-        split = ns.split_predicate(p.value)
-        if split is not None:
-            referenced.add(split[1])
-        if isinstance(o, ox.NamedNode) and ns.entity_id(o.value):
-            referenced.add(ns.entity_id(o.value))  # type: ignore[arg-type]
-    names = cat.labels(sorted(referenced), languages)
+    def shown(lang: str | None, text: str, kind: str = "text") -> Value:
+        return Value(text, kind=kind, lang=lang, foreign=bool(lang) and primary(lang) != reader)
 
-    def show(term: Term, value_node: Term | None = None) -> Value:
+    def name_of(eid: str) -> Value:
+        found = names.get(eid)
+        if found is None:
+            return Value(eid, kind="entity", entity=eid)
+        value = shown(found[0], found[1], "entity")
+        value.entity = eid
+        return value
+
+    def value_node_props(node: Term | None) -> dict[str, list[Term]]:
+        return out.get(node, {}) if node is not None else {}
+
+    def show(pid: str, term: Term, value_node: Term | None) -> Value:
+        if isinstance(term, ox.BlankNode) or (
+            isinstance(term, ox.NamedNode) and term.value.startswith(genid)
+        ):
+            return Value("unknown value", kind="somevalue")
         if isinstance(term, ox.NamedNode):
             eid = ns.entity_id(term.value)
             if eid is not None:
-                return Value(names.get(eid, eid), href=f"/entity/{eid}", entity=eid)
-            return Value(term.value, href=term.value)
-        if isinstance(term, ox.BlankNode):
-            return Value("unknown value")
-        if term.datatype.value == XSD + "dateTime":
+                return name_of(eid)
+            href = term.value if _is_web_link(term.value) else None
+            return Value(term.value, kind="url", href=href)
+        datatype = term.datatype.value
+        if datatype == XSD + "dateTime":
             precision = None
-            if value_node is not None:
-                for p in out.get(value_node, {}).get(PRECISION, []):
-                    precision = int(p.value)
-            return Value(_format_time(term, precision))
-        return Value(term.value, lang=term.language)
+            for p in value_node_props(value_node).get(PRECISION, []):
+                precision = int(p.value)
+            text, machine = _format_time(term.value, precision)
+            return Value(text, kind="time", datetime=machine or None)
+        if datatype == XSD + "decimal":
+            node = value_node_props(value_node)
+            unit = None
+            for u in node.get(QUANTITY_UNIT, []):
+                unit_id = ns.entity_id(u.value) if isinstance(u, ox.NamedNode) else None
+                if unit_id is not None:
+                    unit = name_of(unit_id)
+                elif u.value != UNIT_ONE:
+                    unit = Value(
+                        u.value, kind="url", href=u.value if _is_web_link(u.value) else None
+                    )
+            return Value(_format_amount(term.value), kind="quantity", unit=unit)
+        if term.language:
+            return shown(term.language.lower(), term.value)
+        info = properties.get(pid)
+        if info is not None and info.type in IDENTIFIER_TYPES:
+            href = None
+            if info.formatter and "$1" in info.formatter:
+                candidate = info.formatter.replace("$1", quote(term.value, safe=""))
+                href = candidate if _is_web_link(candidate) else None
+            return Value(term.value, kind="external", href=href)
+        return Value(term.value, kind="string")
 
     def snaks(node: Term, kind: str) -> list[Snak]:
         found: dict[str, list[Value]] = defaultdict(list)
-        for pred, objects in out.get(node, {}).items():
+        props = out.get(node, {})
+        value_kind = {"pq": "pqv", "pr": "prv"}[kind]
+        for pred, objects in props.items():
             split = ns.split_predicate(pred)
             if split is None or split[0] != kind:
                 continue
-            value_pred = ns.predicate({"pq": "pqv", "pr": "prv"}[kind], split[1]).value
-            value_nodes = out.get(node, {}).get(value_pred, [])
+            pid = split[1]
+            nodes = props.get(ns.predicate(value_kind, pid).value, [])
             for o in objects:
-                found[split[1]].append(show(o, value_nodes[0] if value_nodes else None))
+                found[pid].append(show(pid, o, _value_node(out, nodes, o)))
         return [
-            Snak(pid, names.get(pid, pid), vals)
-            for pid, vals in sorted(found.items(), key=lambda kv: int(kv[0][1:]))
+            Snak(pid, name_of(pid), sorted(vals, key=lambda v: v.text.casefold()))
+            for pid, vals in sorted(found.items(), key=lambda kv: _property_order(kv[0]))
         ]
 
     groups: dict[str, list[Statement]] = defaultdict(list)
@@ -154,37 +281,94 @@ def describe(
         if split is None or split[0] != "p":
             continue
         pid = split[1]
+        novalue = ns.predicate("wdno", pid).value
         for node in objects:
             props = out.get(node, {})
             values = props.get(ns.predicate("ps", pid).value, [])
             value_nodes = props.get(ns.predicate("psv", pid).value, [])
-            rank = props.get(RANK, [ox.NamedNode(WIKIBASE + "NormalRank")])[0]
-            statement = Statement(
-                id=node.value if isinstance(node, ox.NamedNode) else "",
-                value=show(values[0], value_nodes[0] if value_nodes else None) if values else None,
-                rank=rank.value.removeprefix(WIKIBASE).removesuffix("Rank").lower(),
-                qualifiers=snaks(node, "pq"),
-                references=[snaks(ref, "pr") for ref in props.get(DERIVED_FROM, [])],
+            if values:
+                value = show(pid, values[0], _value_node(out, value_nodes, values[0]))
+            elif any(t.value == novalue for t in props.get(RDF_TYPE, [])):
+                value = Value("no value", kind="novalue")
+            else:
+                value = Value("unknown value", kind="somevalue")
+            rank_iri = props.get(RANK, [ox.NamedNode(WIKIBASE + "NormalRank")])[0].value
+            groups[pid].append(
+                Statement(
+                    id=node.value.removeprefix(ns["wds"]) if isinstance(node, ox.NamedNode) else "",
+                    value=value,
+                    rank=rank_iri.removeprefix(WIKIBASE).removesuffix("Rank").lower(),
+                    qualifiers=snaks(node, "pq"),
+                    references=sorted(
+                        (snaks(ref, "pr") for ref in props.get(DERIVED_FROM, [])),
+                        key=lambda ref: [(s.property, [v.text for v in s.values]) for s in ref],
+                    ),
+                )
             )
-            groups[pid].append(statement)
-    statements = [
-        (Snak(pid, names.get(pid, pid), []), sorted(stmts, key=lambda s: s.id))
-        for pid, stmts in sorted(groups.items(), key=lambda kv: int(kv[0][1:]))
+    statements: list[PropertyGroup] = []
+    identifiers: list[PropertyGroup] = []
+    for pid in sorted(groups, key=_property_order):
+        info = properties.get(pid)
+        type_ = info.type if info else ""
+        group = PropertyGroup(
+            pid,
+            name_of(pid),
+            type_,
+            sorted(
+                groups[pid],
+                key=lambda s: (RANKS.get(s.rank, 1), s.value.text.casefold(), s.id),
+            ),
+        )
+        (identifiers if type_ in IDENTIFIER_TYPES else statements).append(group)
+
+    labels = {k: v[0] for k, v in texts(LABEL).items()}
+    descriptions = {k: v[0] for k, v in texts(DESCRIPTION).items()}
+    aliases = {k: sorted(v, key=str.casefold) for k, v in texts(ALIAS).items()}
+    label = pick(labels, languages)
+    description = pick(descriptions, languages)
+    alias_lang = next((lang for lang in languages if lang in aliases), None)
+    terms = [
+        Terms(lang, labels.get(lang, ""), descriptions.get(lang, ""), aliases.get(lang, []))
+        for lang in sorted(
+            set(labels) | set(descriptions) | set(aliases),
+            key=lambda lang: (languages.index(lang) if lang in languages else len(languages), lang),
+        )
     ]
-    doc = out.get(ns.data_document(entity), {})
-    version = doc.get(SCHEMA + "version", [])
-    modified = doc.get(SCHEMA + "dateModified", [])
-    chosen = pick(labels, languages)
-    chosen_desc = pick(descriptions, languages)
+    property_type = next(
+        (o.value.removeprefix(WIKIBASE) for o in mine.get(WIKIBASE + "propertyType", [])), None
+    )
     return Description(
         id=entity,
         iri=me.value,
-        label=Value(chosen[1], lang=chosen[0]) if chosen else Value(entity),
-        description=Value(chosen_desc[1], lang=chosen_desc[0]) if chosen_desc else None,
-        labels=labels,
-        descriptions=descriptions,
-        aliases=dict(texts(ALIAS)),
+        label=shown(*label) if label else Value(entity),
+        description=shown(*description) if description else None,
+        aliases=[shown(alias_lang, a) for a in aliases.get(alias_lang, [])] if alias_lang else [],
+        terms=terms,
         statements=statements,
-        version=int(version[0].value) if version else None,
-        modified=modified[0].value if modified else None,
+        identifiers=identifiers,
+        classes=[s.value for g in statements if g.property == "P1" for s in g.statements],
+        types=sorted(o.value for o in mine.get(RDF_TYPE, []) if isinstance(o, ox.NamedNode)),
+        property_type=property_type,
+        revision=revision,
+        modified=modified,
     )
+
+
+def _value_node(
+    out: Mapping[Term, Mapping[str, list[Term]]], nodes: list[Term], value: Term
+) -> Term | None:
+    """The value node (time precision, quantity unit) that belongs to ``value``."""
+    if len(nodes) == 1:
+        return nodes[0]
+    for node in nodes:
+        props = out.get(node, {})
+        for pred in (WIKIBASE + "timeValue", QUANTITY_AMOUNT):
+            if value in props.get(pred, []):
+                return node
+    return nodes[0] if nodes else None
+
+
+def _property_order(pid: str) -> tuple[int, int]:
+    if pid in LEADING_PROPERTIES:
+        return (0, LEADING_PROPERTIES.index(pid))
+    return (1, int(pid[1:]))

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class BigtentError(Exception):
     """A problem with a clear cause and fix.
 
     ``status`` is the HTTP status the web app answers with; ``title`` a short
     summary; ``message`` says what is wrong, where, and how to fix it, naming the
-    setting or field that controls it.
+    setting or field that controls it. ``details`` are extra facts a client can act
+    on (suggestions, a search link, when something was deleted); they appear as
+    further keys of the JSON body and on the HTML error page.
     """
 
     status: int = 400
 
-    def __init__(self, message: str, *, title: str = "Bad request", status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str = "Bad request",
+        status: int | None = None,
+        retry_after: int | None = None,
+        details: Mapping[str, object] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.title = title
         if status is not None:
             self.status = status
+        #: seconds after which a retry may succeed (sent as the Retry-After header)
+        self.retry_after = retry_after
+        self.details = dict(details or {})
 
     def to_dict(self) -> dict[str, object]:
-        """JSON shape used by every error response."""
-        return {"ok": False, "status": self.status, "title": self.title, "error": self.message}
+        """JSON shape used by every error response (``details`` never override it)."""
+        fixed = {"ok": False, "status": self.status, "title": self.title, "error": self.message}
+        return {**self.details, **fixed}
 
 
 class ConfigError(BigtentError):
@@ -41,6 +57,12 @@ class NotFound(BigtentError):
     """No such entity or resource."""
 
     status = 404
+
+
+class Gone(BigtentError):
+    """The resource existed and was deleted on purpose."""
+
+    status = 410
 
 
 class SourceError(BigtentError):

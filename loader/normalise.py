@@ -10,6 +10,7 @@ every predicate link. Problems are left for validation to report, never "fixed".
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import uuid
 from collections import defaultdict
@@ -84,6 +85,16 @@ def _digest(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
+def check_date(year: int, month: int, day: int) -> None:
+    """Raise ValueError unless the month exists and the day exists in that month
+    (proleptic Gregorian; years outside 1-9999 are checked as if a leap year)."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"there is no month {month:02d}: months are 01 to 12")
+    days = calendar.monthrange(year if 1 <= year <= 9999 else 2000, month)[1]
+    if not 1 <= day <= days:
+        raise ValueError(f"there is no day {day:02d} in month {month:02d} of year {year}")
+
+
 def _time(literal: ox.Literal) -> tuple[ox.Literal, int] | None:
     """(xsd:dateTime literal, precision) for a time-like literal; None otherwise."""
     datatype = literal.datatype.value
@@ -98,16 +109,24 @@ def _time(literal: ox.Literal) -> tuple[ox.Literal, int] | None:
             year = parts[0]
             month = parts[1] if precision >= 10 else "01"
             day = parts[2][:2] if precision >= 11 else "01"
-            int(year), int(month), int(day)
+            check_date(int(year), int(month), int(day))
             return ox.Literal(
                 f"{sign}{year}-{month}-{day}T00:00:00Z", datatype=XSD_DATETIME
             ), precision
         if datatype == XSD + "dateTime":
-            clock = body.partition("T")[2]
+            day_part, _, clock = body.partition("T")
+            numbers = day_part.split("-")
+            check_date(int(numbers[0]), int(numbers[1]), int(numbers[2]))
             return literal, 11 if clock.startswith("00:00:00") else 14
     except (IndexError, ValueError):
         return None
     return None
+
+
+def time_value(literal: ox.Literal) -> tuple[ox.Literal, int] | None:
+    """(xsd:dateTime literal, precision) of a time literal the loader accepts (xsd:gYear,
+    gYearMonth, date or dateTime naming a real day); None for anything else."""
+    return _time(literal)
 
 
 class _Builder:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from loader.errors import BigtentError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -75,6 +78,24 @@ class NewRevision:
     snapshot: bytes | None = None  # N-Triples of the content (uncompressed)
     redirect: str | None = None
     compressed: bytes | None = None  # the snapshot already compressed (by a load worker)
+    #: Optimistic concurrency: when ``check_latest`` is set, the change is refused (and
+    #: nothing of the batch recorded) unless the entity's newest revision id is still
+    #: ``expect_latest`` (None: the entity must not exist yet).
+    expect_latest: int | None = None
+    check_latest: bool = False
+
+
+class StaleRevision(BigtentError):
+    """An entity changed after the revision a change was based on."""
+
+    def __init__(self, entity: str, expected: int | None, latest: int | None) -> None:
+        super().__init__(
+            f"{entity} has changed since revision {expected} (it is now at revision "
+            f"{latest}); reload it and apply your change again",
+            title="Conflict",
+            status=409,
+        )
+        self.entity, self.expected, self.latest = entity, expected, latest
 
 
 def compress(snapshot: bytes) -> bytes:
@@ -106,6 +127,14 @@ class Revision:
         if self.action == "merge":
             return REDIRECT
         return LIVE
+
+
+@dataclass(frozen=True)
+class Export:
+    """What :meth:`RevisionLog.export` reads: every entity's newest revision."""
+
+    revision: int  # the newest revision id in the log
+    rows: Iterator[tuple[Revision, bytes | None]]  # (revision, zlib-compressed snapshot)
 
 
 def utc_now() -> str:
@@ -159,6 +188,16 @@ class RevisionLog:
         row = self._db.execute("SELECT max(id) FROM revisions").fetchone()
         return int(row[0] or 0)
 
+    def highest_number(self, kind: str) -> int:
+        """The highest number of any entity id of a kind ('Q' or 'P') ever used (0 if none);
+        deleted and merged ids count, so they are never given out again."""
+        row = self._db.execute(
+            "SELECT max(CAST(substr(entity, 2) AS INTEGER)) FROM entities "
+            "WHERE substr(entity, 1, 1) = ?",
+            (kind,),
+        ).fetchone()
+        return int(row[0] or 0)
+
     def entity_count(self, state: str = LIVE) -> int:
         """Number of entities in a state."""
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
@@ -203,6 +242,23 @@ class RevisionLog:
             for row in self._db.execute(query, chunk):
                 yield _with_snapshot(row)
 
+    def applied_through(self) -> int:
+        """The newest revision id up to which the triple store holds every change: a
+        copy of the store taken now shows the catalogue as of this revision."""
+        last = self.last_id()
+        row = self._db.execute(
+            "SELECT min(latest) FROM entities WHERE applied IS NULL OR applied != latest"
+        ).fetchone()
+        return last if row[0] is None else min(last, int(row[0]) - 1)
+
+    def changed_since(self, revision_id: int) -> list[EntityState]:
+        """Entities whose newest revision is newer than ``revision_id`` (for derived
+        indexes that catch up with the log)."""
+        rows = self._db.execute(
+            f"{_STATE_COLUMNS} WHERE latest > ? ORDER BY latest", (revision_id,)
+        )
+        return [EntityState(*row) for row in rows]
+
     def unapplied(self) -> list[str]:
         """Entities whose newest revision the triple store may not hold yet."""
         rows = self._db.execute(
@@ -219,9 +275,72 @@ class RevisionLog:
         )
         return [Revision(*row) for row in rows]
 
+    def changes(self, first_id: int, last_id: int) -> list[tuple[Revision, bytes | None]]:
+        """Revisions with ids in ``[first_id, last_id]``, oldest first, each with the
+        entity's content as of that revision: its own snapshot, or for a deletion or
+        merge (which have none) the snapshot of the revision before."""
+        rows = self._db.execute(
+            "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, r.action, "
+            "r.content_hash, r.redirect, coalesce(r.snapshot, p.snapshot) FROM revisions r "
+            "LEFT JOIN revisions p ON p.id = r.parent WHERE r.id BETWEEN ? AND ? ORDER BY r.id",
+            (first_id, last_id),
+        )
+        out = []
+        for row in rows:
+            blob = row[10]
+            content = zlib.decompress(blob) if isinstance(blob, bytes) else None
+            out.append((Revision(*row[:10]), content))
+        return out
+
+    @contextmanager
+    def export(self) -> Iterator[Export]:
+        """A consistent view of the whole catalogue for dumps: the newest revision id and
+        the newest revision (with its compressed snapshot) of every entity that is not
+        deleted, read in one transaction on a connection of its own, so writes meanwhile
+        neither show up half-way nor wait."""
+        own = self.path is not None
+        db = (
+            sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            if own
+            else self._db
+        )
+        try:
+            if own:
+                db.execute("BEGIN")
+            newest = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
+            rows = db.execute(
+                "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, "
+                "r.action, r.content_hash, r.redirect, r.snapshot FROM entities e "
+                "JOIN revisions r ON r.id = e.latest WHERE e.state != ? ORDER BY e.rowid",
+                (DELETED,),
+            )
+            yield Export(newest, ((Revision(*row[:10]), row[10]) for row in rows))
+        finally:
+            if own:
+                db.execute("ROLLBACK")
+                db.close()
+
+    def revision_time(self, revision_id: int) -> str | None:
+        """When a revision was made (None if there is no such revision)."""
+        row = self._db.execute("SELECT time FROM revisions WHERE id = ?", (revision_id,))
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def live_entities(self, offset: int, limit: int) -> list[tuple[str, str]]:
+        """(entity, time of its newest revision) for live entities, in the order they were
+        first created (stable as the catalogue grows), ``limit`` from ``offset``."""
+        rows = self._db.execute(
+            "SELECT e.entity, r.time FROM entities e JOIN revisions r ON r.id = e.latest "
+            "WHERE e.state = ? ORDER BY e.rowid LIMIT ? OFFSET ?",
+            (LIVE, limit, offset),
+        )
+        return [(str(entity), str(when)) for entity, when in rows]
+
     # --- writing ----------------------------------------------------------------
     def append(self, changes: Sequence[NewRevision], time: str | None = None) -> list[Revision]:
-        """Record changes in one transaction; returns them with ids and numbers."""
+        """Record changes in one transaction; returns them with ids and numbers.
+
+        A revision's time is never earlier than the time of the revision before it."""
         if not changes:
             return []
         when = time or utc_now()
@@ -230,12 +349,21 @@ class RevisionLog:
         db.execute("BEGIN IMMEDIATE")
         try:
             next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
+            # Times never decrease along ids (even if the clock is set back), so the change
+            # feed can promise "everything after this page is at least this new".
+            newest = db.execute("SELECT time FROM revisions WHERE id = ?", (next_id,)).fetchone()
+            if newest is not None and newest[0] > when:
+                when = newest[0]
             states = self.states({c.entity for c in changes})
             rows = []
             entity_rows = []
             for change in changes:
                 next_id += 1
                 previous = states.get(change.entity)
+                if change.check_latest:
+                    latest = None if previous is None else previous.latest
+                    if latest != change.expect_latest:
+                        raise StaleRevision(change.entity, change.expect_latest, latest)
                 number = 1 if previous is None else previous.number + 1
                 parent = None if previous is None else previous.latest
                 blob = change.compressed
@@ -308,13 +436,20 @@ class RevisionLog:
         pairs = [(r.id, r.entity) for r in revisions]
         if not pairs:
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        # The mark is only a hint: if it is lost (power cut), recover() applies the revision
+        # again, which is harmless. So it is not worth an fsync of its own (which cost as
+        # much as the rest of a staff edit); the next revision's commit syncs it anyway.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         try:
-            self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
 
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""

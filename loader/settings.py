@@ -37,8 +37,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATA_DIR",
         "instance",
-        "Directory holding the triple store (store/) and the "
-        "revision log (revisions.sqlite3). Created when missing.",
+        "Directory holding the triple store (store/), the revision log "
+        "(revisions.sqlite3) and the staff accounts (accounts.sqlite3). Created when missing.",
     ),
     Setting(
         "BASE_URL",
@@ -109,10 +109,193 @@ SETTINGS: tuple[Setting, ...] = (
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
     ),
     Setting(
+        "SPARQL_WORKERS",
+        2,
+        "Worker processes running public SPARQL queries (each over a read-only snapshot of "
+        "the store; a query past its time limit is stopped by killing its worker).",
+    ),
+    Setting(
+        "SPARQL_TIMEOUT",
+        30.0,
+        "Seconds a public SPARQL query may run; a request may lower it with ?timeout=, "
+        "never raise it. A query past it is stopped and answered with an error, never a "
+        "truncated result. Queries also wait at most this long for a free worker.",
+    ),
+    Setting(
+        "SPARQL_MAX_ROWS",
+        100000,
+        "Most result rows (or triples) a public SPARQL query returns; longer results are "
+        "cut there and flagged with the response header Bigtent-Truncated: true.",
+    ),
+    Setting(
+        "SPARQL_MAX_QUERY_BYTES",
+        100000,
+        "Longest SPARQL query accepted, in UTF-8 bytes (request bodies may be three times "
+        "this, for percent-encoding); longer ones are refused with 413.",
+    ),
+    Setting(
+        "SPARQL_MAX_NESTING",
+        100,
+        "Deepest nesting of braces and parentheses a SPARQL query may have; deeper ones are "
+        "refused with 400 (very deep nesting would exhaust the query parser's stack).",
+    ),
+    Setting(
+        "SPARQL_CLIENT_BUDGET",
+        60.0,
+        "Query-seconds each client (IP address + User-Agent) may use per minute, refilled "
+        "continuously; a client over budget gets 429 with Retry-After. 0 disables it.",
+    ),
+    Setting(
+        "SPARQL_CLIENT_PARALLEL",
+        1,
+        "Queries one client (IP address + User-Agent) may have running or waiting at once; "
+        "more get 429 with Retry-After. 0 disables it.",
+    ),
+    Setting(
+        "SPARQL_WORKER_MEMORY",
+        2048,
+        "Memory (MB of heap) one SPARQL worker process may use; a query needing more is "
+        "stopped with an error. 0 means no limit.",
+    ),
+    Setting(
+        "SPARQL_SERVICE_ALLOW",
+        "",
+        "Endpoints (IRIs, separated by spaces or commas) that public SPARQL queries may call "
+        "with SERVICE; empty (the default) refuses every SERVICE clause and runs queries "
+        "in workers without network access where the system allows it.",
+    ),
+    Setting(
+        "SPARQL_SNAPSHOT_INTERVAL",
+        1.0,
+        "Seconds between checks for changes to publish to the SPARQL endpoint: a change "
+        "becomes visible to queries within this interval plus the time to take a snapshot.",
+    ),
+    Setting(
+        "NODE_MODULES",
+        "",
+        "Directory of the installed npm packages whose front-end files the web app serves "
+        "itself (the query editor's YASGUI); empty means node_modules/ next to the Bigtent "
+        "code, where `scripts/bootstrap` installs them.",
+    ),
+    Setting(
+        "DOCUMENT_CACHE_MB",
+        64,
+        "Memory for recently served entity data documents (rendered bytes and revision "
+        "snapshots), in megabytes; 0 turns the cache off. Entries are keyed by revision, "
+        "so a change is never served stale.",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        "auto",
+        "Send the staff session cookie only over HTTPS: 'auto' (when BASE_URL starts with "
+        "https://), 'true' or 'false'. The cookie is always HttpOnly and SameSite=Lax.",
+    ),
+    Setting(
+        "SESSION_LIFETIME",
+        43200,
+        "Seconds a staff login lasts at most (default 12 hours); then log in again.",
+    ),
+    Setting(
+        "SESSION_IDLE_TIMEOUT",
+        7200,
+        "Seconds without a request after which a staff session ends (default 2 hours).",
+    ),
+    Setting(
+        "PASSWORD_MIN_LENGTH",
+        12,
+        "Shortest password accepted for a staff account.",
+    ),
+    Setting(
+        "PASSWORD_SCRYPT_N",
+        32768,
+        "scrypt cost (N, a power of two; r=8, p=1) for new password hashes; memory per "
+        "hash is 128*N*8 bytes (32 MiB at 32768). Stored with each hash: raising it "
+        "re-hashes passwords at their next login.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        5,
+        "Failed logins allowed per account name within LOGIN_FAILURE_WINDOW; more are "
+        "refused (429) until the oldest failure is older than the window. 0 disables.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_IP",
+        50,
+        "Failed logins allowed per client address within LOGIN_FAILURE_WINDOW (guards "
+        "against guessing across many accounts). 0 disables.",
+    ),
+    Setting(
+        "LOGIN_FAILURE_WINDOW",
+        900,
+        "Seconds over which failed logins are counted (a sliding window).",
+    ),
+    Setting(
+        "EDIT_MAX_BYTES",
+        1048576,
+        "Largest record body the edit API accepts, in bytes (413 beyond it).",
+    ),
+    Setting(
+        "NEW_ITEM_MIN",
+        10000,
+        "Lowest Q number given to items created by staff (the ontology uses Q1-Q999 and "
+        "the demo Q1000-Q1999); new items get the next number above the highest in use.",
+    ),
+    Setting(
+        "NEW_PROPERTY_MIN",
+        1000,
+        "Lowest P number given to properties created by staff (the ontology uses P1-P999).",
+    ),
+    Setting(
+        "PAGE_CACHE_SIZE",
+        2000,
+        "Rendered HTML pages `bigtent serve` keeps in memory (least recently used dropped "
+        "first; any change to the catalogue retires them all); 0 disables the cache.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "
         "empty means the login name of the user running the command.",
+    ),
+    Setting(
+        "DUMP_INTERVAL",
+        300,
+        "Seconds between dump rewrites by `bigtent serve`: after a change the dumps in "
+        "DATA_DIR/dumps are rewritten in the background at most this often (never per "
+        "request). 0 turns background dumps off (`bigtent dump` still writes them).",
+    ),
+    Setting(
+        "FEED_PAGE_SIZE",
+        500,
+        "Revisions per page of the change feed (/changes). Pages are cut by revision id, so "
+        "changing this re-cuts every page: harvesters then read the feed again from the start.",
+    ),
+    Setting(
+        "DATASET_TITLE",
+        "Bigtent",
+        "Title of the catalogue in its dataset description (/dataset, DCAT and VoID).",
+    ),
+    Setting(
+        "DATASET_DESCRIPTION",
+        "Who partners with whom, on what, under which terms, and which capacities people "
+        "and groups offer or need: an open registry published as Wikibase-style linked data.",
+        "Description of the catalogue in its dataset description (/dataset).",
+    ),
+    Setting(
+        "LICENSE_URL",
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "Licence of the data, as an IRI (dataset description and dumps); CC0 by default.",
+    ),
+    Setting(
+        "PUBLISHER",
+        "Bigtent",
+        "Name of the organisation publishing the catalogue (dct:publisher of /dataset).",
+    ),
+    Setting(
+        "PUBLISHER_URL",
+        "",
+        "IRI of the publisher (its home page or an identifier such as a Wikidata item); "
+        "empty means {BASE_URL}#publisher.",
     ),
 )
 
@@ -130,6 +313,18 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
         if text in {"0", "false", "no", "off", ""}:
             return False
         raise ConfigError(f"{setting.name} from {origin} must be true or false, got {value!r}")
+    if isinstance(default, float):
+        try:
+            real = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{setting.name} from {origin} must be a number, got {value!r}"
+            ) from None
+        if not real >= 0 or real == float("inf"):
+            raise ConfigError(
+                f"{setting.name} from {origin} must be a finite number >= 0, got {value!r}"
+            )
+        return real
     if isinstance(default, int):
         try:
             number = int(value)
@@ -159,6 +354,12 @@ class Settings:
     def data_dir(self) -> Path:
         """DATA_DIR as a path."""
         return Path(self.values["DATA_DIR"])
+
+    @property
+    def service_allow(self) -> frozenset[str]:
+        """SPARQL_SERVICE_ALLOW as a set of IRIs."""
+        text = str(self.values["SPARQL_SERVICE_ALLOW"]).replace(",", " ")
+        return frozenset(text.split())
 
     @property
     def languages(self) -> list[str]:

@@ -177,9 +177,9 @@ class Shape:
             for component, value, detail in check(g, focus, values):
                 out.append(
                     Problem(
-                        focus=_text(focus),
+                        focus=term_text(focus),
                         path=self._where(g, focus, value),
-                        value=None if value is None else _text(value),
+                        value=None if value is None else term_text(value),
                         shape=shape,
                         component=component,
                         message=self._message(detail),
@@ -228,7 +228,8 @@ class Shape:
         return detail or f"does not conform to {self.iri}"
 
 
-def _text(term: Term) -> str:
+def term_text(term: Term) -> str:
+    """A term as validation problems name it: an IRI bare, a blank node as ``_:id``."""
     if isinstance(term, ox.NamedNode):
         return term.value
     if isinstance(term, ox.BlankNode):
@@ -320,7 +321,7 @@ class ShapesGraph:
         while head != _NIL:
             preds = self.out.get(head)
             if preds is None or _FIRST not in preds:
-                raise ShapeError(f"malformed RDF list at {_text(head)}")
+                raise ShapeError(f"malformed RDF list at {term_text(head)}")
             items.append(preds[_FIRST][0])
             head = preds[_REST][0]
         return items
@@ -330,7 +331,7 @@ class ShapesGraph:
         cached = self._compiled.get(node)
         if cached is not None:
             return cached
-        shape = Shape(iri=_text(node))
+        shape = Shape(iri=term_text(node))
         self._compiled[node] = shape  # before recursing: shapes may refer to each other
         preds = self.out.get(node, {})
         for kind in ("targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode"):
@@ -429,7 +430,7 @@ class ShapesGraph:
                 return _closure(
                     inner, include_self, repeat
                 ), f"({text}){'*' if include_self and repeat else '+' if repeat else '?'}"
-        raise ShapeError(f"unsupported SHACL path at {_text(node)}")
+        raise ShapeError(f"unsupported SHACL path at {term_text(node)}")
 
     def _constraints(self, node: Term, shape: Shape, preds: dict[ox.NamedNode, list[Term]]) -> None:
         supported = {

@@ -46,6 +46,9 @@ class TripleStore(Protocol):
     ) -> list[dict[str, Term]]:
         """Run a SELECT with bound variables; rows as dicts."""
 
+    def construct(self, query: str) -> ox.QueryTriples:
+        """Run a CONSTRUCT; the result serialises itself without Python per triple."""
+
     def quads(self) -> Iterator[ox.Quad]:
         """Every quad (for dumps)."""
 
@@ -110,6 +113,17 @@ class OxigraphStore:
         if chunks:
             self._store.bulk_load(b"".join(chunks), ox.RdfFormat.N_QUADS)
 
+    def checkpoint(self, target: Path) -> None:
+        """A consistent, independent copy of the store in ``target`` (which must not
+        exist); on the same file system it is made of hard links, so it is cheap."""
+        if self.path is None:
+            raise ValueError("an in-memory store has no checkpoints")
+        self._store.backup(str(target))
+
+    def engine(self) -> ox.Store:
+        """The pyoxigraph store itself, for loader modules that run SPARQL on it."""
+        return self._store
+
     def graph_triples(self, graph: ox.NamedNode) -> list[Triple3]:
         """Every triple of one graph, in store order."""
         return [
@@ -149,6 +163,13 @@ class OxigraphStore:
                     row[name] = value
             rows.append(row)
         return rows
+
+    def construct(self, query: str) -> ox.QueryTriples:
+        """Run a CONSTRUCT (a set of triples: duplicates across graphs appear once)."""
+        result = self._store.query(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("construct() runs CONSTRUCT queries only")
+        return result
 
     def objects(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
         """Objects of one subject and predicate, in any graph."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from browser import WatchedPage, launched_chromium, watched_page
 from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
@@ -16,6 +17,9 @@ from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
 from loader.settings import ENV_PREFIX, Settings, load_settings
 from webapp import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 BASE = "https://bigtent.example.org/"
 PREFIXES = relative_turtle_prefixes()
@@ -40,6 +44,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "DATA_DIR": str(tmp_path / "data"),
             "BASE_URL": BASE,
             "LOAD_WORKERS": 1,
+            "DUMP_INTERVAL": 0,  # no background dump thread unless a test asks for one
         }
         values.update(overrides)
         return load_settings(env={}, overrides=values)
@@ -100,6 +105,7 @@ def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFact
     with Catalogue.open(settings) as cat:
         reports = cat.build_demo()
         assert all(r.ok for r in reports)
+        cat.page_index.catch_up()  # pages start with their index built, as after `bigtent demo`
     return target
 
 
@@ -126,3 +132,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
     with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright, one per session (tests/browser.py);
+    fails, never skips, when Chromium or Playwright is missing."""
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[WatchedPage]:
+    """A page in a fresh browser context that may only reach loopback hosts; the test
+    fails if it tried to reach another host or a script failed."""
+    with watched_page(browser) as watched:
+        yield watched
+        watched.assert_stayed_local()

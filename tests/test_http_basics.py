@@ -36,7 +36,7 @@ def test_best_type_honours_q_values_and_wildcards(
 
 
 def test_every_response_allows_cross_origin_reads_and_varies(client: FlaskClient) -> None:
-    for path in ("/", "/entity/Q2", "/no/such/page"):
+    for path in ("/", "/page/Q2", "/no/such/page"):
         response = client.get(path)
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "Accept" in response.headers["Vary"]

@@ -87,6 +87,7 @@ PROPERTY_TABLE = {
     "P49": ("endorsed activity", "Monolingualtext"),
     "P50": ("together with", "WikibaseItem"),
     "P51": ("equivalent property", "Url"),
+    "P52": ("formatter URL", "String"),
 }
 REQUIRED_LABELS = [
     "instance of", "subclass of", "member of", "participant", "object has role",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pages_support import Page
 
 
 def test_home_counts_entities_per_class(client: FlaskClient) -> None:
@@ -12,12 +13,13 @@ def test_home_counts_entities_per_class(client: FlaskClient) -> None:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Entities per class" in html
-    assert 'href="/entity/Q4"' in html  # partnership
+    assert 'href="/page/Q4"' in html  # partnership
+    assert 'href="/browse/partnerships"' in html
     assert "fictional person" in html
 
 
 def test_entity_page_shows_labels_statements_qualifiers_references(client: FlaskClient) -> None:
-    page = client.get("/entity/Q1200")
+    page = client.get("/page/Q1200")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Bundesarchiv" in html
@@ -27,21 +29,21 @@ def test_entity_page_shows_labels_statements_qualifiers_references(client: Flask
 
 
 def test_entity_page_language_follows_the_reader(client: FlaskClient) -> None:
-    english = client.get("/entity/Q2", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    french = client.get("/entity/Q2?uselang=fr").get_data(as_text=True)
-    spanish = client.get("/entity/Q2", headers={"Accept-Language": "es;q=0.9, en;q=0.5"})
+    english = client.get("/page/Q2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    french = client.get("/page/Q2?uselang=fr").get_data(as_text=True)
+    spanish = client.get("/page/Q2", headers={"Accept-Language": "es;q=0.9, en;q=0.5"})
     assert "<title>person (Q2)" in english
     assert "<title>personne (Q2)" in french
     assert "<title>persona (Q2)" in spanish.get_data(as_text=True)
 
 
 def test_month_precision_dates_are_shown_as_months(client: FlaskClient) -> None:
-    html = client.get("/entity/Q1205").get_data(as_text=True)  # Wikimedia–Mozilla, 2009-01
-    assert "2009-01" in html and "2009-01-01T" not in html
+    html = client.get("/page/Q1205").get_data(as_text=True)  # Wikimedia–Mozilla, 2009-01
+    assert '<time datetime="2009-01">2009-01</time>' in html and "2009-01-01" not in html
 
 
 @pytest.mark.parametrize(
-    ("path", "status"), [("/entity/Q999999", 404), ("/entity/nope", 404), ("/no/such/page", 404)]
+    ("path", "status"), [("/page/Q999999", 404), ("/page/nope", 404), ("/no/such/page", 404)]
 )
 def test_errors_as_html_and_json(client: FlaskClient, path: str, status: int) -> None:
     html = client.get(path)
@@ -53,8 +55,28 @@ def test_errors_as_html_and_json(client: FlaskClient, path: str, status: int) ->
     assert data.get_json()["ok"] is False
 
 
+def test_unknown_entity_page_offers_a_search_box(client: FlaskClient) -> None:
+    response = client.get("/page/Q999999")
+    assert response.status_code == 404
+    page = Page(response.get_data(as_text=True))
+    main_forms = [f for f in page.find("form") if "main" in f.parents]
+    assert main_forms and main_forms[0].attrs["action"] == "/search"
+    assert any(c.tag == "input" and c.attrs.get("name") == "q" for c in main_forms[0].children)
+
+
 def test_deleted_entity_is_gone(app: Flask, client: FlaskClient) -> None:
     app.extensions["bigtent"].delete("Q1527", reason="test", author="tester")
-    page = client.get("/entity/Q1527", headers={"Accept": "application/json"})
+    page = client.get("/page/Q1527", headers={"Accept": "application/json"})
     assert page.status_code == 410
     assert "deleted" in page.get_json()["error"]
+    assert "(test)" in page.get_json()["error"]  # the reason, with the date
+    html = client.get("/page/Q1527")
+    assert html.status_code == 410 and 'name="q"' in html.get_data(as_text=True)
+
+
+def test_merged_entity_redirects_to_its_target(app: Flask, client: FlaskClient) -> None:
+    app.extensions["bigtent"].merge("Q1527", "Q1526", author="tester")
+    response = client.get("/page/Q1527?uselang=fr")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/page/Q1526?uselang=fr"
+    assert client.get(response.headers["Location"]).status_code == 200

@@ -8,7 +8,25 @@ from typing import Any
 from flask import Flask
 
 from loader.settings import Settings, load_settings
-from webapp import catalogue_ext, errors, health, http_headers, pages
+from webapp import (
+    accounts,
+    auth,
+    browse,
+    catalogue_ext,
+    dataset,
+    documents,
+    edit_api,
+    errors,
+    feed,
+    harvest,
+    health,
+    http_headers,
+    pages,
+    query_editor,
+    search,
+    sparql,
+    vendor,
+)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +40,18 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     errors.init_app(app)
     http_headers.init_app(app)
-    app.register_blueprint(pages.bp)
+    auth.init_app(app, settings)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(query_editor.bp)
+    vendor.init_app(app)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(edit_api.bp)
+    pages.init_app(app)
+    browse.init_app(app)
+    app.register_blueprint(search.bp)
+    harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
+    app.register_blueprint(feed.bp)
+    app.register_blueprint(dataset.bp)
     app.register_blueprint(health.bp)
     return app

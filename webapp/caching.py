@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Response, request
+from werkzeug.http import http_date
+
+IMMUTABLE_MAX_AGE = 31536000  # one year, the longest RFC 9111 asks caches to honour
+#: Request headers that can change the answer (as WSGI environ keys).
+_PRECONDITIONS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_RANGE",
+)
+
+
+@lru_cache(maxsize=4096)
+def _http_date_of(iso: str) -> str:
+    # Revision times repeat across requests; parsing and formatting them once is cheaper.
+    return http_date(datetime.fromisoformat(iso.replace("Z", "+00:00")))
 
 
 def conditional(
@@ -22,12 +40,19 @@ def conditional(
     asks, so they give the full response rather than an error."""
     response.set_etag(etag)
     if last_modified is not None:
-        if isinstance(last_modified, str):
-            last_modified = datetime.fromisoformat(last_modified.replace("Z", "+00:00"))
-        response.last_modified = last_modified
-    response.cache_control.public = True
-    response.cache_control.max_age = 31536000 if immutable else max_age
-    if immutable:
-        response.cache_control.immutable = True
-    response.make_conditional(request)  # updates response in place
+        response.headers["Last-Modified"] = (
+            _http_date_of(last_modified)
+            if isinstance(last_modified, str)
+            else http_date(last_modified)
+        )
+    # One header write instead of three CacheControl attribute updates (each of which
+    # re-serialises the header): this runs on every document and redirect.
+    response.headers["Cache-Control"] = (
+        f"public, max-age={IMMUTABLE_MAX_AGE}, immutable"
+        if immutable
+        else f"public, max-age={max_age}"
+    )
+    environ = request.environ
+    if any(key in environ for key in _PRECONDITIONS):  # most requests have none
+        response.make_conditional(request)  # updates response in place
     return response

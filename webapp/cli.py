@@ -8,17 +8,24 @@ written); 2 the command could not run (bad arguments, configuration, busy store)
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
+from loader.accounts import EDITOR, ROLES, check_name, open_accounts
 from loader.catalogue import Catalogue
+from loader.dumps import dumps_dir, write_dumps
 from loader.errors import BigtentError
 from loader.pipeline import LoadReport
 from loader.settings import SETTINGS, Settings, load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+#: Commands that change the catalogue: the page index catches up after them, so
+#: `bigtent serve` starts with browsing and search ready.
+WRITING_COMMANDS = frozenset({"load", "demo", "ontology", "reindex", "delete", "merge"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +91,27 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--author")
 
     sub.add_parser("settings", help="list every setting with its value, default and help")
+
+    user = sub.add_parser(
+        "user",
+        help="manage staff accounts (passwords are read from a prompt or stdin, never argv)",
+    )
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="create an account; asks for the password")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default=EDITOR)
+    actions.add_parser("list", help="list accounts")
+    set_role = actions.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=ROLES)
+    for action, text in (
+        ("disable", "disable an account (ends its sessions)"),
+        ("enable", "enable a disabled account"),
+        ("remove", "delete an account (its edits keep its name)"),
+        ("password", "set a new password (asks for it; ends the account's sessions)"),
+        ("logout", "end every session of an account"),
+    ):
+        actions.add_parser(action, help=text).add_argument("name")
     return parser
 
 
@@ -142,8 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_settings(settings)
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "user":
+            return _user(settings, args)
         with Catalogue.open(settings) as cat:
-            return _run(cat, settings, args)
+            code = _run(cat, settings, args)
+            if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
+                cat.page_index.catch_up()
+            return code
     except BigtentError as exc:
         print(f"bigtent: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
@@ -180,9 +213,11 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
             print_report(report, limit, False)
         return EXIT_OK if all(r.ok for r in reports) else EXIT_REJECTED
     if args.command == "dump":
-        out = Path(args.out) if args.out else settings.data_dir / "dumps"
-        for path in cat.dump(out):
-            print(f"{path} ({path.stat().st_size:,} bytes)")
+        where = Path(args.out) if args.out else dumps_dir(settings)
+        manifest = write_dumps(cat, where)
+        for entry in manifest.files:
+            print(f"{where / entry.name} ({entry.bytes:,} bytes, {entry.triples:,} triples)")
+        print(f"dumps of revision {manifest.revision} written in {manifest.seconds:.1f}s")
         return EXIT_OK
     if args.command == "reindex":
         count = cat.reindex()
@@ -200,6 +235,49 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """A password from the terminal (asked twice) or, when piped, the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            raise BigtentError("the two passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    """``bigtent user ...``: the account database only (works while the server runs)."""
+    with closing(open_accounts(settings)) as accounts:
+        if args.action == "list":
+            sessions = accounts.session_counts()
+            for account in accounts.list_users():
+                state = "disabled" if account.disabled else "enabled"
+                print(
+                    f"{account.name}\t{account.role}\t{state}\t"
+                    f"last login {account.last_login or '-'}\t"
+                    f"{sessions.get(account.name, 0)} session(s)"
+                )
+            return EXIT_OK
+        if args.action == "add":
+            check_name(args.name)
+            created = accounts.add_user(args.name, args.role, read_password())
+            print(f"created {created.name} ({created.role})")
+        elif args.action == "set-role":
+            print(f"{accounts.set_role(args.name, args.role).name} is now {args.role}")
+        elif args.action in ("disable", "enable"):
+            accounts.set_disabled(args.name, args.action == "disable")
+            print(f"{args.name} is {args.action}d")
+        elif args.action == "remove":
+            accounts.remove_user(args.name)
+            print(f"removed {args.name}")
+        elif args.action == "password":
+            accounts.set_password(args.name, read_password("New password: "))
+            print(f"password of {args.name} changed; its sessions ended")
+        elif args.action == "logout":
+            print(f"ended {accounts.end_sessions(args.name)} session(s) of {args.name}")
+    return EXIT_OK
 
 
 def _list_settings(settings: Settings) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from loader.errors import BigtentError
@@ -13,34 +13,53 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to HTML."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or request.args.get("format") == "json"
+    """True when the client wants JSON rather than an HTML page: the JSON API at /api/
+    and requests sending JSON always do; so do clients preferring JSON, programs that do
+    not accept HTML at all (a SPARQL client asking for application/sparql-results+xml),
+    and scripts asking for some JSON type without naming HTML (``…+json, */*;q=0.9``)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    accept = request.accept_mimetypes
+    if request.args.get("format") == "json":
+        return True
+    if accept.best_match(["text/html", "application/json"]) == "application/json":
+        return True
+    if not request.headers.get("Accept"):
+        return False
+    named = [value for value, _ in accept]
+    if "text/html" not in named and any(value.endswith("json") for value in named):
+        return True
+    return accept.quality("text/html") == 0
 
 
-def render_error(error: BigtentError) -> tuple[Response | str, int]:
-    """The error as JSON or as an HTML page."""
+def render_error(error: BigtentError) -> Response:
+    """The error as JSON or as an HTML page (with Retry-After when the error has one)."""
     if wants_json():
-        return jsonify(error.to_dict()), error.status
-    return render_template("error.html", error=error), error.status
+        response = jsonify(error.to_dict())
+    else:
+        response = make_response(render_template("error.html", error=error))
+    response.status_code = error.status
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
     @app.errorhandler(BigtentError)
-    def _bigtent(error: BigtentError) -> tuple[Response | str, int]:
+    def _bigtent(error: BigtentError) -> Response:
         return render_error(error)
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> tuple[Response | str, int]:
+    def _http(error: HTTPException) -> Response:
         status = error.code or 500
         return render_error(
             BigtentError(error.description or error.name, title=error.name, status=status)
         )
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[Response | str, int]:
+    def _unexpected(error: Exception) -> Response:
         log.exception("unexpected error on %s", request.path)
         return render_error(
             BigtentError(

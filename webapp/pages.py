@@ -1,49 +1,280 @@
-"""Human-readable pages: the home page and a page per entity."""
+"""Human-readable pages: home, the page of each entity, its history and what links to it.
+
+Entity pages are built from the newest revision's snapshot in the revision log plus one
+batched label lookup in the page index, and cached rendered, keyed by the log's newest
+revision id and the reader's languages (so any change makes older copies unreachable).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from urllib.parse import urlencode
 
-from loader.describe import describe
-from loader.errors import NotFound
-from loader.namespaces import ENTITY_ID
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from loader.catalogue import Catalogue
+from loader.describe import describe, referenced_ids
+from loader.errors import BigtentError, NotFound
+from loader.page_index import Backlink, PageIndex
+from loader.revisions import DELETED, REDIRECT
+from loader.schema_org import SchemaTypes, json_ld
+from loader.settings import Settings
+from webapp import page_cache
+from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
+from webapp.page_cache import CachedPage, get_page_cache
+from webapp.reader import check_entity_id, check_page_in_range, page_number, reader_languages
 
 bp = Blueprint("pages", __name__)
 
-
-def reader_languages() -> list[str]:
-    """The reader's languages: ?uselang=, then Accept-Language, then LANGUAGES."""
-    chosen = []
-    uselang = request.args.get("uselang")
-    if uselang:
-        chosen.append(uselang.lower())
-    chosen += [lang.split("-")[0].lower() for lang, _ in request.accept_languages]
-    chosen += get_settings().languages
-    return list(dict.fromkeys(chosen))
-
-
-@bp.get("/")
-def home() -> str:
-    """Counts per class."""
-    cat = get_catalogue()
-    counts = cat.counts_by_class(reader_languages())
-    return render_template("home.html", counts=counts, revisions=cat.revisions.count())
+#: Backlinks listed on the entity page itself; the rest are on /page/<id>/links.
+BACKLINK_PREVIEW = 5
+BACKLINKS_PER_PAGE = 50
+REVISIONS_PER_PAGE = 50
+#: (extension, media type, name) of every data document the entity-docs area serves.
+DATA_FORMATS = (
+    ("ttl", "text/turtle", "Turtle"),
+    ("nt", "application/n-triples", "N-Triples"),
+    ("jsonld", "application/ld+json", "JSON-LD"),
+    ("rdf", "application/rdf+xml", "RDF/XML"),
+    ("json", "application/json", "Wikibase JSON"),
+)
+LINK_KINDS = ("statement", "qualifier", "reference")
+_SCHEMA_TYPES = "bigtent.schema_types"
 
 
-@bp.get("/entity/<entity_id>")
-def entity(entity_id: str) -> str:
-    """A plain page listing an entity's labels and statements."""
-    if not ENTITY_ID.match(entity_id):
-        raise NotFound(
-            f"'{entity_id}' is not an entity id: ids look like Q42 or P31", title="Not found"
-        )
-    cat = get_catalogue()
+def init_app(app: Flask) -> None:
+    """Register the page blueprint, its cache and the template helpers."""
+    settings: Settings = app.extensions["bigtent.settings"]
+    page_cache.init_app(app, settings.PAGE_CACHE_SIZE)
+    app.extensions[_SCHEMA_TYPES] = SchemaTypes()
+    app.extensions["bigtent"].page_index  # noqa: B018 - create it before threads race for it
+    app.jinja_env.globals["data_url"] = data_url
+    app.jinja_env.globals["page_href"] = page_href
+    app.register_blueprint(bp)
+
+
+def page_href(entity_id: str) -> str:
+    """URL of an entity's page; what ``url_for("pages.entity")`` gives, without its cost
+    (pages link to dozens of entities)."""
+    return f"{request.script_root}/page/{entity_id}"
+
+
+def data_url(entity_id: str, extension: str, revision: int | None = None) -> str:
+    """URL of an entity's data document (served by the entity-docs area)."""
+    url = f"{request.script_root}/data/{entity_id}.{extension}"
+    return url if revision is None else f"{url}?revision={revision}"
+
+
+def index() -> PageIndex:
+    """The page index, caught up with the revision log."""
+    found = get_catalogue().page_index
+    found.catch_up()
+    return found
+
+
+def language_tag(languages: Sequence[str]) -> str:
+    """Short stable token for a language choice (in ETags)."""
+    return format(zlib.crc32(",".join(languages).encode()), "08x")
+
+
+def cached_html(
+    key: tuple[object, ...], etag: str, render: Callable[[], tuple[str, str | None]]
+) -> Response:
+    """Serve ``key`` from the page cache, rendering (and caching) it when missing;
+    answers 304 when the client's copy is current."""
+    cache = get_page_cache()
+    page = cache.get(key)
+    if page is None:
+        html, last_modified = render()
+        page = CachedPage(html.encode(), etag, last_modified)
+        cache.put(key, page)
+    response = Response(page.body, mimetype="text/html")
+    return conditional(response, page.etag, page.last_modified, max_age=60)
+
+
+def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugResponse | None:
+    """None when the entity is live; 404 if it never existed, 410 if deleted, a
+    redirect to the target's page (same ``endpoint``) if it was merged."""
     state = cat.revisions.state(entity_id)
     if state is None:
-        raise NotFound(f"there is no entity {entity_id} in this catalogue", title="Not found")
-    if state.state != "live":
-        target = f"; it was merged into {state.redirect}" if state.redirect else ""
-        raise NotFound(f"{entity_id} was {state.state}{target}", title="Gone", status=410)
-    description = describe(cat, entity_id, reader_languages())
-    return render_template("entity.html", e=description)
+        raise NotFound(
+            f"There is no entity {entity_id} in this catalogue. Search for what you are "
+            "looking for by name.",
+            title="Not found",
+        )
+    if state.state == DELETED:
+        rev = cat.revisions.get(entity_id)
+        when = f" on {rev.time}" if rev else ""
+        reason = f" ({rev.summary})" if rev and rev.summary else ""
+        raise BigtentError(
+            f"{entity_id} was deleted{when}{reason}. Its history is still available.",
+            title="Gone",
+            status=410,
+        )
+    if state.state == REDIRECT and state.redirect:
+        target = url_for(endpoint, entity_id=state.redirect)
+        uselang = request.args.get("uselang")
+        if uselang:
+            target += "?" + urlencode({"uselang": uselang})
+        return redirect(target, code=301)
+    return None
+
+
+# --- home ------------------------------------------------------------------------------
+@bp.get("/")
+def home() -> str:
+    """Counts per class, with links to browse them."""
+    from loader.browse import class_counts
+
+    languages = reader_languages()
+    found = index()
+    counts = class_counts(found)
+    names = found.names([c for c, _ in counts], languages)
+    return render_template(
+        "home.html",
+        counts=[(c, names.get(c, ("", c)), n) for c, n in counts],
+        revisions=get_catalogue().revisions.count(),
+    )
+
+
+# --- entity page -----------------------------------------------------------------------
+@bp.get("/page/<entity_id>")
+def entity(entity_id: str) -> Response | WerkzeugResponse:
+    """The page of one entity: terms, statements, identifiers, backlinks, data links."""
+    check_entity_id(entity_id)
+    languages = reader_languages()
+    cat = get_catalogue()
+    head = cat.revisions.last_id()
+    key = ("entity", entity_id, head, tuple(languages))
+    cache = get_page_cache()
+    if cache.get(key) is None:
+        moved = check_live(cat, entity_id, "pages.entity")
+        if moved is not None:
+            return moved
+    etag = f"page-{entity_id}-r{head}-{language_tag(languages)}"
+    return cached_html(key, etag, lambda: _render_entity(cat, entity_id, languages, head))
+
+
+def _render_entity(
+    cat: Catalogue, entity_id: str, languages: list[str], head: int
+) -> tuple[str, str]:
+    rev = cat.revisions.get(entity_id)
+    if rev is None or rev.snapshot is None:  # deleted or merged a moment ago
+        raise BigtentError(
+            f"{entity_id} changed while its page was being built; please reload.",
+            title="Conflict",
+            status=409,
+        )
+    triples = [
+        (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
+    ]
+    found = index()
+    total = found.backlink_count(entity_id)
+    backlinks = found.backlinks(entity_id, BACKLINK_PREVIEW)
+    wanted = referenced_ids(cat.ns, triples) | _backlink_ids(backlinks) | {entity_id}
+    names = found.names(wanted, languages)
+    description = describe(
+        cat.ns,
+        entity_id,
+        triples,
+        languages,
+        names,
+        found.properties(),
+        revision=rev.id,
+        modified=rev.time,
+    )
+    page_url = get_settings().BASE_URL + f"page/{entity_id}"
+    types = _schema_types().get(cat, head)
+    html = render_template(
+        "entity.html",
+        e=description,
+        reader=languages[0],
+        json_ld=json_ld(description, page_url, types),
+        formats=DATA_FORMATS,
+        backlinks=backlinks,
+        backlink_total=total,
+        names=names,
+        link_kinds=LINK_KINDS,
+    )
+    return html, rev.time
+
+
+def _schema_types() -> SchemaTypes:
+    from flask import current_app
+
+    types: SchemaTypes = current_app.extensions[_SCHEMA_TYPES]
+    return types
+
+
+def _backlink_ids(backlinks: Iterable[Backlink]) -> set[str]:
+    return {b.source for b in backlinks} | {b.property for b in backlinks}
+
+
+# --- what links here -------------------------------------------------------------------
+@bp.get("/page/<entity_id>/links")
+def links(entity_id: str) -> Response:
+    """Statements, qualifiers and references of other entities pointing here, paged."""
+    check_entity_id(entity_id)
+    page = page_number()
+    languages = reader_languages()
+    cat = get_catalogue()
+    if cat.revisions.state(entity_id) is None:
+        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+    head = cat.revisions.last_id()
+    key = ("links", entity_id, page, head, tuple(languages))
+    etag = f"links-{entity_id}-{page}-r{head}-{language_tag(languages)}"
+
+    def render() -> tuple[str, None]:
+        found = index()
+        total = found.backlink_count(entity_id)
+        pages = check_page_in_range(page, total, BACKLINKS_PER_PAGE)
+        rows = found.backlinks(entity_id, BACKLINKS_PER_PAGE, (page - 1) * BACKLINKS_PER_PAGE)
+        names = found.names(_backlink_ids(rows) | {entity_id}, languages)
+        html = render_template(
+            "links.html",
+            entity_id=entity_id,
+            names=names,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            first=(page - 1) * BACKLINKS_PER_PAGE + 1,
+            link_kinds=LINK_KINDS,
+        )
+        return html, None
+
+    return cached_html(key, etag, render)
+
+
+# --- history ---------------------------------------------------------------------------
+@bp.get("/page/<entity_id>/history")
+def history(entity_id: str) -> Response:
+    """Every revision of an entity, newest first, with links to each version's data."""
+    check_entity_id(entity_id)
+    page = page_number()
+    languages = reader_languages()
+    cat = get_catalogue()
+    revisions = cat.revisions.history(entity_id)
+    if not revisions:
+        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+    pages = check_page_in_range(page, len(revisions), REVISIONS_PER_PAGE)
+    start = (page - 1) * REVISIONS_PER_PAGE
+    shown = revisions[start : start + REVISIONS_PER_PAGE]
+    names = index().names([entity_id], languages)
+    html = render_template(
+        "history.html",
+        entity_id=entity_id,
+        names=names,
+        revisions=shown,
+        total=len(revisions),
+        page=page,
+        pages=pages,
+        state=revisions[0].state,
+        merged_into=revisions[0].redirect,
+    )
+    etag = f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}"
+    return conditional(Response(html, mimetype="text/html"), etag, revisions[0].time)

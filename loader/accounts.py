@@ -1,0 +1,563 @@
+"""Staff accounts, sessions and login throttling, kept apart from the catalogue.
+
+Accounts live in their own database (``DATA_DIR/accounts.sqlite3``), never in the
+triple store or the revision log, so nothing about them can reach SPARQL, pages or
+dumps. Revisions record an author *name* only.
+
+Passwords are hashed with scrypt (:func:`hashlib.scrypt`, memory-hard, in the standard
+library) with a random salt per user; the cost parameters are stored with each hash,
+so raising ``PASSWORD_SCRYPT_N`` later upgrades hashes at the next login. Sessions are
+server-side rows keyed by a hash of a random token (the cookie holds the token), so
+ending a session, "log out everywhere", disabling or removing an account take effect
+at the next request. Each session has its own CSRF token.
+
+Callers use the :class:`AccountStore` protocol; :class:`SqliteAccounts` implements it
+with SQLite. A PostgreSQL implementation (several web instances sharing one
+catalogue) implements the same protocol; nothing outside this module sees SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from loader.errors import BigtentError, ConfigError
+from loader.settings import Settings
+
+EDITOR, ADMIN = "editor", "admin"
+ROLES = (EDITOR, ADMIN)
+#: What each role may do, strongest last (an admin may do everything an editor may).
+ROLE_RANK = {EDITOR: 1, ADMIN: 2}
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ACCOUNTS_FILE = "accounts.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role          TEXT NOT NULL,
+    password      TEXT NOT NULL,          -- scrypt$N$r$p$salt$hash (base64)
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created       TEXT NOT NULL,
+    last_login    TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash    TEXT PRIMARY KEY,       -- sha256 of the cookie's token; the token is not stored
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf          TEXT NOT NULL,
+    created       REAL NOT NULL,
+    last_seen     REAL NOT NULL,
+    expires       REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key           TEXT NOT NULL,          -- 'account:<name>' or 'ip:<address>'
+    time          REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, time);
+"""
+
+
+class AccountError(BigtentError):
+    """A request about accounts that cannot be done as asked."""
+
+
+class LoginFailed(BigtentError):
+    """Wrong name or password, or a disabled account."""
+
+    status = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, title="Login failed", status=401)
+
+
+class LoginThrottled(BigtentError):
+    """Too many failed logins recently, for this account or this address."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, title="Too many attempts", status=429)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account (never the password hash)."""
+
+    id: int
+    name: str
+    role: str
+    disabled: bool
+    created: str
+    last_login: str | None
+
+    def may(self, role: str) -> bool:
+        """True when this account has ``role`` or a stronger one (and is enabled)."""
+        return not self.disabled and ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in session."""
+
+    account: Account
+    csrf_token: str
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits accounts are held to (from settings)."""
+
+    scrypt_n: int = 2**15
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+    min_password_length: int = 12
+    session_lifetime: int = 12 * 3600
+    session_idle_timeout: int = 2 * 3600
+    max_failures_per_account: int = 5
+    max_failures_per_ip: int = 50
+    failure_window: int = 15 * 60
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        """The policy the settings describe (checked)."""
+        n = int(settings.PASSWORD_SCRYPT_N)
+        if n < 1024 or n & (n - 1):
+            raise ConfigError(
+                f"PASSWORD_SCRYPT_N must be a power of two of at least 1024, got {n} "
+                "(set BIGTENT_PASSWORD_SCRYPT_N; 32768 or more in production)"
+            )
+        return cls(
+            scrypt_n=n,
+            min_password_length=int(settings.PASSWORD_MIN_LENGTH),
+            session_lifetime=int(settings.SESSION_LIFETIME),
+            session_idle_timeout=int(settings.SESSION_IDLE_TIMEOUT),
+            max_failures_per_account=int(settings.LOGIN_MAX_FAILURES),
+            max_failures_per_ip=int(settings.LOGIN_MAX_FAILURES_PER_IP),
+            failure_window=int(settings.LOGIN_FAILURE_WINDOW),
+        )
+
+
+# --- passwords --------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r * p + (1 << 20)
+    )
+
+
+def hash_password(password: str, policy: Policy) -> str:
+    """``scrypt$N$r$p$salt$hash`` with a fresh 16-byte salt."""
+    salt = secrets.token_bytes(16)
+    n, r, p = policy.scrypt_n, policy.scrypt_r, policy.scrypt_p
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(_scrypt(password, salt, n, r, p))}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when ``password`` matches the stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def needs_rehash(encoded: str, policy: Policy) -> bool:
+    """True when the stored hash is weaker than the policy asks for."""
+    try:
+        _, n, r, p, _, _ = encoded.split("$")
+        return (int(n), int(r), int(p)) < (policy.scrypt_n, policy.scrypt_r, policy.scrypt_p)
+    except ValueError:
+        return True
+
+
+def check_name(name: str) -> str:
+    """The account name, checked: letters, digits, '.', '_' and '-', 1 to 64 characters."""
+    if not NAME.match(name):
+        raise AccountError(
+            f"{name[:80]!r} is not a valid account name: use 1 to 64 letters, digits, '.', "
+            "'_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    """The role, checked."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role[:40]!r}; use one of: {', '.join(ROLES)}")
+    return role
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat()
+
+
+# --- the store --------------------------------------------------------------------------
+
+
+class AccountStore(Protocol):
+    """What the web app and the command line need from an account database."""
+
+    policy: Policy
+
+    def add_user(self, name: str, role: str, password: str) -> Account:
+        """Create an account; raises when the name is taken or the password too weak."""
+
+    def get_user(self, name: str) -> Account | None:
+        """The account with that name (any case), or None."""
+
+    def list_users(self) -> list[Account]:
+        """Every account, by name."""
+
+    def set_role(self, name: str, role: str) -> Account:
+        """Change an account's role (at least one enabled admin always remains)."""
+
+    def set_disabled(self, name: str, disabled: bool) -> Account:
+        """Disable (ending its sessions) or enable an account."""
+
+    def remove_user(self, name: str) -> None:
+        """Delete an account and its sessions (its name stays in the revision log)."""
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set a new password and end every session of the account."""
+
+    def authenticate(self, name: str, password: str, address: str) -> Account:
+        """The account if the password is right; raises LoginFailed or LoginThrottled."""
+
+    def create_session(self, account: Account) -> tuple[str, Session]:
+        """A new session: (token for the cookie, session)."""
+
+    def session(self, token: str) -> Session | None:
+        """The live session of a token, or None (unknown, expired, account disabled)."""
+
+    def end_session(self, token: str) -> None:
+        """Log one session out."""
+
+    def end_sessions(self, name: str) -> int:
+        """Log an account out everywhere; returns how many sessions ended."""
+
+    def session_counts(self) -> dict[str, int]:
+        """Live sessions per account name."""
+
+    def close(self) -> None:
+        """Release the database."""
+
+
+class SqliteAccounts:
+    """:class:`AccountStore` on SQLite. Safe to share between threads."""
+
+    def __init__(
+        self, path: Path | None, policy: Policy, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = path
+        self.policy = policy
+        self.clock = clock
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        target = ":memory:" if path is None else str(path)
+        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        # A hash to check against when the account does not exist, so a wrong name
+        # takes as long as a wrong password and names cannot be probed by timing.
+        self._dummy = hash_password(secrets.token_hex(16), policy)
+
+    def close(self) -> None:
+        """Close the database (closing twice is harmless)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args))
+
+    # --- accounts -------------------------------------------------------------------------
+    @staticmethod
+    def _account(row: tuple[object, ...]) -> Account:
+        return Account(
+            int(row[0]),  # type: ignore[call-overload]
+            str(row[1]),
+            str(row[2]),
+            bool(row[3]),
+            str(row[4]),
+            None if row[5] is None else str(row[5]),
+        )
+
+    def check_password(self, password: str) -> None:
+        """Refuse passwords shorter than PASSWORD_MIN_LENGTH (and absurdly long ones)."""
+        minimum = self.policy.min_password_length
+        if len(password) < minimum:
+            raise AccountError(
+                f"the password is too short: use at least {minimum} characters "
+                "(setting PASSWORD_MIN_LENGTH); a few unrelated words make a good one"
+            )
+        if len(password) > 1024:
+            raise AccountError("the password is longer than 1024 characters")
+
+    def add_user(self, name: str, role: str, password: str) -> Account:
+        """Create an account; raises when the name is taken or the password too weak."""
+        check_name(name)
+        check_role(role)
+        self.check_password(password)
+        encoded = hash_password(password, self.policy)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise AccountError(f"an account named {name!r} already exists", status=409)
+            db.execute(
+                "INSERT INTO users (name, role, password, created) VALUES (?, ?, ?, ?)",
+                (name, role, encoded, _iso(self.clock())),
+            )
+        account = self.get_user(name)
+        assert account is not None
+        return account
+
+    def get_user(self, name: str) -> Account | None:
+        """The account with that name (any case), or None."""
+        rows = self._rows(
+            "SELECT id, name, role, disabled, created, last_login FROM users WHERE name = ?",
+            (name,),
+        )
+        return self._account(rows[0]) if rows else None
+
+    def _existing(self, name: str) -> Account:
+        account = self.get_user(name)
+        if account is None:
+            raise AccountError(f"there is no account named {name[:80]!r}", status=404)
+        return account
+
+    def list_users(self) -> list[Account]:
+        """Every account, by name."""
+        rows = self._rows(
+            "SELECT id, name, role, disabled, created, last_login FROM users ORDER BY name"
+        )
+        return [self._account(r) for r in rows]
+
+    def _keep_an_admin(self, db: sqlite3.Connection, losing: Account) -> None:
+        if losing.role != ADMIN or losing.disabled:
+            return
+        others = db.execute(
+            "SELECT count(*) FROM users WHERE role = ? AND disabled = 0 AND id != ?",
+            (ADMIN, losing.id),
+        ).fetchone()[0]
+        if not others:
+            raise AccountError(
+                f"{losing.name} is the last enabled admin: make another account admin first",
+                status=409,
+            )
+
+    def set_role(self, name: str, role: str) -> Account:
+        """Change an account's role (at least one enabled admin always remains)."""
+        check_role(role)
+        account = self._existing(name)
+        with self._write() as db:
+            if role != ADMIN:
+                self._keep_an_admin(db, account)
+            db.execute("UPDATE users SET role = ? WHERE id = ?", (role, account.id))
+        return self._existing(name)
+
+    def set_disabled(self, name: str, disabled: bool) -> Account:
+        """Disable (ending its sessions) or enable an account."""
+        account = self._existing(name)
+        with self._write() as db:
+            if disabled:
+                self._keep_an_admin(db, account)
+                db.execute("DELETE FROM sessions WHERE user_id = ?", (account.id,))
+            db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), account.id))
+        return self._existing(name)
+
+    def remove_user(self, name: str) -> None:
+        """Delete an account and its sessions (its name stays in the revision log)."""
+        account = self._existing(name)
+        with self._write() as db:
+            self._keep_an_admin(db, account)
+            db.execute("DELETE FROM users WHERE id = ?", (account.id,))
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set a new password and end every session of the account."""
+        account = self._existing(name)
+        self.check_password(password)
+        encoded = hash_password(password, self.policy)
+        with self._write() as db:
+            db.execute("UPDATE users SET password = ? WHERE id = ?", (encoded, account.id))
+            db.execute("DELETE FROM sessions WHERE user_id = ?", (account.id,))
+
+    # --- logging in -------------------------------------------------------------------------
+    def _recent_failures(self, key: str, now: float) -> list[float]:
+        since = now - self.policy.failure_window
+        rows = self._rows(
+            "SELECT time FROM login_failures WHERE key = ? AND time > ? ORDER BY time",
+            (key, since),
+        )
+        return [float(r[0]) for r in rows]  # type: ignore[arg-type]
+
+    def _throttle(self, key: str, limit: int, now: float, what: str) -> None:
+        failures = self._recent_failures(key, now)
+        if limit and len(failures) >= limit:
+            retry = math.ceil(failures[-limit] + self.policy.failure_window - now)
+            raise LoginThrottled(
+                f"too many failed logins {what} in the last "
+                f"{self.policy.failure_window // 60} minutes; try again in "
+                f"{max(retry, 1)} seconds (settings LOGIN_MAX_FAILURES, "
+                "LOGIN_MAX_FAILURES_PER_IP and LOGIN_FAILURE_WINDOW)",
+                retry_after=max(retry, 1),
+            )
+
+    def _fail(self, keys: list[str], now: float) -> None:
+        with self._write() as db:
+            db.executemany("INSERT INTO login_failures VALUES (?, ?)", [(k, now) for k in keys])
+            db.execute(
+                "DELETE FROM login_failures WHERE time < ?", (now - self.policy.failure_window,)
+            )
+
+    def authenticate(self, name: str, password: str, address: str) -> Account:
+        """The account if the password is right; raises LoginFailed or LoginThrottled.
+
+        Failures are counted per account name and per client address within
+        LOGIN_FAILURE_WINDOW seconds; once either count reaches its limit, logins are
+        refused (without checking the password) until the oldest failure ages out."""
+        now = self.clock()
+        account_key = f"account:{name.lower()[:100]}"
+        ip_key = f"ip:{address}"
+        self._throttle(account_key, self.policy.max_failures_per_account, now, "for this account")
+        self._throttle(ip_key, self.policy.max_failures_per_ip, now, "from your address")
+        rows = self._rows("SELECT id, password, disabled FROM users WHERE name = ?", (name,))
+        encoded = str(rows[0][1]) if rows else self._dummy
+        ok = verify_password(password[:1024], encoded) and bool(rows)
+        if not ok:
+            self._fail([account_key, ip_key], now)
+            raise LoginFailed("wrong account name or password")
+        if rows[0][2]:
+            self._fail([account_key, ip_key], now)
+            raise LoginFailed("this account is disabled; ask an administrator to enable it")
+        user_id = int(rows[0][0])  # type: ignore[call-overload]
+        with self._write() as db:
+            db.execute("DELETE FROM login_failures WHERE key = ?", (account_key,))
+            db.execute("UPDATE users SET last_login = ? WHERE id = ?", (_iso(now), user_id))
+            if needs_rehash(encoded, self.policy):
+                db.execute(
+                    "UPDATE users SET password = ? WHERE id = ?",
+                    (hash_password(password, self.policy), user_id),
+                )
+        account = self.get_user(name)
+        assert account is not None
+        return account
+
+    # --- sessions -------------------------------------------------------------------------
+    def create_session(self, account: Account) -> tuple[str, Session]:
+        """A new session: (token for the cookie, session)."""
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        now = self.clock()
+        expires = now + self.policy.session_lifetime
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                (_token_hash(token), account.id, csrf, now, now, expires),
+            )
+            db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+        return token, Session(account, csrf, now, expires)
+
+    def session(self, token: str) -> Session | None:
+        """The live session of a token, or None (unknown, expired, idle too long, or the
+        account is disabled or removed)."""
+        if not token or len(token) > 200:
+            return None
+        key = _token_hash(token)
+        rows = self._rows(
+            "SELECT s.csrf, s.created, s.last_seen, s.expires, "
+            "u.id, u.name, u.role, u.disabled, u.created, u.last_login "
+            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+            (key,),
+        )
+        if not rows:
+            return None
+        csrf, created, last_seen, expires, *user = rows[0]
+        account = self._account(tuple(user))
+        now = self.clock()
+        idle = now - float(last_seen)  # type: ignore[arg-type]
+        if account.disabled or now > float(expires) or idle > self.policy.session_idle_timeout:  # type: ignore[arg-type]
+            self.end_session(token)
+            return None
+        if idle > 60:  # record activity at most once a minute: one write, not one per request
+            with self._write() as db:
+                db.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, key))
+        return Session(account, str(csrf), float(created), float(expires))  # type: ignore[arg-type]
+
+    def end_session(self, token: str) -> None:
+        """Log one session out."""
+        with self._write() as db:
+            db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+
+    def end_sessions(self, name: str) -> int:
+        """Log an account out everywhere; returns how many sessions ended."""
+        account = self._existing(name)
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM sessions WHERE user_id = ?", (account.id,))
+            return int(cursor.rowcount)
+
+    def session_counts(self) -> dict[str, int]:
+        """Live sessions per account name."""
+        rows = self._rows(
+            "SELECT u.name, count(*) FROM sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.expires >= ? GROUP BY u.name",
+            (self.clock(),),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}  # type: ignore[call-overload]
+
+
+def csrf_matches(session: Session, token: str | None) -> bool:
+    """True when ``token`` is this session's CSRF token (constant-time comparison)."""
+    return bool(token) and hmac.compare_digest(session.csrf_token.encode(), str(token).encode())
+
+
+def open_accounts(settings: Settings, clock: Callable[[], float] = time.time) -> SqliteAccounts:
+    """The account database of a catalogue: ``DATA_DIR/accounts.sqlite3``."""
+    data_dir = settings.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
+    return SqliteAccounts(data_dir / ACCOUNTS_FILE, Policy.from_settings(settings), clock)

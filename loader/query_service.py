@@ -1,0 +1,438 @@
+"""The public SPARQL query service: worker processes, hard time limits, budgets.
+
+pyoxigraph cannot cancel a running query, so queries do not run in the web process. A
+pool of SPARQL_WORKERS worker processes (:mod:`loader.query_worker`) each open the newest
+read-only snapshot of the store (:mod:`loader.snapshots`) and run one query at a time,
+serialising the complete result before sending a byte back. The web process waits at
+most the query's time limit; past it, it SIGKILLs the worker (freeing its CPU at once),
+starts a replacement and answers with an error naming SPARQL_TIMEOUT. Because nothing is
+sent before the result is complete, a client never receives a truncated body.
+
+A background thread publishes a new snapshot when the revision log has moved on, at most
+every SPARQL_SNAPSHOT_INTERVAL seconds, and moves idle workers onto it; a change is thus
+visible to queries within that interval (plus the time to take a checkpoint).
+
+Every limit of the endpoint lives here, read from the settings once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from loader.client_budget import ClientBudget
+from loader.errors import BigtentError, ConfigError
+from loader.query_worker import read_frame, write_frame
+from loader.snapshots import Snapshot, Snapshots
+from loader.sparql_exec import QueryOutcome, QueryRequest, execute
+from loader.store import OxigraphStore
+
+if TYPE_CHECKING:
+    from loader.catalogue import Catalogue
+
+log = logging.getLogger(__name__)
+SPARQL_DIR = Path(__file__).resolve().parent.parent / "sparql"
+
+_GRAPH_PARAMETERS = (("default_graphs", "default-graph-uri"), ("named_graphs", "named-graph-uri"))
+INTERNAL = ""  # client key of the service's own queries: no budget
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    """One worker process and the pipes to it."""
+
+    def __init__(self, memory_mb: int, isolate: bool) -> None:
+        command = [sys.executable, "-m", "loader.query_worker", "--memory", str(memory_mb)]
+        if isolate:
+            command.append("--isolate")
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._in: IO[bytes] = self.process.stdin
+        self._out = self.process.stdout.fileno()
+        self._poll = select.poll()
+        self._poll.register(self._out, select.POLLIN | select.POLLHUP)
+        self.ready = False
+        self.isolated = False
+        self.snapshot: Path | None = None  # the snapshot the worker has (or will have) open
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.process.pid
+
+    def call(self, header: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes]:
+        """Send one request; the reply, or _Timeout past ``deadline`` / _WorkerDied."""
+        if not self.ready:
+            hello, _ = self._read(deadline)
+            self.ready = True
+            self.isolated = bool(hello.get("isolated"))
+        try:
+            write_frame(self._in, header)
+        except (BrokenPipeError, OSError):
+            raise _WorkerDied from None
+        return self._read(deadline)
+
+    def _read(self, deadline: float) -> tuple[dict[str, Any], bytes]:
+        prefix = self._read_exactly(8, deadline)
+        head_len = int.from_bytes(prefix[:4], "big")
+        body_len = int.from_bytes(prefix[4:], "big")
+        data = self._read_exactly(head_len + body_len, deadline)
+        message = read_frame(io.BytesIO(prefix + data))
+        if message is None:
+            raise _WorkerDied
+        return message
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        missing = size
+        while missing > 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._poll.poll(math.ceil(remaining * 1000)):
+                raise _Timeout
+            chunk = os.read(self._out, min(missing, 1 << 20))
+            if not chunk:
+                raise _WorkerDied
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    def kill(self) -> None:
+        """SIGKILL the process and reap it."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """VoID counts of the snapshot queries currently see."""
+
+    generation: int
+    triples: int | None
+    entities: int | None
+    counted: float  # time.monotonic() when counted
+
+
+class QueryService:
+    """Runs public SPARQL queries under the endpoint's limits (see the module docstring)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        settings = catalogue.settings
+        store = catalogue.store
+        if not isinstance(store, OxigraphStore) or store.path is None:
+            raise ConfigError("the SPARQL endpoint needs the embedded on-disk store")
+        self.catalogue = catalogue
+        self.store = store
+        self.workers_wanted = max(1, int(settings.SPARQL_WORKERS))
+        self.timeout = float(settings.SPARQL_TIMEOUT)
+        if self.timeout <= 0:
+            raise ConfigError("SPARQL_TIMEOUT must be more than 0 seconds")
+        self.max_rows = max(1, int(settings.SPARQL_MAX_ROWS))
+        self.max_query_bytes = int(settings.SPARQL_MAX_QUERY_BYTES)
+        self.max_nesting = int(settings.SPARQL_MAX_NESTING)
+        self.memory_mb = int(settings.SPARQL_WORKER_MEMORY)
+        self.service_allow = settings.service_allow
+        self.snapshot_interval = max(0.05, float(settings.SPARQL_SNAPSHOT_INTERVAL))
+        self.budget = ClientBudget(
+            float(settings.SPARQL_CLIENT_BUDGET), int(settings.SPARQL_CLIENT_PARALLEL)
+        )
+        self.max_waiting = 2 * self.workers_wanted
+        ns = catalogue.ns
+        self.template = QueryRequest(
+            query="",
+            max_rows=self.max_rows,
+            max_nesting=self.max_nesting,
+            service_allow=tuple(sorted(self.service_allow)),
+            prefixes=ns.sparql_prefixes(),
+            base_iri=ns.base,
+            entity_namespace=ns["wd"],
+            languages=tuple(settings.languages),
+        )
+        self.snapshots = Snapshots(store, catalogue.revisions, settings.data_dir / "snapshots")
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._workers: list[_Worker] = []
+        self._waiting = 0
+        self._started = False
+        self._closed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stats: DatasetStats | None = None
+        self._stats_lock = threading.Lock()
+
+    # --- the public interface ----------------------------------------------------------
+    def request(self, query: str, **options: Any) -> QueryRequest:
+        """A :class:`QueryRequest` with this endpoint's limits, prefixes and base; graph
+        IRIs (``default_graphs``, ``named_graphs``) are checked here."""
+        for key, name in (
+            ("default_graphs", "default-graph-uri"),
+            ("named_graphs", "named-graph-uri"),
+        ):
+            for iri in options.get(key) or ():
+                try:
+                    ox.NamedNode(iri)
+                except ValueError:
+                    raise BigtentError(
+                        f"{name}={iri!r} is not an absolute IRI.", title="Bad graph IRI"
+                    ) from None
+        return replace(self.template, query=query, **options)
+
+    def run(
+        self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
+    ) -> QueryOutcome:
+        """Run ``request`` in a worker within the time limit (``timeout`` may only lower
+        SPARQL_TIMEOUT); raises :class:`BigtentError` for every failure."""
+        self.check_length(request.query)
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        self._start()
+        if client != INTERNAL:
+            self.budget.admit(client)
+        began: float | None = None
+        try:
+            worker = self._checkout(time.monotonic() + self.timeout)
+            began = time.monotonic()
+            lowered = timeout is not None and timeout < self.timeout
+            outcome = self._call(worker, request, began + limit, limit, lowered)
+        finally:
+            if client != INTERNAL:
+                self.budget.finish(client, 0.0 if began is None else time.monotonic() - began)
+        outcome.raise_for_error()
+        return outcome
+
+    def run_local(self, request: QueryRequest | str) -> QueryOutcome:
+        """Run a query in this process on the live store, with the endpoint's prefixes,
+        dataset, labels and row cap but no time limit: for tests and trusted tools."""
+        if isinstance(request, str):
+            request = self.request(request)
+        return execute(self.store.engine(), request, network_isolated=False)
+
+    def check_length(self, query: str) -> None:
+        """413 for queries longer than SPARQL_MAX_QUERY_BYTES."""
+        size = len(query.encode("utf-8", "surrogatepass"))
+        if size > self.max_query_bytes:
+            raise BigtentError(
+                f"The query is {size} bytes long; the limit is {self.max_query_bytes} bytes "
+                "(setting SPARQL_MAX_QUERY_BYTES).",
+                title="Query too long",
+                status=413,
+            )
+
+    def dataset_stats(self) -> DatasetStats:
+        """Triples and entities in the snapshot queries see: counted once per snapshot,
+        and at most once a minute however often the catalogue changes."""
+        self._start()
+        current = self.snapshots.current
+        generation = current.generation if current else 0
+        with self._stats_lock:
+            stats = self._stats
+            if stats is not None and (
+                stats.generation == generation or time.monotonic() - stats.counted < 60
+            ):
+                return stats
+        triples = entities = None
+        try:
+            query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
+            rows = self.run(self.request(query)).bindings()
+            if rows:
+                triples = int(rows[0]["triples"])
+                entities = int(rows[0]["entities"])
+        except BigtentError as exc:
+            log.warning("VoID counts unavailable: %s", exc.message)
+        stats = DatasetStats(generation, triples, entities, time.monotonic())
+        with self._stats_lock:
+            self._stats = stats
+        return stats
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current workers (for monitoring and tests)."""
+        with self._cond:
+            return [w.pid for w in self._workers]
+
+    def refresh(self) -> Snapshot | None:
+        """Publish a new snapshot now if anything changed (else None)."""
+        self._start()
+        snapshot = self.snapshots.refresh()
+        if snapshot is not None:
+            self._move_idle_workers()
+        return snapshot
+
+    def close(self) -> None:
+        """Stop the workers and the snapshot thread; delete the snapshots."""
+        with self._cond:
+            self._closed = True
+            workers, self._workers, self._idle = self._workers, [], []
+            self._cond.notify_all()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        for worker in workers:
+            worker.kill()
+        self.snapshots.close()
+
+    # --- workers -------------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._cond:
+            if self._closed:
+                raise BigtentError("the query service is shut down", status=503)
+            if self._started:
+                return
+            self.snapshots.refresh()
+            for _ in range(self.workers_wanted):
+                self._spawn()
+            self._thread = threading.Thread(
+                target=self._publish_loop, name="bigtent-snapshots", daemon=True
+            )
+            self._thread.start()
+            self._started = True
+
+    def _spawn(self) -> None:
+        """Start a worker and make it available (caller holds the condition)."""
+        worker = _Worker(self.memory_mb, isolate=not self.service_allow)
+        self._workers.append(worker)
+        self._idle.append(worker)
+        self._cond.notify()
+
+    def _checkout(self, deadline: float) -> _Worker:
+        with self._cond:
+            if not self._idle and self._waiting >= self.max_waiting:
+                raise self._busy()
+            self._waiting += 1
+            try:
+                while not self._idle:
+                    remaining = deadline - time.monotonic()
+                    if self._closed or remaining <= 0:
+                        raise self._busy()
+                    self._cond.wait(remaining)
+                return self._idle.pop()
+            finally:
+                self._waiting -= 1
+
+    def _checkin(self, worker: _Worker) -> None:
+        with self._cond:
+            if worker in self._workers:
+                self._idle.append(worker)
+                self._cond.notify()
+            else:  # the service closed meanwhile
+                worker.kill()
+
+    def _discard(self, worker: _Worker) -> None:
+        """Kill a worker (timed out or crashed) and start its replacement."""
+        worker.kill()
+        if worker.snapshot is not None:
+            self.snapshots.release(worker.snapshot)
+        with self._cond:
+            if worker in self._workers:
+                self._workers.remove(worker)
+                if not self._closed:
+                    self._spawn()
+
+    def _busy(self) -> BigtentError:
+        return BigtentError(
+            f"All {self.workers_wanted} query workers are busy and "
+            f"{self.max_waiting} queries are already waiting (setting SPARQL_WORKERS). "
+            "Try again shortly.",
+            title="Endpoint busy",
+            status=503,
+            retry_after=max(1, math.ceil(self.timeout / 4)),
+        )
+
+    def _call(
+        self, worker: _Worker, request: QueryRequest, deadline: float, limit: float, lowered: bool
+    ) -> QueryOutcome:
+        snapshot = self.snapshots.acquire()
+        previous, worker.snapshot = worker.snapshot, snapshot.path
+        if previous is not None:
+            self.snapshots.release(previous)  # the worker switches before it runs the query
+        payload = {"snapshot": str(snapshot.path), "request": request.to_json()}
+        try:
+            header, body = worker.call(payload, deadline)
+        except _Timeout:
+            self._discard(worker)
+            raise BigtentError(
+                f"The query ran for {limit:g} s, the limit "
+                + ("you asked for with ?timeout= (the most is " if lowered else "(")
+                + f"{self.timeout:g} s, setting SPARQL_TIMEOUT), and was stopped. Make it "
+                "more selective: fewer unbound triple patterns, a LIMIT, no cartesian "
+                "products.",
+                title="Query timeout",
+                status=503,
+            ) from None
+        except _WorkerDied:
+            self._discard(worker)
+            log.warning(
+                "SPARQL worker %s ended with code %s", worker.pid, worker.process.returncode
+            )
+            raise BigtentError(
+                "The query stopped the query engine before it finished: it may need more "
+                f"memory than a query may use ({self.memory_mb} MB, setting "
+                "SPARQL_WORKER_MEMORY) or be nested too deeply. Simplify it.",
+                title="Query too expensive",
+                status=503,
+            ) from None
+        self._checkin(worker)
+        return QueryOutcome(**header, body=body)
+
+    def _move_idle_workers(self) -> None:
+        """Let idle workers switch to the newest snapshot, so old ones can go."""
+        current = self.snapshots.current
+        if current is None:
+            return
+        with self._cond:
+            stale = [w for w in self._idle if w.snapshot not in (None, current.path)]
+            for worker in stale:
+                self._idle.remove(worker)
+        for worker in stale:
+            snapshot = self.snapshots.acquire()
+            previous, worker.snapshot = worker.snapshot, snapshot.path
+            if previous is not None:
+                self.snapshots.release(previous)
+            try:
+                worker.call({"snapshot": str(snapshot.path), "request": None}, _soon(60))
+            except (_Timeout, _WorkerDied):
+                self._discard(worker)
+            else:
+                self._checkin(worker)
+
+    def _publish_loop(self) -> None:
+        while not self._stop.wait(self.snapshot_interval):
+            try:
+                if self.snapshots.refresh() is not None:
+                    self._move_idle_workers()
+            except Exception:  # keep publishing; the next tick retries
+                log.exception("could not publish a SPARQL snapshot")
+
+
+def _soon(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def client_key(address: str | None, user_agent: str | None) -> str:
+    """The budget key of a client: IP address and User-Agent."""
+    return f"{address or '-'} {user_agent or '-'}"

@@ -1,0 +1,132 @@
+"""The SPARQL 1.1 Service Description of the public endpoint.
+
+Languages, result formats, features, the default dataset with VoID counts, the
+predefined prefixes (as SHACL prefix declarations, which query editors can read) and the
+endpoint's limits as properties defined in the description itself.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from loader.namespaces import BT, RDF, RDFS, SH, XSD
+from loader.query_service import QueryService
+from loader.sparql_results import BY_NAME, GRAPH, ResultFormat, serialise_triples
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+PREFIXES = {
+    "sd": SD,
+    "formats": FORMATS,
+    "void": VOID,
+    "bt": BT,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "sh": SH,
+    "dcterms": DCTERMS,
+}
+_FORMAT_IRIS = {
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "ttl": "Turtle",
+    "nt": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdf": "RDF_XML",
+}
+#: The limits, as (property, setting, what it means, datatype).
+LIMITS: tuple[tuple[str, str, str, str], ...] = (
+    ("queryTimeout", "SPARQL_TIMEOUT", "Seconds a query may run before it is stopped.", "decimal"),
+    ("maxResultRows", "SPARQL_MAX_ROWS", "Most rows or triples in one result.", "integer"),
+    ("maxQueryBytes", "SPARQL_MAX_QUERY_BYTES", "Longest query accepted, in bytes.", "integer"),
+    (
+        "clientBudget",
+        "SPARQL_CLIENT_BUDGET",
+        "Query-seconds per minute per client (IP address and User-Agent); 0: no limit.",
+        "decimal",
+    ),
+    (
+        "clientParallelQueries",
+        "SPARQL_CLIENT_PARALLEL",
+        "Queries one client may run at once; 0: no limit.",
+        "integer",
+    ),
+)
+
+
+def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]:
+    """The description of ``service`` answering at ``endpoint``."""
+    triples: list[ox.Triple] = []
+    me = ox.NamedNode(endpoint)
+
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> None:
+        triples.append(ox.Triple(s, ox.NamedNode(p), o))
+
+    add(me, RDF + "type", ox.NamedNode(SD + "Service"))
+    add(me, SD + "endpoint", me)
+    add(me, DCTERMS + "title", ox.Literal("Bigtent SPARQL endpoint", language="en"))
+    for language in ("SPARQL10Query", "SPARQL11Query"):
+        add(me, SD + "supportedLanguage", ox.NamedNode(SD + language))
+    for name in BY_NAME:
+        add(me, SD + "resultFormat", ox.NamedNode(FORMATS + _FORMAT_IRIS[name]))
+    add(me, SD + "feature", ox.NamedNode(SD + "UnionDefaultGraph"))
+    if service.service_allow:
+        add(me, SD + "feature", ox.NamedNode(SD + "BasicFederatedQuery"))
+    add(me, SD + "defaultEntailmentRegime", ox.NamedNode("http://www.w3.org/ns/entailment/Simple"))
+
+    dataset, graph = ox.BlankNode(), ox.BlankNode()
+    add(me, SD + "defaultDataset", dataset)
+    add(dataset, RDF + "type", ox.NamedNode(SD + "Dataset"))
+    add(dataset, SD + "defaultGraph", graph)
+    add(graph, RDF + "type", ox.NamedNode(SD + "Graph"))
+    stats = service.dataset_stats()
+    for prop, value in (("triples", stats.triples), ("entities", stats.entities)):
+        if value is not None:
+            add(graph, VOID + prop, _integer(value))
+
+    values: dict[str, float] = {
+        "SPARQL_TIMEOUT": service.timeout,
+        "SPARQL_MAX_ROWS": service.max_rows,
+        "SPARQL_MAX_QUERY_BYTES": service.max_query_bytes,
+        "SPARQL_CLIENT_BUDGET": service.budget.capacity,
+        "SPARQL_CLIENT_PARALLEL": service.budget.parallel,
+    }
+    for prop, setting, meaning, datatype in LIMITS:
+        iri = ox.NamedNode(BT + prop)
+        number = values[setting]
+        literal = (
+            _integer(int(number))
+            if datatype == "integer"
+            else ox.Literal(f"{number:.3f}", datatype=ox.NamedNode(XSD + "decimal"))
+        )
+        add(me, iri.value, literal)
+        add(iri, RDF + "type", ox.NamedNode(RDF + "Property"))
+        add(iri, RDFS + "domain", ox.NamedNode(SD + "Service"))
+        add(iri, RDFS + "comment", ox.Literal(f"{meaning} Setting {setting}."))
+
+    for prefix, namespace in sorted(service.template.prefixes.items()):
+        declaration = ox.BlankNode()
+        add(me, SH + "declare", declaration)
+        add(declaration, SH + "prefix", ox.Literal(prefix))
+        add(
+            declaration,
+            SH + "namespace",
+            ox.Literal(namespace, datatype=ox.NamedNode(XSD + "anyURI")),
+        )
+    return triples
+
+
+def describe(service: QueryService, endpoint: str, fmt: ResultFormat) -> bytes:
+    """The service description serialised in ``fmt`` (an RDF format)."""
+    if fmt.kind != GRAPH:
+        raise ValueError(fmt.name)
+    return serialise_triples(fmt, service_description(service, endpoint), PREFIXES)
+
+
+def _integer(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))

@@ -1,0 +1,296 @@
+"""Result formats of the SPARQL endpoint, and their serialisers.
+
+SELECT and ASK results are serialised here (SPARQL 1.1 JSON, XML, CSV, TSV) rather than
+by pyoxigraph, because the endpoint cuts results at a row cap and fills label variables
+first; CONSTRUCT and DESCRIBE triples go through pyoxigraph's RDF serialisers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+SOLUTIONS, GRAPH = "solutions", "graph"
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """One result format: its ``?format=`` name, media type and the query forms it serves."""
+
+    name: str
+    media_type: str
+    kind: str  # SOLUTIONS (SELECT, ASK) or GRAPH (CONSTRUCT, DESCRIBE)
+    label: str
+    aliases: tuple[str, ...] = ()  # other media types meaning this format
+    names: tuple[str, ...] = ()  # other ?format= values meaning this format
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header (text types say their charset)."""
+        if self.media_type.startswith("text/"):
+            return self.media_type + "; charset=utf-8"
+        return self.media_type
+
+
+FORMATS: tuple[ResultFormat, ...] = (
+    ResultFormat(
+        "json",
+        "application/sparql-results+json",
+        SOLUTIONS,
+        "SPARQL JSON",
+        ("application/json",),
+        ("srj",),
+    ),
+    ResultFormat(
+        "xml",
+        "application/sparql-results+xml",
+        SOLUTIONS,
+        "SPARQL XML",
+        ("application/xml", "text/xml"),
+        ("srx",),
+    ),
+    ResultFormat("csv", "text/csv", SOLUTIONS, "CSV"),
+    ResultFormat("tsv", "text/tab-separated-values", SOLUTIONS, "TSV"),
+    ResultFormat(
+        "ttl", "text/turtle", GRAPH, "Turtle", ("application/x-turtle",), ("turtle", "n3")
+    ),
+    ResultFormat("nt", "application/n-triples", GRAPH, "N-Triples", ("text/plain",), ("ntriples",)),
+    # As ?format= values, "json" and "xml" name the JSON and XML format of either form.
+    ResultFormat(
+        "jsonld",
+        "application/ld+json",
+        GRAPH,
+        "JSON-LD",
+        ("application/json",),
+        ("json-ld", "json"),
+    ),
+    ResultFormat(
+        "rdf",
+        "application/rdf+xml",
+        GRAPH,
+        "RDF/XML",
+        ("application/xml", "text/xml"),
+        ("rdfxml", "rdf+xml", "xml"),
+    ),
+)
+BY_NAME = {f.name: f for f in FORMATS}
+BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
+_RDF_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+
+
+def formats_named(name: str) -> dict[str, ResultFormat]:
+    """The formats a ``?format=`` value (a name, another usual name, or a media type)
+    stands for, by kind; empty when it names none."""
+    key = name.strip().lower()
+    found: dict[str, ResultFormat] = {}
+    for f in FORMATS:
+        if key in (f.name, f.media_type, *f.names, *f.aliases) and f.kind not in found:
+            found[f.kind] = f
+    return found
+
+
+def offered(kind: str) -> list[str]:
+    """Media types offered for one kind of result, preferred first, then aliases."""
+    mine = [f for f in FORMATS if f.kind == kind]
+    return [f.media_type for f in mine] + [a for f in mine for a in f.aliases]
+
+
+def for_media_type(kind: str, media_type: str) -> ResultFormat:
+    """The format of ``kind`` that a negotiated media type (or alias) stands for."""
+    for f in FORMATS:
+        if f.kind == kind and (media_type == f.media_type or media_type in f.aliases):
+            return f
+    raise KeyError(media_type)
+
+
+def format_names(kind: str | None = None) -> str:
+    """``json, xml, …`` for error messages."""
+    return ", ".join(f.name for f in FORMATS if kind is None or f.kind == kind)
+
+
+# --- SELECT and ASK -----------------------------------------------------------------------
+Row = Sequence[Any]  # terms (or None) in variable order
+
+
+def serialise_solutions(
+    fmt: ResultFormat, variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None
+) -> bytes:
+    """SELECT results in ``fmt``; ``note`` is added to JSON results as a top-level
+    ``bigtent`` member (only when results were cut)."""
+    if fmt.name == "json":
+        return _json(variables, rows, note)
+    if fmt.name == "xml":
+        return _xml(variables, rows)
+    if fmt.name == "csv":
+        return _csv(variables, rows)
+    if fmt.name == "tsv":
+        return _tsv(variables, rows)
+    raise ValueError(fmt.name)
+
+
+def serialise_boolean(fmt: ResultFormat, value: bool) -> bytes:
+    """ASK results in ``fmt`` (CSV and TSV hold the bare word, as Oxigraph writes them)."""
+    word = "true" if value else "false"
+    if fmt.name == "json":
+        return b'{"head":{},"boolean":' + word.encode() + b"}"
+    if fmt.name == "xml":
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{word}</boolean></sparql>\n"
+        ).encode()
+    return word.encode() + b"\n"
+
+
+def serialise_triples(
+    fmt: ResultFormat, triples: Sequence[ox.Triple], prefixes: dict[str, str]
+) -> bytes:
+    """CONSTRUCT/DESCRIBE results in ``fmt``."""
+    rdf_format = _RDF_FORMATS[fmt.name]
+    if rdf_format == ox.RdfFormat.N_TRIPLES:
+        return ox.serialize(triples, format=rdf_format) or b""
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
+    raise TypeError(type(term))
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _json(variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None) -> bytes:
+    # Built as text, one cached '"name":{...}' fragment per distinct term and column:
+    # several times faster than json.dumps over nested dicts.
+    names = [_ENCODE(v) + ":" for v in variables]
+    caches: list[dict[Any, str]] = [{} for _ in variables]
+    parts = []
+    for row in rows:
+        cells = []
+        for name, cache, term in zip(names, caches, row, strict=True):
+            if term is None:
+                continue
+            text = cache.get(term)
+            if text is None:
+                text = cache[term] = name + _ENCODE(_json_term(term))
+            cells.append(text)
+        parts.append("{" + ",".join(cells) + "}")
+    head = '{"head":{"vars":[' + ",".join(_ENCODE(v) for v in variables) + "]}"
+    # The note goes before "results": streaming parsers (pyoxigraph's) stop reading there.
+    if note:
+        head += ',"bigtent":' + _ENCODE(note)
+    return (head + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode()
+
+
+def _xml_term(term: Any) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            attr = f" xml:lang={quoteattr(term.language)}"
+        elif term.datatype.value != XSD_STRING:
+            attr = f" datatype={quoteattr(term.datatype.value)}"
+        else:
+            attr = ""
+        return f"<literal{attr}>{escape(term.value)}</literal>"
+    if isinstance(term, ox.Triple):
+        return (
+            f"<triple><subject>{_xml_term(term.subject)}</subject>"
+            f"<predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>"
+        )
+    raise TypeError(type(term))
+
+
+def _xml(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    names = [quoteattr(v) for v in variables]
+    parts = [
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>',
+        *(f"<variable name={n}/>" for n in names),
+        "</head><results>",
+    ]
+    cache: dict[Any, str] = {}
+    for row in rows:
+        parts.append("<result>")
+        for name, term in zip(names, row, strict=True):
+            if term is None:
+                continue
+            text = cache.get(term)
+            if text is None:
+                text = cache[term] = _xml_term(term)
+            parts.append(f"<binding name={name}>{text}</binding>")
+        parts.append("</result>")
+    parts.append("</results></sparql>\n")
+    return "".join(parts).encode()
+
+
+def _csv_field(term: Any) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        text = "_:" + term.value
+    elif isinstance(term, ox.NamedNode | ox.Literal):
+        text = term.value
+    else:
+        text = str(term)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    lines = [",".join(variables)]
+    lines.extend(",".join(_csv_field(term) for term in row) for row in rows)
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _tsv_field(term: Any) -> str:
+    if term is None:
+        return ""
+    if (
+        isinstance(term, ox.Literal)
+        and term.datatype.value == XSD_INTEGER
+        and term.value.lstrip("+-").isdigit()
+        and term.value.isascii()
+    ):
+        return term.value
+    return str(term)  # N-Triples syntax; tabs and newlines inside literals come escaped
+
+
+def _tsv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    lines = ["\t".join("?" + v for v in variables)]
+    lines.extend("\t".join(_tsv_field(term) for term in row) for row in rows)
+    return ("\n".join(lines) + "\n").encode()

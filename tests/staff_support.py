@@ -1,0 +1,66 @@
+"""Helpers for tests of staff accounts and editing: an app with accounts, logging in."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from loader.catalogue import Catalogue
+from loader.settings import Settings
+from webapp import create_app
+
+PASSWORD = "correct horse battery staple"
+#: Cheap password hashing for tests (production default is 32768).
+FAST = {"PASSWORD_SCRYPT_N": 1024}
+
+
+def staff_app(
+    demo_template: Path,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    users: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Flask:
+    """The web app over a private copy of the demo catalogue, with staff accounts
+    (name -> role; every password is PASSWORD)."""
+    target = tmp_path / "data"
+    if not target.exists():
+        shutil.copytree(demo_template, target)
+    app = create_app(make_settings(**{**FAST, **overrides}))
+    accounts = catalogue(app).accounts
+    for name, role in (users or {}).items():
+        accounts.add_user(name, role, PASSWORD)
+    return app
+
+
+def catalogue(app: Flask) -> Catalogue:
+    """The app's catalogue."""
+    cat: Catalogue = app.extensions["bigtent"]
+    return cat
+
+
+def login(client: FlaskClient, name: str, password: str = PASSWORD) -> str:
+    """Log in through the JSON login; returns the session's CSRF token."""
+    anonymous = client.get("/api/session").get_json()
+    response = client.post(
+        "/login",
+        json={"name": name, "password": password},
+        headers={"X-CSRF-Token": anonymous["csrf_token"]},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    token: str = response.get_json()["csrf_token"]
+    return token
+
+
+def state(cat: Catalogue) -> tuple[int, int, int]:
+    """(revisions, live entities, named graphs): to check that nothing was written."""
+    return (
+        cat.revisions.count(),
+        cat.revisions.entity_count(),
+        len(list(cat.store.graph_names())),
+    )

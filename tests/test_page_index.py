@@ -1,0 +1,178 @@
+"""The page index follows the revision log incrementally and rebuilds when it must."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from loader.catalogue import Catalogue
+from loader.page_index import LABEL, PageIndex, entity_id, extract, fold, num
+from loader.search import search
+from loader.settings import Settings
+
+RECORD = """
+wd:Q5000 a wikibase:Item ;
+  rdfs:label "Open Knowledge Lab"@en, "Laboratoire"@fr ;
+  skos:altLabel "OKL"@en ;
+  schema:description "a test organisation"@en ;
+  wdt:P1 wd:Q1 ;
+  p:P14 [ ps:P14 wd:Q300 ; pq:P39 wd:Q250 ; prov:wasDerivedFrom [ pr:P19 wd:Q1 ] ] .
+"""
+
+
+def test_ids_and_folding() -> None:
+    assert (num("Q12"), num("P12")) == (12, -12)
+    assert (entity_id(12), entity_id(-12)) == ("Q12", "P12")
+    assert fold("  Ça   CRÉE\tŒuvre ") == "ca cree œuvre"
+    assert fold("Straße") == "strasse"
+    assert fold("हिन्दी") == "हिन्दी"  # marks of other scripts stay
+
+
+def test_extract_names_facts_and_links(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    assert catalogue.load_paths([write_ttl("lab.ttl", RECORD)]).ok
+    rev = catalogue.revisions.get("Q5000")
+    assert rev is not None and rev.snapshot is not None
+    data = extract(catalogue.ns, "Q5000", rev.snapshot)
+    assert sorted(data.names) == [
+        (0, "en", "Open Knowledge Lab"), (0, "fr", "Laboratoire"), (1, "en", "OKL"),
+        (2, "en", "a test organisation"),
+    ]  # fmt: skip
+    assert data.facts == {(num("P1"), 1), (num("P14"), 300)}
+    kinds = sorted((entity_id(t), entity_id(p), k) for t, p, k, _ in data.links)
+    assert kinds == [("Q1", "P1", 0), ("Q1", "P19", 2), ("Q250", "P39", 1), ("Q300", "P14", 0)]
+    statements = {s for *_, s in data.links}
+    assert all(s.startswith("Q5000-") for s in statements)
+
+
+def test_catch_up_is_incremental(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    index = catalogue.page_index
+    first = index.catch_up()
+    assert first == catalogue.revisions.entity_count() and index.catch_up() == 0
+    before = index.backlink_count("Q300")
+    assert catalogue.load_paths([write_ttl("lab.ttl", RECORD)]).ok
+    assert index.catch_up() == 1
+    assert index.names(["Q5000"], ["fr"]) == {"Q5000": ("fr", "Laboratoire")}
+    assert index.backlink_count("Q300") - before == 1
+    catalogue.delete("Q5000", reason="test")
+    assert index.catch_up() == 1
+    assert index.names(["Q5000"], ["en"]) == {} and index.backlink_count("Q300") == before
+    assert search(index, "okl").total == 0
+
+
+def test_merge_moves_names_and_links(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    other = RECORD.replace("Q5000", "Q5001").replace("Open Knowledge Lab", "Other Lab")
+    assert catalogue.load_paths([write_ttl("labs.ttl", RECORD + other)]).ok
+    index = catalogue.page_index
+    index.catch_up()
+    catalogue.merge("Q5001", "Q5000")
+    index.catch_up()
+    assert not index.exists("Q5001")
+    assert [h.id for h in search(index, "other lab").hits] == ["Q5000"]  # now an alias
+
+
+def test_a_different_log_rebuilds_the_index(
+    catalogue: Catalogue,
+    write_ttl: Callable[[str, str], Path],
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    catalogue.page_index.catch_up()
+    assert catalogue.load_paths([write_ttl("lab.ttl", RECORD)]).ok
+    catalogue.page_index.catch_up()
+    catalogue.close()
+    stale = tmp_path / "stale-pages.sqlite3"
+    shutil.copy(tmp_path / "data" / "pages.sqlite3", stale)
+    # an older log (the ontology only) with the newer index next to it
+    shutil.rmtree(tmp_path / "data")
+    with Catalogue.open(make_settings()) as fresh:
+        fresh.install_ontology()
+    shutil.copy(stale, tmp_path / "data" / "pages.sqlite3")
+    with Catalogue.open(make_settings()) as reopened:
+        index = reopened.page_index
+        assert index.indexed_id > reopened.revisions.last_id()
+        index.catch_up()
+        assert index.indexed_id == reopened.revisions.last_id()
+        assert not index.exists("Q5000") and index.exists("Q1")
+
+
+def test_changed_languages_rebuild_the_sort_keys(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    assert catalogue.load_paths([write_ttl("lab.ttl", RECORD)]).ok
+    catalogue.page_index.catch_up()
+    french = PageIndex(catalogue.page_index.path, catalogue.revisions, catalogue.ns, ["fr", "en"])
+    try:
+        assert french.catch_up() == catalogue.revisions.entity_count()  # rebuilt
+        row = french.db.execute("SELECT sort_key FROM entity WHERE num = 5000").fetchone()
+        assert row == ("laboratoire",)
+    finally:
+        french.close()
+
+
+def test_properties_know_their_type_and_formatter(catalogue: Catalogue) -> None:
+    index = catalogue.page_index
+    index.catch_up()
+    properties = index.properties()
+    assert properties["P22"].type == "ExternalId"
+    assert properties["P22"].formatter == "https://www.wikidata.org/wiki/$1"
+    assert properties["P1"].type == "WikibaseItem" and properties["P1"].formatter is None
+    assert LABEL == 0
+
+
+def _class_facts_agree(index: PageIndex) -> None:
+    kept = set(index.db.execute("SELECT class, prop, value, n FROM class_fact"))
+    recount = set(
+        index.db.execute(
+            "SELECT c.value, f.prop, f.value, count(*) FROM fact c JOIN fact f ON f.num = c.num "
+            "WHERE c.prop = -1 GROUP BY c.value, f.prop, f.value"
+        )
+    )
+    assert kept == recount
+
+
+def test_per_class_fact_counts_follow_every_change(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    index = catalogue.page_index
+    index.catch_up()
+    _class_facts_agree(index)
+    other = RECORD.replace("Q5000", "Q5001").replace("wd:Q300", "wd:Q301")
+    assert catalogue.load_paths([write_ttl("labs.ttl", RECORD + other)]).ok
+    index.catch_up()
+    _class_facts_agree(index)
+    assert (1, num("P14"), 300, 1) in set(index.db.execute("SELECT * FROM class_fact"))
+    changed = RECORD.replace("wd:Q300", "wd:Q302")
+    assert catalogue.load_paths([write_ttl("changed.ttl", changed)]).ok
+    index.catch_up()
+    _class_facts_agree(index)
+    catalogue.merge("Q5001", "Q5000")
+    catalogue.delete("Q5000", reason="test")
+    index.catch_up()
+    _class_facts_agree(index)
+    assert not index.db.execute("SELECT * FROM class_fact WHERE prop = ?", (num("P14"),)).fetchall()
+
+
+def test_an_index_of_another_schema_is_rebuilt(
+    catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    catalogue.page_index.catch_up()
+    catalogue.close()
+    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
+    db.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    db.execute("DROP TABLE entity")
+    db.execute("CREATE TABLE entity (num INTEGER PRIMARY KEY, sort_key TEXT)")
+    db.commit()
+    db.close()
+    with Catalogue.open(make_settings()) as reopened:
+        index = reopened.page_index
+        assert index.indexed_id == 0
+        assert index.catch_up() == reopened.revisions.entity_count()
+        assert index.exists("Q1") and search(index, "organisation").hits[0].id == "Q1"

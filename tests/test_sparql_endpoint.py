@@ -1,0 +1,546 @@
+"""The /sparql endpoint in-process: protocol, formats, negotiation, dataset, prefixes,
+labels, service description, CORS and limits (real worker processes, demo catalogue)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from conftest import BASE
+from flask import Flask
+from flask.testing import FlaskClient
+from graphs import assert_isomorphic, to_rdflib
+
+from loader.settings import load_settings
+from webapp import create_app
+
+WD = BASE + "entity/"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SELECT_CLASSES = "SELECT ?c WHERE { ?c wdt:P2 wd:Q1 } ORDER BY ?c"
+CONSTRUCT_Q1 = "CONSTRUCT { wd:Q1 rdfs:label ?l } WHERE { wd:Q1 rdfs:label ?l }"
+
+
+def make_app(template: Path, target: Path, **settings: Any) -> Flask:
+    """An app over a private copy of ``template`` with extra settings."""
+    shutil.copytree(template, target)
+    values: dict[str, Any] = {"DATA_DIR": str(target), "BASE_URL": BASE, "LOAD_WORKERS": 1}
+    values.update(settings)
+    return create_app(load_settings(env={}, overrides=values))
+
+
+@pytest.fixture(scope="module")
+def sparql_app(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app for the read-only tests of this module (no client budget)."""
+    app = make_app(
+        demo_template,
+        tmp_path_factory.mktemp("sparql") / "data",
+        SPARQL_CLIENT_BUDGET=0,
+        SPARQL_CLIENT_PARALLEL=0,
+    )
+    yield app
+    app.extensions["bigtent"].close()
+
+
+@pytest.fixture
+def web(sparql_app: Flask) -> FlaskClient:
+    """A client of the shared app."""
+    return sparql_app.test_client()
+
+
+@pytest.fixture
+def custom_app(demo_template: Path, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Factory: an app with some settings changed (closed after the test)."""
+    apps: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        app = make_app(demo_template, tmp_path / f"data{len(apps)}", **settings)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["bigtent"].close()
+
+
+def select(web: FlaskClient, query: str, **params: str) -> list[dict[str, Any]]:
+    """Run a SELECT over GET and return its JSON bindings."""
+    response = web.get("/sparql", query_string={"query": query, **params})
+    assert response.status_code == 200, response.text
+    bindings: list[dict[str, Any]] = response.json["results"]["bindings"]  # type: ignore[index]
+    return bindings
+
+
+def values(web: FlaskClient, query: str, var: str, **params: str) -> list[str]:
+    """One variable's values, in result order."""
+    return [b[var]["value"] for b in select(web, query, **params) if var in b]
+
+
+# --- protocol -----------------------------------------------------------------------------
+def test_get_form_post_and_direct_post_agree(web: FlaskClient) -> None:
+    expected = [WD + "Q3"]
+    assert values(web, SELECT_CLASSES, "c")[:1] == expected
+    by_form = web.post("/sparql", data={"query": SELECT_CLASSES})
+    direct = web.post("/sparql", data=SELECT_CLASSES, content_type="application/sparql-query")
+    for response in (by_form, direct):
+        assert response.status_code == 200
+        assert response.json["results"]["bindings"][0]["c"]["value"] == expected[0]  # type: ignore[index]
+
+
+def test_default_graph_is_the_union_of_all_graphs(web: FlaskClient) -> None:
+    query = "SELECT ?l WHERE { wd:Q1 rdfs:label ?l . wd:Q3 wdt:P2 ?super }"
+    assert "organisation" in values(web, query, "l")
+
+
+def test_protocol_dataset_is_honoured(web: FlaskClient) -> None:
+    ask = "ASK { wd:Q1 rdfs:label ?l }"
+    only_q1 = {"default-graph-uri": BASE + "data/Q1"}
+    only_q3 = {"default-graph-uri": BASE + "data/Q3"}
+    assert web.get("/sparql", query_string={"query": ask, **only_q1}).json["boolean"] is True  # type: ignore[index]
+    assert web.get("/sparql", query_string={"query": ask, **only_q3}).json["boolean"] is False  # type: ignore[index]
+    named = {"named-graph-uri": BASE + "data/Q3"}
+    graphs = values(web, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "g", **named)
+    assert graphs == [BASE + "data/Q3"]
+
+
+def test_from_in_the_query_limits_the_default_graph(web: FlaskClient) -> None:
+    query = "SELECT ?s FROM wdata:Q3 WHERE { ?s rdfs:label ?l } GROUP BY ?s"
+    assert values(web, query, "s") == [WD + "Q3"]
+
+
+def test_bad_graph_iri_is_refused(web: FlaskClient) -> None:
+    response = web.get("/sparql", query_string={"query": "ASK {}", "default-graph-uri": "not iri"})
+    assert response.status_code == 400
+    assert "default-graph-uri" in response.text
+
+
+# --- formats and negotiation ---------------------------------------------------------------
+SOLUTION_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+
+def parse_rdf(data: bytes, media_type: str) -> rdflib.Graph:
+    """A response body as an rdflib graph (parsed by pyoxigraph: rdflib's JSON-LD parser
+    warns about its own deprecations)."""
+    quads = ox.parse(data, GRAPH_FORMATS[media_type])
+    return to_rdflib((q.subject, q.predicate, q.object) for q in quads)
+
+
+@pytest.mark.parametrize(
+    ("params", "accept", "expected"),
+    [
+        ({}, None, "application/sparql-results+json"),
+        ({}, "*/*", "application/sparql-results+json"),
+        ({"format": "xml"}, None, "application/sparql-results+xml"),
+        ({"format": "csv"}, "application/sparql-results+json", "text/csv"),
+        ({"format": "tsv"}, None, "text/tab-separated-values"),
+        (
+            {},
+            "application/sparql-results+xml, application/rdf+xml",
+            "application/sparql-results+xml",
+        ),
+        ({}, "text/csv;q=0.5, text/tab-separated-values", "text/tab-separated-values"),
+        ({}, "application/json", "application/sparql-results+json"),
+        ({}, "text/*", "text/csv"),
+        (
+            {},
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "application/sparql-results+xml",
+        ),
+        (
+            {},
+            "application/sparql-results+json,application/json,text/javascript,application/javascript",
+            "application/sparql-results+json",
+        ),
+    ],
+)
+def test_select_results_by_negotiation_and_format(
+    web: FlaskClient, params: dict[str, str], accept: str | None, expected: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = web.get("/sparql", query_string={"query": SELECT_CLASSES, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.mimetype == expected
+    if expected == "text/csv":  # lossy: pyoxigraph does not parse it
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0] == ["c"] and rows[1] == [WD + "Q3"]
+        assert response.data.endswith(b"\r\n")
+        return
+    parsed = ox.parse_query_results(response.data, SOLUTION_FORMATS[expected])
+    assert isinstance(parsed, ox.QuerySolutions)
+    assert [str(s["c"].value) for s in parsed][:1] == [WD + "Q3"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("media_type", list(SOLUTION_FORMATS))
+def test_ask_in_every_solutions_format(web: FlaskClient, media_type: str) -> None:
+    response = web.get(
+        "/sparql",
+        query_string={"query": "ASK { wd:Q3 wdt:P2 wd:Q1 }"},
+        headers={"Accept": media_type},
+    )
+    assert response.mimetype == media_type
+    if media_type in ("text/csv", "text/tab-separated-values"):
+        assert response.text.strip() == "true"
+    else:
+        parsed = ox.parse_query_results(response.data, SOLUTION_FORMATS[media_type])
+        assert isinstance(parsed, ox.QueryBoolean) and bool(parsed)
+
+
+@pytest.mark.parametrize(
+    ("params", "accept", "expected"),
+    [
+        ({}, None, "text/turtle"),
+        ({"format": "nt"}, None, "application/n-triples"),
+        ({"format": "jsonld"}, None, "application/ld+json"),
+        ({"format": "rdf"}, None, "application/rdf+xml"),
+        ({}, "application/sparql-results+xml, application/rdf+xml", "application/rdf+xml"),
+        ({}, "application/n-triples;q=0.9, text/turtle;q=0.2", "application/n-triples"),
+        ({}, "application/sparql-results+json, */*;q=0.1", "text/turtle"),
+    ],
+)
+def test_construct_results_by_negotiation_and_format(
+    web: FlaskClient, params: dict[str, str], accept: str | None, expected: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = web.get("/sparql", query_string={"query": CONSTRUCT_Q1, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.mimetype == expected
+    got = parse_rdf(response.data, expected)
+    want = rdflib.Graph()
+    for lang, text in (
+        ("en", "organisation"),
+        ("fr", "organisation"),
+        ("es", "organización"),
+        ("pt", "organização"),
+    ):
+        want.add((rdflib.URIRef(WD + "Q1"), rdflib.RDFS.label, rdflib.Literal(text, lang=lang)))
+    assert_isomorphic(got, want)
+
+
+def test_describe_is_a_graph(web: FlaskClient) -> None:
+    response = web.get("/sparql", query_string={"query": "DESCRIBE wd:Q3"})
+    assert response.mimetype == "text/turtle"
+    graph = rdflib.Graph().parse(data=response.data, format="turtle")
+    assert (
+        rdflib.URIRef(WD + "Q3"),
+        rdflib.URIRef(BASE + "prop/direct/P2"),
+        rdflib.URIRef(WD + "Q1"),
+    ) in graph
+
+
+def test_format_never_mismatches_the_query_form(web: FlaskClient) -> None:
+    select_as_turtle = web.get("/sparql", query_string={"query": SELECT_CLASSES, "format": "ttl"})
+    assert select_as_turtle.status_code == 406
+    assert "SELECT" in select_as_turtle.text and "json" in select_as_turtle.text
+    construct_as_csv = web.get(
+        "/sparql", query_string={"query": CONSTRUCT_Q1}, headers={"Accept": "text/csv"}
+    )
+    assert construct_as_csv.status_code == 406
+
+
+def test_unknown_format_lists_the_options(web: FlaskClient) -> None:
+    response = web.get("/sparql", query_string={"query": SELECT_CLASSES, "format": "xlsx"})
+    assert response.status_code == 400
+    for name in ("json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdf"):
+        assert name in response.text
+
+
+def test_unacceptable_accept_is_406(web: FlaskClient) -> None:
+    response = web.get(
+        "/sparql", query_string={"query": SELECT_CLASSES}, headers={"Accept": "image/png"}
+    )
+    assert response.status_code == 406
+
+
+# --- WDQS comfort ---------------------------------------------------------------------------
+def test_wikibase_and_common_prefixes_are_predefined(web: FlaskClient) -> None:
+    names = [
+        "wd", "wdt", "p", "ps", "psv", "pq", "pqv", "pr", "prv", "wdno", "wds", "wdref", "wdv",
+        "wikibase", "rdf", "rdfs", "owl", "xsd", "skos", "schema", "prov", "dcterms", "org",
+        "foaf", "bt", "bts",
+    ]  # fmt: skip
+    query = "ASK { " + " ".join(f"BIND({n}:x AS ?{n})" for n in names) + " }"
+    response = web.get("/sparql", query_string={"query": query})
+    assert response.status_code == 200, response.text
+    statements = "SELECT ?s WHERE { wd:Q3 p:P2 ?s . ?s ps:P2 wd:Q1 ; wikibase:rank ?r }"
+    assert len(values(web, statements, "s")) == 1
+
+
+def test_declared_prefixes_override_predefined_ones(web: FlaskClient) -> None:
+    query = "PREFIX wd: <http://www.wikidata.org/entity/>\nSELECT ?c WHERE { ?c ?p wd:Q1 }"
+    assert values(web, query, "c") == []
+
+
+def test_syntax_errors_say_where(web: FlaskClient) -> None:
+    response = web.get(
+        "/sparql",
+        query_string={"query": "SELECT ?s WHERE {\n  ?s wdt:P1 ?o .\n  FILTER(?o = ) }"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "3:" in response.json["error"]  # type: ignore[index]
+
+
+def test_labels_are_filled_in_the_readers_language(web: FlaskClient) -> None:
+    query = "SELECT ?c ?cLabel ?cDescription WHERE { VALUES ?c { wd:Q1 wd:Q1021 } } ORDER BY ?c"
+    french = select(web, query, uselang="fr")
+    assert french[0]["cLabel"] == {"type": "literal", "value": "organisation", "xml:lang": "fr"}
+    assert french[0]["cDescription"]["xml:lang"] == "fr"
+    # Q1021 has no French label: the fallback chain (LANGUAGES) gives English
+    assert french[1]["cLabel"]["xml:lang"] == "en"
+    portuguese = web.get(
+        "/sparql", query_string={"query": query}, headers={"Accept-Language": "pt-BR, en;q=0.5"}
+    )
+    labels = [b["cLabel"]["value"] for b in portuguese.json["results"]["bindings"]]  # type: ignore[index]
+    assert labels == ["organização", "Círculo Lusófono de Conhecimento Livre (exemplo fictício)"]
+
+
+def test_aliases_are_filled_comma_separated(web: FlaskClient) -> None:
+    [row] = select(web, "SELECT ?o ?oAltLabel WHERE { VALUES ?o { wd:Q1001 } }")
+    assert sorted(row["oAltLabel"]["value"].split(", ")) == ["WMDE", "Wikimedia Germany"]
+
+
+def test_labels_fall_back_to_the_id_and_never_overwrite(web: FlaskClient) -> None:
+    query = """SELECT ?x ?xLabel ?xDescription ?y ?yLabel ?z ?zLabel WHERE {
+      VALUES ?x { wd:Q99999999 }
+      BIND(wd:Q1 AS ?y) BIND("mine" AS ?yLabel)
+      BIND(<https://elsewhere.example/thing> AS ?z)
+    }"""
+    [row] = select(web, query)
+    assert row["xLabel"] == {"type": "literal", "value": "Q99999999"}
+    assert "xDescription" not in row
+    assert row["yLabel"]["value"] == "mine"
+    assert "zLabel" not in row
+
+
+def test_label_convention_is_plain_sparql_elsewhere() -> None:
+    """Another engine (rdflib) runs the same query and leaves the label unbound."""
+    graph = rdflib.Graph()
+    graph.add(
+        (rdflib.URIRef(WD + "Q1"), rdflib.RDFS.label, rdflib.Literal("organisation", lang="en"))
+    )
+    rows = list(
+        graph.query(f"PREFIX wd: <{WD}>\nSELECT ?c ?cLabel WHERE {{ VALUES ?c {{ wd:Q1 }} }}")
+    )
+    assert len(rows) == 1 and rows[0][1] is None  # type: ignore[index]
+
+
+# --- service description ---------------------------------------------------------------------
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+BT = rdflib.Namespace("https://w3id.org/bigtent/ontology#")
+
+
+def service_description(web: FlaskClient, accept: str = "text/turtle") -> rdflib.Graph:
+    response = web.get("/sparql", headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    return parse_rdf(response.data, response.mimetype)
+
+
+def test_service_description_lists_formats_features_dataset_and_limits(
+    web: FlaskClient, sparql_app: Flask
+) -> None:
+    graph = service_description(web)
+    endpoint = rdflib.URIRef("http://localhost/sparql")
+    assert (endpoint, SD.endpoint, endpoint) in graph
+    assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in graph
+    assert (endpoint, SD.feature, SD.UnionDefaultGraph) in graph
+    assert (endpoint, SD.feature, SD.BasicFederatedQuery) not in graph
+    formats = {str(o).rsplit("/", 1)[1] for o in graph.objects(endpoint, SD.resultFormat)}
+    assert formats == {
+        "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+        "Turtle", "N-Triples", "JSON-LD", "RDF_XML",
+    }  # fmt: skip
+    [default_graph] = graph.objects(graph.value(endpoint, SD.defaultDataset), SD.defaultGraph)
+    store = sparql_app.extensions["bigtent"].store.engine()
+    assert graph.value(default_graph, VOID.triples).toPython() == len(store)
+    entities = {r.entity for r in sparql_app.extensions["bigtent"].revisions.recent(10**6)}
+    assert graph.value(default_graph, VOID.entities).toPython() == len(entities)
+    assert graph.value(endpoint, BT.queryTimeout).toPython() == 30
+    assert graph.value(endpoint, BT.maxResultRows).toPython() == 100000
+    prefixes = {
+        str(graph.value(d, rdflib.SH.prefix)): str(graph.value(d, rdflib.SH.namespace))
+        for d in graph.objects(endpoint, rdflib.SH.declare)
+    }
+    assert prefixes["wd"] == WD and prefixes["wikibase"] == "http://wikiba.se/ontology#"
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/rdf+xml", "application/ld+json", "application/n-triples"]
+)
+def test_service_description_in_other_rdf_formats(web: FlaskClient, accept: str) -> None:
+    assert_isomorphic(service_description(web, accept), service_description(web))
+
+
+def test_service_description_sends_browsers_to_the_editor_and_revalidates(web: FlaskClient) -> None:
+    browser = web.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.status_code == 303 and browser.location.endswith("/query")
+    first = web.get("/sparql", headers={"Accept": "text/turtle"})
+    again = web.get(
+        "/sparql", headers={"Accept": "text/turtle", "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_federation_feature_is_announced_when_services_are_allowed(
+    custom_app: Callable[..., Flask],
+) -> None:
+    app = custom_app(SPARQL_SERVICE_ALLOW="https://query.wikidata.org/sparql")
+    graph = service_description(app.test_client())
+    assert (rdflib.URIRef("http://localhost/sparql"), SD.feature, SD.BasicFederatedQuery) in graph
+
+
+# --- CORS ---------------------------------------------------------------------------------------
+def test_direct_post_preflight_and_response_allow_other_origins(web: FlaskClient) -> None:
+    preflight = web.options(
+        "/sparql",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, accept",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert "content-type" in allowed and "accept" in allowed
+    response = web.post(
+        "/sparql",
+        data="ASK {}",
+        content_type="application/sparql-query",
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Bigtent-Truncated" in response.headers["Access-Control-Expose-Headers"]
+
+
+# --- limits -------------------------------------------------------------------------------------
+def test_row_cap_truncates_and_says_so(custom_app: Callable[..., Flask]) -> None:
+    web = custom_app(SPARQL_MAX_ROWS=3).test_client()
+    query = "SELECT ?s WHERE { ?s rdfs:label ?l }"
+    response = web.get("/sparql", query_string={"query": query})
+    assert response.headers["Bigtent-Truncated"] == "true"
+    assert response.json["bigtent"] == {"truncated": True, "maxRows": 3}  # type: ignore[index]
+    parsed = ox.parse_query_results(response.data, ox.QueryResultsFormat.JSON)
+    assert len(list(parsed)) == 3  # type: ignore[arg-type]
+    from rdflib.query import Result
+
+    assert len(Result.parse(io.BytesIO(response.data), format="json")) == 3  # type: ignore[arg-type]
+    for fmt in ("xml", "csv", "tsv"):
+        other = web.get("/sparql", query_string={"query": query, "format": fmt})
+        assert other.headers["Bigtent-Truncated"] == "true"
+    construct = web.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s rdfs:label ?l }"})
+    assert construct.headers["Bigtent-Truncated"] == "true"
+    assert len(rdflib.Graph().parse(data=construct.data, format="turtle")) == 3
+    small = web.get("/sparql", query_string={"query": query + " LIMIT 3"})
+    assert "Bigtent-Truncated" not in small.headers and "bigtent" not in small.json  # type: ignore[operator]
+
+
+def test_per_request_timeout_only_lowers_the_limit(custom_app: Callable[..., Flask]) -> None:
+    web = custom_app(SPARQL_TIMEOUT=1.5).test_client()
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    asked_more = web.get(
+        "/sparql",
+        query_string={"query": runaway, "timeout": "600"},
+        headers={"Accept": "application/json"},
+    )
+    assert asked_more.status_code == 503
+    assert "SPARQL_TIMEOUT" in asked_more.json["error"] and "1.5 s" in asked_more.json["error"]  # type: ignore[index]
+    bad = web.get("/sparql", query_string={"query": "ASK {}", "timeout": "soon"})
+    assert bad.status_code == 400
+
+
+def test_client_budget_answers_429_with_retry_after(custom_app: Callable[..., Flask]) -> None:
+    web = custom_app(SPARQL_CLIENT_BUDGET=0.0005).test_client()
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert web.get("/sparql", query_string={"query": query}).status_code == 200
+    refused = web.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "SPARQL_CLIENT_BUDGET" in refused.json["error"]  # type: ignore[index]
+    other_client = web.get(
+        "/sparql", query_string={"query": query}, headers={"User-Agent": "other"}
+    )
+    assert other_client.status_code == 200
+
+
+def test_a_new_record_becomes_visible_within_the_snapshot_interval(
+    custom_app: Callable[..., Flask], write_ttl: Callable[[str, str], Path]
+) -> None:
+    app = custom_app(SPARQL_SNAPSHOT_INTERVAL=0.2, SPARQL_CLIENT_BUDGET=0, SPARQL_CLIENT_PARALLEL=0)
+    web = app.test_client()
+    ask = "ASK { wd:Q9001 rdfs:label ?l }"
+    assert web.get("/sparql", query_string={"query": ask}).json["boolean"] is False  # type: ignore[index]
+    path = write_ttl("new.ttl", 'wd:Q9001 rdfs:label "Fresh record"@en ; wdt:P1 wd:Q1 .\n')
+    report = app.extensions["bigtent"].load_paths([path])
+    assert report.ok
+    written = time.monotonic()
+    seen = None
+    while time.monotonic() - written < 20:
+        if web.get("/sparql", query_string={"query": ask}).json["boolean"]:  # type: ignore[index]
+            seen = time.monotonic() - written
+            break
+        time.sleep(0.05)
+    # documented bound: SPARQL_SNAPSHOT_INTERVAL plus the time to take a checkpoint
+    assert seen is not None and seen < 0.2 + 5
+
+
+def test_old_snapshots_are_deleted_once_unused(
+    custom_app: Callable[..., Flask], write_ttl: Callable[[str, str], Path]
+) -> None:
+    app = custom_app(SPARQL_CLIENT_BUDGET=0)
+    web, catalogue = app.test_client(), app.extensions["bigtent"]
+    assert web.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    first = catalogue.query_service.snapshots.current
+    catalogue.load_paths([write_ttl("a.ttl", 'wd:Q9002 rdfs:label "A"@en ; wdt:P1 wd:Q1 .\n')])
+    assert catalogue.query_service.refresh() is not None
+    assert web.get("/sparql", query_string={"query": "ASK { wd:Q9002 ?p ?o }"}).json["boolean"]  # type: ignore[index]
+    snapshots = sorted(p.name for p in (Path(catalogue.settings.DATA_DIR) / "snapshots").iterdir())
+    assert first.path.name not in snapshots
+    assert snapshots == [catalogue.query_service.snapshots.current.path.name]
+
+
+def test_run_local_runs_a_query_in_process(sparql_app: Flask) -> None:
+    service = sparql_app.extensions["bigtent"].query_service
+    rows = service.run_local("SELECT ?c ?cLabel WHERE { ?c wdt:P2 wd:Q1 } ORDER BY ?c").bindings()
+    assert rows[0] == {"c": WD + "Q3", "cLabel": "network"}
+    assert json.loads(service.run_local(service.request("ASK {}")).body)["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/sparql-results+json,*/*;q=0.9", "application/json"),  # editors' fetch
+        ("application/sparql-results+xml", "application/json"),  # programs never get HTML
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),  # browsers do
+    ],
+)
+def test_errors_come_as_json_to_programs_and_html_to_browsers(
+    web: FlaskClient, accept: str, expected: str
+) -> None:
+    response = web.get("/sparql", query_string={"query": "SELEC"}, headers={"Accept": accept})
+    assert response.status_code == 400 and response.mimetype == expected
+    if expected == "application/json":
+        body = response.json
+        assert body is not None and set(body) == {"ok", "status", "title", "error"}
+        assert body["ok"] is False and body["status"] == 400 and "1:" in body["error"]

@@ -1,0 +1,223 @@
+"""Safety of the endpoint on the real server: runaway queries are stopped (their worker
+killed) while everyone else is served, and every bad input of the issue gets a clear 4xx
+(or the timeout error), leaving the store unchanged and the server healthy."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from live_server import LiveServer
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+JSON = {"Accept": "application/json"}
+
+
+def worker_pids(server: LiveServer) -> set[int]:
+    """SPARQL worker processes among the server's descendants."""
+    children: dict[int, list[int]] = {}
+    commands: dict[int, bytes] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, stack = set(), [server.process.pid]
+    while stack:
+        pid = stack.pop()
+        for child in children.get(pid, []):
+            stack.append(child)
+            if b"loader.query_worker" in commands.get(child, b""):
+                found.add(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def sparql(server: LiveServer, agent: str, **params: str) -> requests.Response:
+    return requests.get(
+        server.url + "sparql",
+        params=params,
+        headers={"User-Agent": agent, **JSON},
+        timeout=120,
+    )
+
+
+def test_a_runaway_query_is_killed_while_others_are_served(live_server: LiveServer) -> None:
+    sparql(live_server, "warm-up", query="ASK {}")  # workers started
+    before = worker_pids(live_server)
+    assert len(before) == 2
+    result: dict[str, Any] = {}
+
+    def run_away() -> None:
+        response = sparql(live_server, "runaway", query=RUNAWAY, timeout="8")
+        result["response"], result["finished"] = response, time.monotonic()
+
+    runner = threading.Thread(target=run_away)
+    runner.start()
+    time.sleep(1.0)  # the runaway holds one worker now
+    served: list[float] = []
+    for _ in range(3):
+        answer = sparql(live_server, "polite", query="SELECT ?c WHERE { ?c wdt:P2 wd:Q1 }")
+        assert answer.status_code == 200
+        assert answer.json()["results"]["bindings"][0]["c"]["value"].endswith("/entity/Q3")
+        served.append(time.monotonic())
+    page = requests.get(live_server.url + "entity/Q1021", timeout=60)
+    assert page.status_code == 200 and "Lusophone Open Knowledge Circle" in page.text
+    served.append(time.monotonic())
+    second = sparql(live_server, "runaway", query="ASK {}")
+    assert second.status_code == 429 and "SPARQL_CLIENT_PARALLEL" in second.json()["error"]
+    assert int(second.headers["Retry-After"]) >= 1
+    runner.join(timeout=120)
+
+    response = result["response"]
+    assert all(t < result["finished"] for t in served), "others waited for the runaway"
+    assert response.status_code == 503
+    error = response.json()  # a complete, well-formed body
+    assert error["title"] == "Query timeout" and "SPARQL_TIMEOUT" in error["error"]
+    after = worker_pids(live_server)
+    killed = before - after
+    assert len(killed) == 1 and len(after) == 2
+    assert not any(alive(pid) for pid in killed)  # its CPU is free: the process is gone
+
+
+def store_state(server: LiveServer) -> tuple[int, int]:
+    """(triples, revision) as the endpoint sees them."""
+    count = sparql(
+        server, "checker", query="SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    )
+    triples = int(count.json()["results"]["bindings"][0]["n"]["value"])
+    last = sparql(
+        server,
+        "checker",
+        query="SELECT (MAX(?v) AS ?n) WHERE { GRAPH ?g { ?d schema:version ?v } }",
+    )
+    return triples, int(last.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def post(server: LiveServer, body: bytes, content_type: str | None, **params: str) -> Any:
+    headers = {"User-Agent": "bad-input", **JSON}
+    if content_type:
+        headers["Content-Type"] = content_type
+    return requests.post(
+        server.url + "sparql", params=params, data=body, headers=headers, timeout=120
+    )
+
+
+def get(server: LiveServer, raw_query: str) -> Any:
+    return requests.get(
+        server.url + "sparql?" + raw_query,
+        headers={"User-Agent": "bad-input", **JSON},
+        timeout=120,
+    )
+
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+Case = Callable[[LiveServer], requests.Response]
+BAD_INPUT: dict[str, tuple[Case, int, str]] = {
+    "empty query": (lambda s: get(s, "query="), 400, "empty"),
+    "blank direct body": (lambda s: post(s, b"  \n", DIRECT), 400, "empty"),
+    "1 MB query, form POST": (
+        lambda s: post(s, b"query=" + b"%20" * 350_000 + b"ASK%7B%7D", FORM),
+        413,
+        "SPARQL_MAX_QUERY_BYTES",
+    ),
+    "1 MB query, direct POST": (
+        lambda s: post(s, b"#" * 1_000_000 + b"\nASK {}", DIRECT),
+        413,
+        "SPARQL_MAX_QUERY_BYTES",
+    ),
+    "binary garbage": (lambda s: post(s, os.urandom(4096) + b"\xff", DIRECT), 400, "UTF-8"),
+    "printable garbage": (lambda s: post(s, b"\x01\x02 qwe {{ ]]", DIRECT), 400, "syntax"),
+    "wrong content type": (lambda s: post(s, b"ASK {}", "text/plain"), 415, DIRECT),
+    "no content type": (lambda s: post(s, b"query=ASK%20%7B%7D", None), 415, FORM),
+    "two query parameters": (
+        lambda s: get(s, "query=ASK%20%7B%7D&query=SELECT%20*%20%7B%7D"),
+        400,
+        "exactly one",
+    ),
+    "query and body both": (
+        lambda s: post(s, b"ASK {}", DIRECT, query="ASK {}"),
+        400,
+        "exactly one",
+    ),
+    "unknown format": (lambda s: get(s, "query=ASK%7B%7D&format=pdf"), 400, "jsonld"),
+    "invalid UTF-8 in the URL": (lambda s: get(s, "query=ASK%20%7B%FF%7D"), 400, "UTF-8"),
+    "invalid UTF-8 in the body": (lambda s: post(s, b"ASK { \xc3\x28 }", DIRECT), 400, "UTF-8"),
+    "UTF-16 body": (
+        lambda s: post(s, "ASK {}".encode("utf-16"), DIRECT + "; charset=UTF-16"),
+        415,
+        "UTF-8",
+    ),
+    "deeply nested query": (
+        lambda s: post(s, ("SELECT * WHERE " + "{" * 5000 + "}" * 5000).encode(), DIRECT),
+        400,
+        "SPARQL_MAX_NESTING",
+    ),
+    "cartesian product over the whole store": (
+        lambda s: get(s, "timeout=2&query=" + requests.utils.quote(RUNAWAY)),
+        503,
+        "SPARQL_TIMEOUT",
+    ),
+    "SERVICE to the metadata address": (
+        lambda s: post(s, b"SELECT * { SERVICE <http://169.254.169.254/> { ?s ?p ?o } }", DIRECT),
+        403,
+        "SPARQL_SERVICE_ALLOW",
+    ),
+    "SERVICE with a variable": (
+        lambda s: post(s, b"SELECT * { SERVICE ?x { ?s ?p ?o } }", DIRECT),
+        403,
+        "SERVICE",
+    ),
+    "LOAD": (lambda s: post(s, b"LOAD <http://169.254.169.254/>", DIRECT), 403, "read-only"),
+    "INSERT DATA": (
+        lambda s: post(s, b"INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }", DIRECT),
+        403,
+        "read-only",
+    ),
+    "DROP ALL": (lambda s: post(s, b"DROP ALL", DIRECT), 403, "read-only"),
+    "DROP ALL as an update": (
+        lambda s: post(s, b"DROP ALL", "application/sparql-update"),
+        403,
+        "read-only",
+    ),
+    "update parameter": (lambda s: post(s, b"update=DROP%20ALL", FORM), 403, "read-only"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_refused_clearly(live_server: LiveServer, case: str) -> None:
+    send, status, needle = BAD_INPUT[case]
+    before = store_state(live_server)
+    response = send(live_server)
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert error["status"] == status and needle.lower() in error["error"].lower(), error
+    assert store_state(live_server) == before
+    healthy = sparql(live_server, "health", query="ASK { wd:Q3 wdt:P2 wd:Q1 }")
+    assert healthy.status_code == 200 and healthy.json()["boolean"] is True
+
+
+def test_a_one_megabyte_get_is_refused_by_the_server(live_server: LiveServer) -> None:
+    """GET queries are bounded by the HTTP server's request-line limit (8 KB) first."""
+    response = get(live_server, "query=" + "%20" * 350_000 + "ASK%7B%7D")
+    assert 400 <= response.status_code < 500
+    assert requests.get(live_server.url, timeout=30).status_code == 200

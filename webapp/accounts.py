@@ -1,0 +1,272 @@
+"""Staff accounts in the browser: log in and out, one's own account, user administration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from loader.accounts import ADMIN, EDITOR, ROLES, AccountError, LoginThrottled
+from loader.errors import BigtentError
+from webapp import auth
+from webapp.catalogue_ext import get_catalogue
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after logging in (never another site)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("accounts.account")
+
+
+def _form_or_json() -> dict[str, Any]:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BigtentError("the body is not a JSON object", status=400)
+        return data
+    return request.form.to_dict()
+
+
+def _done(message: str, page: str) -> BaseResponse:
+    """After a change: JSON for API clients, else back to the page with a message."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return auth.no_store(jsonify({"ok": True, "message": message}))
+    flash(message)
+    return redirect(page, code=303)
+
+
+# --- logging in and out ------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse:
+    """The login form, and logging in."""
+    status, error, retry = 200, None, None
+    name = ""
+    if request.method == "POST":
+        auth.check_csrf(auth.current())
+        data = _form_or_json()
+        name = str(data.get("name", ""))[:100]
+        password = str(data.get("password", ""))
+        accounts = get_catalogue().accounts
+        try:
+            account = accounts.authenticate(name, password, request.remote_addr or "unknown")
+        except LoginThrottled as exc:
+            status, error, retry = exc.status, exc.message, exc.retry_after
+        except BigtentError as exc:
+            status, error = exc.status, exc.message
+        else:
+            target = _safe_next(str(data.get("next") or request.args.get("next") or ""))
+            response: BaseResponse = jsonify({}) if request.is_json else redirect(target, code=303)
+            auth.forget_session()  # a new login never continues an old session
+            new = auth.start_session(response, account)
+            get_catalogue().editor.warm_up()  # staff edit next: prepare validation now
+            if request.is_json:
+                body = {
+                    "ok": True,
+                    "user": account.name,
+                    "role": account.role,
+                    "csrf_token": new.csrf_token,
+                }
+                response.set_data(json.dumps(body))
+            return auth.no_store(response)
+        if request.is_json:
+            err = BigtentError(error or "", title="Login failed", status=status)
+            response = make_response(jsonify(err.to_dict()), status)
+            if retry:
+                response.headers["Retry-After"] = str(retry)
+            return auth.no_store(response)
+    html = render_template(
+        "login.html", error=error, name=name, next=request.values.get("next", "")
+    )
+    response = make_response(html, status)
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    return auth.no_store(response)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """End this session."""
+    auth.check_csrf(auth.current())
+    response: BaseResponse
+    if request.is_json:
+        response = jsonify({"ok": True})
+    else:
+        flash("You are logged out.")
+        response = redirect(url_for("pages.home"), code=303)
+    auth.end_session(response)
+    return auth.no_store(response)
+
+
+# --- one's own account ------------------------------------------------------------------
+
+
+@bp.get("/account")
+def account() -> BaseResponse:
+    """The logged-in user's account page."""
+    staff = auth.current()
+    if staff is None:
+        return redirect(url_for("accounts.login", next=request.path), code=303)
+    sessions = get_catalogue().accounts.session_counts().get(staff.account.name, 0)
+    return auth.no_store(
+        make_response(render_template("account.html", account=staff.account, sessions=sessions))
+    )
+
+
+@bp.post("/account/logout-everywhere")
+@auth.write_access(EDITOR)
+def logout_everywhere() -> BaseResponse:
+    """End every session of the current account, this one included."""
+    name = auth.author()
+    count = get_catalogue().accounts.end_sessions(name)
+    response = _done(f"Logged out of {count} session(s).", url_for("pages.home"))
+    auth.end_session(response)
+    return auth.no_store(response)
+
+
+@bp.post("/account/password")
+@auth.write_access(EDITOR)
+def change_password() -> BaseResponse:
+    """Change one's own password (ends every session; log in again)."""
+    data = _form_or_json()
+    accounts = get_catalogue().accounts
+    name = auth.author()
+    try:
+        accounts.authenticate(name, str(data.get("current", "")), request.remote_addr or "unknown")
+        new = str(data.get("new", ""))
+        if new != str(data.get("confirm", new)):
+            raise AccountError("the new password and its confirmation differ")
+        accounts.set_password(name, new)
+    except BigtentError as exc:
+        if request.is_json:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.account"), code=303)
+    response = _done("Password changed; log in again.", url_for("accounts.login"))
+    auth.end_session(response)
+    return response
+
+
+# --- administration -----------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+def users() -> BaseResponse:
+    """Every account, with forms to change role, disable, end sessions or remove."""
+    staff = auth.current()
+    if staff is None:
+        return redirect(url_for("accounts.login", next=request.path), code=303)
+    auth.require(ADMIN)
+    accounts = get_catalogue().accounts
+    html = render_template(
+        "admin_users.html",
+        users=accounts.list_users(),
+        sessions=accounts.session_counts(),
+        roles=ROLES,
+        me=staff.account.name,
+    )
+    return auth.no_store(make_response(html))
+
+
+def _admin_action(run: Any, message: str) -> BaseResponse:
+    try:
+        run()
+    except AccountError as exc:
+        if request.is_json:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.users"), code=303)
+    return _done(message, url_for("accounts.users"))
+
+
+@bp.post("/admin/users")
+@auth.write_access(ADMIN)
+def add_user() -> BaseResponse:
+    """Create an account."""
+    data = _form_or_json()
+    name, role = str(data.get("name", "")), str(data.get("role", EDITOR))
+    password = str(data.get("password", ""))
+
+    def run() -> None:
+        if password != str(data.get("confirm", password)):
+            raise AccountError("the password and its confirmation differ")
+        get_catalogue().accounts.add_user(name, role, password)
+
+    return _admin_action(run, f"Account {name} created ({role}).")
+
+
+@bp.post("/admin/users/<name>/role")
+@auth.write_access(ADMIN)
+def set_role(name: str) -> BaseResponse:
+    """Change an account's role."""
+    role = str(_form_or_json().get("role", ""))
+    return _admin_action(
+        lambda: get_catalogue().accounts.set_role(name, role), f"{name} is now {role}."
+    )
+
+
+@bp.post("/admin/users/<name>/disable")
+@auth.write_access(ADMIN)
+def disable(name: str) -> BaseResponse:
+    """Disable an account (its sessions end at once)."""
+    return _admin_action(
+        lambda: get_catalogue().accounts.set_disabled(name, True), f"{name} is disabled."
+    )
+
+
+@bp.post("/admin/users/<name>/enable")
+@auth.write_access(ADMIN)
+def enable(name: str) -> BaseResponse:
+    """Enable an account again."""
+    return _admin_action(
+        lambda: get_catalogue().accounts.set_disabled(name, False), f"{name} is enabled."
+    )
+
+
+@bp.post("/admin/users/<name>/logout")
+@auth.write_access(ADMIN)
+def end_user_sessions(name: str) -> BaseResponse:
+    """Log an account out everywhere."""
+    return _admin_action(
+        lambda: get_catalogue().accounts.end_sessions(name), f"{name} is logged out everywhere."
+    )
+
+
+@bp.post("/admin/users/<name>/remove")
+@auth.write_access(ADMIN)
+def remove(name: str) -> BaseResponse:
+    """Delete an account (its edits keep its name)."""
+    if _form_or_json().get("confirm") not in ("yes", True):
+        raise BigtentError(
+            f"removing {name} cannot be undone: confirm it (confirm=yes)", status=422
+        )
+    return _admin_action(
+        lambda: get_catalogue().accounts.remove_user(name), f"Account {name} removed."
+    )
+
+
+def session_json() -> Response:
+    """Who is logged in, and the CSRF token to send with changes (``GET /api/session``)."""
+    staff = auth.current()
+    data: dict[str, object] = {"authenticated": staff is not None, "csrf_token": auth.csrf_token()}
+    if staff is not None:
+        data.update(user=staff.account.name, role=staff.account.role)
+    response = jsonify(data)
+    auth.no_store(response)
+    return response

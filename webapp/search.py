@@ -1,0 +1,136 @@
+"""Full-text search over labels and aliases: ``/search?q=…&type=…&page=…``, as HTML or
+JSON (``Accept: application/json`` or ``?format=json``, for type-ahead clients)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+
+from loader import browse as listing_data
+from loader.errors import BigtentError
+from loader.namespaces import ENTITY_ID
+from loader.page_index import ALIAS, DESCRIPTION, PageIndex, fold
+from loader.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
+from loader.search import search as run_search
+from webapp.browse import ITEM_ID, SLUGS
+from webapp.catalogue_ext import get_settings
+from webapp.pages import index
+from webapp.reader import check_page_in_range, page_number, reader_languages, wants_json
+
+bp = Blueprint("search", __name__)
+
+#: Longest query accepted, in characters.
+MAX_QUERY_LENGTH = 200
+RESULTS_PER_PAGE = 20
+
+
+@bp.get("/search")
+def search() -> Response | str:
+    """Entities whose labels or aliases match ``q``, best first."""
+    query = request.args.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BigtentError(
+            f"the query is {len(query):,} characters long; at most {MAX_QUERY_LENGTH} are "
+            "searched: shorten q",
+            title="Query too long",
+        )
+    as_json = wants_json()
+    page = page_number()
+    languages = reader_languages()
+    found = index()
+    type_id, classes = _type_filter(found)
+    query = query.strip()
+    candidate = query.upper()  # "q42" goes to Q42 when it exists
+    jump = candidate if ENTITY_ID.match(candidate) and found.exists(candidate) else None
+    offset = (page - 1) * RESULTS_PER_PAGE
+    results = found.memo(  # popular queries (type-ahead prefixes) are answered once per change
+        ("search", fold(query), tuple(classes or ()), RESULTS_PER_PAGE, offset),
+        lambda: run_search(found, query, classes=classes, limit=RESULTS_PER_PAGE, offset=offset),
+    )
+    pages = check_page_in_range(page, results.total, RESULTS_PER_PAGE)
+    ids = [h.id for h in results.hits]
+    kinds = found.values(ids, "P1")
+    wanted = {*ids, *(c for cs in kinds.values() for c in cs)}
+    wanted |= {e for e in (type_id, jump) if e is not None}
+    names = found.names(wanted, languages)
+    descriptions = found.names(ids, languages, kind=DESCRIPTION)
+    if as_json:
+        return jsonify(_as_json(query, type_id, page, results, names, descriptions, kinds))
+    return render_template(
+        "search.html",
+        q=query,
+        type_id=type_id,
+        results=results,
+        names=names,
+        descriptions=descriptions,
+        kinds=kinds,
+        page=page,
+        pages=pages,
+        first=(page - 1) * RESULTS_PER_PAGE + 1,
+        jump=jump,
+        type_choices=[(qid, slug) for slug, qid in SLUGS.items()],
+        type_names=found.names(SLUGS.values(), languages),
+        too_many_words=len(WORD.findall(query)) > MAX_QUERY_WORDS,
+        alias=ALIAS,
+        tier_names=TIER_NAMES,
+    )
+
+
+def _type_filter(found: PageIndex) -> tuple[str | None, list[str] | None]:
+    """``?type=`` as a class id and its subclasses; 400 unless a class with instances."""
+    raw = request.args.get("type", "")
+    if not raw:
+        return None, None
+    type_id = SLUGS.get(raw, raw)
+    classes = listing_data.subclasses(found, type_id) if ITEM_ID.match(type_id) else []
+    if not classes or listing_data.member_count(found, classes) == 0:
+        raise BigtentError(
+            f"type={raw[:40]!r} is not a class with instances here: use a class id such "
+            "as Q1 or one of " + ", ".join(SLUGS),
+            title="Unknown type",
+        )
+    return type_id, classes
+
+
+def _as_json(
+    query: str,
+    type_id: str | None,
+    page: int,
+    results: Any,
+    names: dict[str, tuple[str, str]],
+    descriptions: dict[str, tuple[str, str]],
+    kinds: dict[str, list[str]],
+) -> dict[str, Any]:
+    base = get_settings().BASE_URL
+    items = []
+    for hit in results.hits:
+        label = names.get(hit.id)
+        description = descriptions.get(hit.id)
+        items.append(
+            {
+                "id": hit.id,
+                "iri": f"{base}entity/{hit.id}",
+                "url": url_for("pages.entity", entity_id=hit.id),
+                "label": label[1] if label else hit.id,
+                "labelLanguage": label[0] if label else None,
+                "description": description[1] if description else None,
+                "descriptionLanguage": description[0] if description else None,
+                "match": {
+                    "text": hit.matched,
+                    "language": hit.matched_lang,
+                    "kind": "alias" if hit.matched_kind == ALIAS else "label",
+                    "rank": TIER_NAMES[hit.tier] if hit.tier < len(TIER_NAMES) else "other",
+                },
+                "classes": kinds.get(hit.id, []),
+            }
+        )
+    return {
+        "query": query,
+        "type": type_id,
+        "page": page,
+        "pageSize": RESULTS_PER_PAGE,
+        "total": results.total,
+        "more": results.more,
+        "results": items,
+    }
