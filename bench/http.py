@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import hashlib
 import http.client
 import json
 import os
@@ -305,6 +306,7 @@ def catalogue(records: int, args: argparse.Namespace, out_dir: Path) -> Result:
         "generator_version": gen.GENERATOR_VERSION,
         "catalogue_version": CATALOGUE_VERSION,
         "input_bytes": inp["bytes"],
+        "ontology": ontology_digest(),
     }
     if meta_path.exists() and not args.rebuild:
         meta: Result = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -335,6 +337,16 @@ def catalogue(records: int, args: argparse.Namespace, out_dir: Path) -> Result:
     }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return {**meta, "root": str(root), "cached": False}
+
+
+def ontology_digest() -> str:
+    """A digest of ontology/ (its items and properties are loaded into every catalogue)."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "ontology").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(REPO).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def git_commit() -> str:
