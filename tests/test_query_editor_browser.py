@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from browser import WatchedPage, watched_page
 from live_server import LiveServer
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 EXAMPLE = "partners-by-activity-type"
 ROWS = "#results table.dataTable tbody tr"
@@ -53,7 +53,10 @@ def test_choose_an_example_run_it_download_csv_and_share(
     assert "partnerLabel" not in headers, "label columns are shown in their entity's column"
 
     # sortable: a click on the partner column orders rows by the partners' labels
-    page.locator("#results table.dataTable thead th", has_text="partner").first.click()
+    # DataTables 2 sorts in a timeout after the click: wait for the header to say so.
+    partner_header = page.locator("#results table.dataTable thead th", has_text="partner").first
+    partner_header.click()
+    expect(partner_header).to_have_attribute("aria-sort", "ascending")
     partners = page.locator(f"{ROWS} td:nth-child(3) a.entity-link").all_inner_texts()
     assert partners == sorted(partners, key=str.casefold)
 
