@@ -21,6 +21,7 @@ from webapp import (
     harvest,
     health,
     http_headers,
+    i18n,
     pages,
     query_editor,
     search,
@@ -38,6 +39,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.SECRET_KEY or None
     app.config["JSON_SORT_KEYS"] = False
     catalogue_ext.init_app(app, settings)
+    i18n.init_app(app)
     errors.init_app(app)
     http_headers.init_app(app)
     auth.init_app(app, settings)

@@ -22,9 +22,10 @@ from loader.page_index import Backlink, PageIndex
 from loader.revisions import DELETED, REDIRECT
 from loader.schema_org import SchemaTypes, json_ld
 from loader.settings import Settings
-from webapp import page_cache
+from webapp import auth, page_cache
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
+from webapp.i18n import ui_language
 from webapp.page_cache import CachedPage, get_page_cache
 from webapp.reader import check_entity_id, check_page_in_range, page_number, reader_languages
 
@@ -81,11 +82,22 @@ def language_tag(languages: Sequence[str]) -> str:
     return format(zlib.crc32(",".join(languages).encode()), "08x")
 
 
+def viewer_key(key: tuple[object, ...]) -> tuple[object, ...]:
+    """A page-cache key for an anonymous reader: the page's own key plus the interface
+    language, which the page is rendered in."""
+    return (*key, ui_language())
+
+
 def cached_html(
     key: tuple[object, ...], etag: str, render: Callable[[], tuple[str, str | None]]
 ) -> Response:
     """Serve ``key`` from the page cache, rendering (and caching) it when missing;
     answers 304 when the client's copy is current."""
+    if auth.current() is not None:
+        # Staff pages carry the account's name and CSRF token: rendered for them alone.
+        html, _last_modified = render()
+        return Response(html, mimetype="text/html")
+    key, etag = viewer_key(key), f"{etag}-{ui_language()}"
     cache = get_page_cache()
     page = cache.get(key)
     if page is None:
@@ -151,7 +163,7 @@ def entity(entity_id: str) -> Response | WerkzeugResponse:
     head = cat.revisions.last_id()
     key = ("entity", entity_id, head, tuple(languages))
     cache = get_page_cache()
-    if cache.get(key) is None:
+    if auth.current() is not None or cache.get(viewer_key(key)) is None:
         moved = check_live(cat, entity_id, "pages.entity")
         if moved is not None:
             return moved

@@ -1,0 +1,105 @@
+"""The interface in English, French, Spanish and Portuguese.
+
+Template and view strings are wrapped in ``_()``; their translations live in standard
+gettext catalogues under ``webapp/translations/<lang>/LC_MESSAGES/messages.po``. The
+compiled ``.mo`` files are build products: ``scripts/bootstrap`` compiles them, and
+``init_app`` recompiles any that are missing or older than their ``.po`` (a developer who
+edits a catalogue sees the change on the next start without a build step).
+
+The interface language of a request is, in order: ``?uselang=``, the ``bigtent_lang``
+cookie set by the language switch, ``Accept-Language``, then English.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, Flask, redirect, request
+from flask_babel import Babel, get_locale
+from werkzeug.wrappers import Response
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+UI_LANGUAGES = ("en", "fr", "es", "pt")
+ENDONYMS = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
+COOKIE = "bigtent_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+log = logging.getLogger(__name__)
+bp = Blueprint("i18n", __name__)
+
+
+def ui_language() -> str:
+    """The interface language for this request (one of ``UI_LANGUAGES``)."""
+    uselang = request.args.get("uselang", "").split("-")[0].lower()
+    if uselang in UI_LANGUAGES:
+        return uselang
+    cookie = request.cookies.get(COOKIE, "")
+    if cookie in UI_LANGUAGES:
+        return cookie
+    # By preference, each tag by its primary language: "pt-BR, en;q=0.5" means Portuguese
+    # (werkzeug's best_match would prefer the exact "en").
+    for tag, _quality in request.accept_languages:
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in UI_LANGUAGES:
+            return primary
+    return "en"
+
+
+def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``.po`` under ``directory`` whose ``.mo`` is missing or stale;
+    return the files written."""
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        try:
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+        except OSError as exc:  # a read-only install: serve what was compiled at build time
+            log.warning("could not compile %s: %s", po_path, exc)
+            continue
+        written.append(mo_path)
+    return written
+
+
+@bp.get("/language")
+def switch() -> Response:
+    """Remember the interface language chosen with the switch, and go back."""
+    chosen = request.args.get("to", "")
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"  # only ever back into this site
+    response = redirect(target, code=303)
+    if chosen in UI_LANGUAGES:
+        response.set_cookie(
+            COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install gettext in Jinja and views, and the language switch."""
+    compile_catalogues()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    Babel(app, locale_selector=ui_language)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _languages() -> dict[str, object]:
+        return {
+            "ui_lang": str(get_locale() or "en"),
+            "ui_languages": ENDONYMS,
+        }
+
+    @app.after_request
+    def _vary(response: Response) -> Response:
+        if response.mimetype == "text/html":  # data documents never depend on the cookie
+            response.vary.add("Cookie")
+        return response
