@@ -60,7 +60,7 @@ def landmarks_and_skip_link(page: Page) -> None:
 
 def languages_are_marked(page: Page) -> None:
     [html] = page.find("html")
-    assert html.attrs["lang"] == "en"
+    assert html.attrs["lang"] == "pt", "the interface language the reader asked for"
     for element in page.elements:
         lang = element.attrs.get("lang")
         if lang is not None:
