@@ -21,6 +21,8 @@ from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from webapp import ui_terms
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 UI_LANGUAGES = ("en", "fr", "es", "pt")
 ENDONYMS = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
@@ -90,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     Babel(app, locale_selector=ui_language)
     app.register_blueprint(bp)
+    ui_terms.init_app(app)
 
     @app.context_processor
     def _languages() -> dict[str, object]:
