@@ -131,3 +131,25 @@ def test_translations_keep_placeholders_and_tags(lang: str) -> None:
                 if sorted(pattern.findall(text)) != sorted(pattern.findall(ids[-1])):
                     wrong.append(ids[0])
     assert not wrong, f"{lang} translations that change placeholders or tags: {wrong}"
+
+
+@pytest.mark.parametrize(
+    "path", ["/dataset", "/dumps/", "/changes", "/changes/page/1", "/page/Q1009/history"]
+)
+def test_pages_in_other_languages_are_other_representations(reader: FlaskClient, path: str) -> None:
+    html = {"Accept": "text/html"}
+    english = reader.get(path, headers=html)
+    assert english.status_code == 200
+    french = reader.get(path, headers={**html, "Accept-Language": "fr"})
+    assert english.headers["ETag"] != french.headers["ETag"]
+    assert (
+        reader.get(path, headers={**html, "If-None-Match": english.headers["ETag"]}).status_code
+        == 304
+    )
+    reader.set_cookie("bigtent_lang", "pt")
+    try:
+        again = reader.get(path, headers={**html, "If-None-Match": english.headers["ETag"]})
+    finally:
+        reader.delete_cookie("bigtent_lang")
+    assert again.status_code == 200, "an English copy is no answer to a Portuguese reader"
+    assert '<html lang="pt">' in again.get_data(as_text=True)

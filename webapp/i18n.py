@@ -50,6 +50,12 @@ def ui_language() -> str:
     return "en"
 
 
+def language_etag(tag: str) -> str:
+    """``tag`` made specific to the interface language: pages in different languages
+    are different representations, so they never share an ETag."""
+    return f"{tag}-{ui_language()}"
+
+
 def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
     """Compile every ``.po`` under ``directory`` whose ``.mo`` is missing or stale;
     return the files written."""
