@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,9 @@ from conftest import BASE
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
+from staff_support import login, staff_app
 
-from loader.settings import load_settings
+from loader.settings import Settings, load_settings
 from webapp import create_app
 from webapp.i18n import TRANSLATIONS, UI_LANGUAGES
 
@@ -153,3 +154,23 @@ def test_pages_in_other_languages_are_other_representations(reader: FlaskClient,
         reader.delete_cookie("bigtent_lang")
     assert again.status_code == 200, "an English copy is no answer to a Portuguese reader"
     assert '<html lang="pt">' in again.get_data(as_text=True)
+
+
+def test_staff_pages_and_their_messages_follow_the_language(
+    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    app = staff_app(demo_template, tmp_path, make_settings, {"ana": "admin", "bob": "editor"})
+    admin = app.test_client()
+    admin.set_cookie("bigtent_lang", "fr")
+    token = login(admin, "ana")
+    changed = admin.post("/admin/users/bob/role", data={"role": "admin", "csrf_token": token})
+    assert changed.status_code == 303
+    html = admin.get("/admin/users").get_data(as_text=True)
+    assert "bob est maintenant admin." in html
+    assert "<h1>Comptes de l’équipe</h1>" in html
+    assert '<option value="editor">éditeur</option>' in html
+    api = admin.post(
+        "/admin/users/bob/role", json={"role": "editor"}, headers={"X-CSRF-Token": token}
+    )
+    assert api.get_json()["message"] == "bob is now editor.", "JSON stays in English"
+    app.extensions["bigtent"].close()
