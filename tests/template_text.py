@@ -47,7 +47,10 @@ VISIBLE_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "aria-label", "la
 BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
 CODE_ELEMENTS = frozenset({"script", "style", "code"})
 
-_JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+#: ``{% trans %}…{% endtrans %}`` blocks are translated whole; then comments, tags, outputs.
+_JINJA = re.compile(
+    r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL
+)
 _ALLOWED = re.compile(
     "|".join(re.escape(t) for t in sorted(UNTRANSLATABLE, key=len, reverse=True))
     + r"|&[a-zA-Z]+;|&#[0-9]+;"
@@ -160,7 +163,9 @@ def untranslated(source: str) -> list[Finding]:
     def replace(match: re.Match[str]) -> str:
         code = match.group(0)
         line = source.count("\n", 0, match.start()) + 1
-        printed, wordy = _literals(code) if not code.startswith("{#") else ([], [])
+        if code.startswith("{#") or re.match(r"\{%-?\s*trans\b", code):
+            return "\n" * code.count("\n")
+        printed, wordy = _literals(code)
         findings.extend(Finding(line, w) for w in wordy)
         # Keep the line structure, so that the HTML parser reports the right lines.
         shown = " ".join(p for p in printed if has_words(p))

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import BASE
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from staff_support import login, staff_app
 
 from loader.settings import Settings, load_settings
+from tests.conftest import BASE
 from webapp import create_app
 from webapp.i18n import TRANSLATIONS, UI_LANGUAGES
 

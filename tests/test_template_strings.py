@@ -11,7 +11,9 @@ from tests.template_text import untranslated
 TEMPLATES = Path(__file__).resolve().parent.parent / "webapp" / "templates"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES.glob("*.html")))
+@pytest.mark.parametrize(
+    "name", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html"))
+)
 def test_template_text_is_wrapped_for_translation(name: str) -> None:
     found = untranslated((TEMPLATES / name).read_text(encoding="utf-8"))
     assert not found, f"{name} shows text not wrapped in _(): " + "; ".join(map(str, found))
@@ -32,6 +34,7 @@ def test_template_text_is_wrapped_for_translation(name: str) -> None:
         ("{{ search_form('q', label='Search by name') }}", 1, "Search by name"),
         ("{% macro f(label='Search by name') %}{% endmacro %}", 1, "Search by name"),
         ("{# a comment #}<p>{{ x }}</p>\n<p>Bigtent and more</p>", 2, "Bigtent and more"),
+        ("{% trans %}Fine{% endtrans %}\n\n<p>Not fine</p>", 3, "Not fine"),
     ],
 )
 def test_the_check_finds_text_left_untranslated(source: str, line: int, text: str) -> None:
@@ -49,6 +52,7 @@ def test_the_check_finds_text_left_untranslated(source: str, line: int, text: st
         '<input type="hidden" name="x" value="yes"><script>var t = "text";</script>',
         "{# Some words in a comment #}{% set x = 'a.b' %}{{ '{:,}'.format(n) }}",
         "{{ search_form('q', label=_('Search by name')) }}",
+        "<p>{% trans n=count %}\n{{ n }} item{% pluralize %}{{ n }} items{% endtrans %}</p>",
     ],
 )
 def test_the_check_accepts_translated_or_invisible_text(source: str) -> None:
