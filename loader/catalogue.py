@@ -31,7 +31,15 @@ from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
-from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, RevisionLog
+from loader.revisions import (
+    DELETED,
+    LIVE,
+    PRIVATE_STATES,
+    REDIRECT,
+    NewRevision,
+    Revision,
+    RevisionLog,
+)
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
@@ -39,6 +47,7 @@ from loader.store import OxigraphStore, TripleStore
 if TYPE_CHECKING:
     from loader.accounts import SqliteAccounts
     from loader.editing import Editor
+    from loader.privacy import Privacy
     from loader.query_service import QueryService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +151,13 @@ class Catalogue:
         from loader.editing import Editor
 
         return Editor(self)
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        """Hiding, unhiding and erasing person items (``loader.privacy``)."""
+        from loader.privacy import Privacy
+
+        return Privacy(self)
 
     @cached_property
     def page_index(self) -> PageIndex:
@@ -308,9 +324,12 @@ class Catalogue:
             ]
         )
 
-    def write_revisions(self, changes: Sequence[NewRevision]) -> list[Revision]:
-        """The write protocol: revision rows committed, graphs swapped, rows marked applied."""
-        revisions = self.revisions.append(changes)
+    def write_revisions(
+        self, changes: Sequence[NewRevision], *, erase: bool = False
+    ) -> list[Revision]:
+        """The write protocol: revision rows committed, graphs swapped, rows marked applied
+        (``erase``: see ``RevisionLog.append``)."""
+        revisions = self.revisions.append(changes, erase=erase)
         self._apply(revisions, {c.entity: c.snapshot for c in changes})
         return revisions
 
@@ -475,8 +494,9 @@ def entity_graph_ntriples(
     ns: Namespaces, entity: str, content: bytes | None, revision: Revision
 ) -> bytes:
     """The graph the store holds for an entity at ``revision`` (its snapshot ``content``
-    plus the data document, or the redirect), as N-Triples."""
-    if revision.state == DELETED:
+    plus the data document, or the redirect), as N-Triples; nothing for a deleted,
+    hidden or erased entity (the public store never holds those)."""
+    if revision.state == DELETED or revision.state in PRIVATE_STATES:
         return b""
     entity_iri = ns.entity(entity)
     doc = ns.data_document(entity)
