@@ -13,8 +13,9 @@ Hiding is decided at the source, so every public output inherits it:
 
 Erasing goes further: every revision of the person loses its content and summary (the
 rows stay, with their times, so revision ids and feed pages keep their numbering), an
-``erase`` revision is the tombstone, the store graph is dropped and the store compacted,
-the SQLite files are vacuumed and the dumps rewritten, so the bytes are gone from disk.
+``erase`` revision is the tombstone, the store graph is dropped,
+the SQLite files are vacuumed, the store rebuilt in fresh files and the dumps rewritten, so
+the bytes are gone from disk.
 """
 
 from __future__ import annotations
@@ -145,15 +146,13 @@ class Privacy:
         return rev
 
     def purge(self) -> None:
-        """Make removed content unrecoverable from DATA_DIR: compact the store, vacuum the
-        revision log and page index, drop SPARQL snapshots, rewrite existing dumps."""
+        """Make removed content unrecoverable from DATA_DIR: rebuild the store in fresh
+        files, vacuum the revision log and page index, drop SPARQL snapshots, rewrite
+        existing dumps. Needs the store to itself (the server stopped), like reindex."""
         from loader.dumps import dumps_dir, read_manifest
 
         cat = self.cat
-        optimize = getattr(cat.store, "optimize", None)
-        if optimize is not None:
-            optimize()
-        cat.after_write()
+        cat.rebuild_store()
         cat.revisions.compact()
         index = cat.page_index
         index.catch_up()
