@@ -85,7 +85,9 @@ def test_hiding_empties_the_store_graph_and_the_index(app: Flask) -> None:
     cat = catalogue(app)
     graph = cat.ns.data_document(PERSON)
     assert cat.store.graph_triples(graph)
+    live = cat.revisions.entity_count()
     _hide(cat)
+    assert cat.revisions.entity_count() == live - 1  # the dataset description's count
     assert cat.revisions.state(PERSON).state == HIDDEN  # type: ignore[union-attr]
     assert cat.store.graph_triples(graph) == []
     assert cat.labels([PERSON], ["en"]) == {}
