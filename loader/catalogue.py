@@ -219,6 +219,10 @@ class Catalogue:
                 if eid is not None and isinstance(row["v"], ox.NamedNode):
                     per_entity.setdefault(eid, set()).add(row["v"].value)
             claims[pid] = per_entity
+        # Hidden persons are not in the store, yet other records still point at them.
+        for pid, per_entity in self.privacy.hidden_claims(INDEXED_PROPERTIES).items():
+            for eid, values in per_entity.items():
+                claims[pid].setdefault(eid, set()).update(values)
         ctx.add_claims(claims)
         return ctx
 

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import getpass
 import shutil
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
 
 from loader.errors import BigtentError, Gone, NotFound
 from loader.namespaces import BT, ENTITY_ID, RDF
@@ -66,6 +69,23 @@ class Privacy:
         if state.state == HIDDEN:
             raise not_found(entity)
         raise erased(entity, self.cat.revisions.revision_time(state.latest))
+
+    def hidden_claims(self, properties: Sequence[str]) -> dict[str, dict[str, set[str]]]:
+        """Truthy item values of ``properties`` for each hidden entity, read from the log:
+        the validation context needs them (records that point at a hidden person still
+        validate), the store no longer has them."""
+        ns = self.cat.ns
+        wanted = {ns.predicate("wdt", pid).value: pid for pid in properties}
+        out: dict[str, dict[str, set[str]]] = {pid: {} for pid in properties}
+        hidden = self.cat.revisions.entities_in(HIDDEN)
+        for rev in self.cat.revisions.latest_revisions(hidden):
+            subject = ns.entity(rev.entity)
+            for quad in ox.parse(rev.snapshot or b"", ox.RdfFormat.N_TRIPLES):
+                pid = wanted.get(quad.predicate.value)
+                is_item = isinstance(quad.object, ox.NamedNode)
+                if pid is not None and is_item and quad.subject == subject:
+                    out[pid].setdefault(rev.entity, set()).add(quad.object.value)
+        return out
 
     # --- writing --------------------------------------------------------------------------
     def hide(self, entity: str, reason: str, author: str | None = None) -> Revision:

@@ -212,6 +212,11 @@ class RevisionLog:
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
         return int(row.fetchone()[0])
 
+    def entities_in(self, state: str) -> list[str]:
+        """Every entity whose newest revision leaves it in ``state``."""
+        rows = self._db.execute("SELECT entity FROM entities WHERE state = ?", (state,))
+        return [str(row[0]) for row in rows]
+
     def history(self, entity: str) -> list[Revision]:
         """Every revision of one entity, newest first (without snapshots)."""
         rows = self._db.execute(

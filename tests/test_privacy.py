@@ -308,3 +308,20 @@ def test_cli_hide_unhide_erase(
     assert "cannot be shown again" in capsys.readouterr().err
     store = ox.Store(str(data / "store"))
     assert not list(store.quads_for_pattern(None, None, ox.Literal(NAME, language="en")))
+
+
+def test_records_pointing_at_a_hidden_person_still_validate(app: Flask, tmp_path: Path) -> None:
+    from loader.catalogue import DEMO_DIR
+
+    cat = catalogue(app)
+    _hide(cat)
+    cat.__dict__.pop("editor", None)  # as after a restart: the context is built afresh
+    text = (DEMO_DIR / "resources.ttl").read_text(encoding="utf-8")
+    changed = tmp_path / "resources.ttl"
+    changed.write_text(text.replace("meetup (fictional example)", "meet-up (fictional)"))
+    report = cat.load_paths([changed])
+    assert report.ok, [r.lines() for r in report.rejections]
+    assert EVENT in report.entities
+    # The event still names the person by IRI only.
+    rev = cat.revisions.get(EVENT)
+    assert rev is not None and f"entity/{PERSON}>".encode() in (rev.snapshot or b"")
