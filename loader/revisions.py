@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS revisions (
     time         TEXT    NOT NULL,      -- UTC, ISO 8601
     author       TEXT    NOT NULL,
     summary      TEXT    NOT NULL,
-    action       TEXT    NOT NULL,      -- create | update | delete | merge | restore
+    action       TEXT    NOT NULL,      -- create | update | delete | merge | restore |
+                                        -- hide | unhide | erase
     content_hash TEXT,                  -- NULL for deletions and redirects
     snapshot     BLOB,                  -- zlib-compressed N-Triples of the entity's content
     redirect     TEXT,                  -- target entity of a merge
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS entities (
     entity       TEXT PRIMARY KEY,
     latest       INTEGER NOT NULL,      -- newest revision id
     number       INTEGER NOT NULL,      -- its per-entity number
-    state        TEXT    NOT NULL,      -- live | deleted | redirect
+    state        TEXT    NOT NULL,      -- live | deleted | redirect | hidden | erased
     content_hash TEXT,
     redirect     TEXT,
     applied      INTEGER                -- revision id the triple store holds
@@ -48,6 +49,10 @@ CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
 """
 
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
+#: A hidden person: the log keeps the content (staff see it), the public sees nothing.
+#: An erased one: the log keeps only when each revision was made (loader.privacy).
+HIDDEN, ERASED = "hidden", "erased"
+PRIVATE_STATES = (HIDDEN, ERASED)
 _STATE_COLUMNS = (
     "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
 )
@@ -126,6 +131,10 @@ class Revision:
             return DELETED
         if self.action == "merge":
             return REDIRECT
+        if self.action == "hide":
+            return HIDDEN
+        if self.action == "erase":
+            return ERASED
         return LIVE
 
 
@@ -202,6 +211,11 @@ class RevisionLog:
         """Number of entities in a state."""
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
         return int(row.fetchone()[0])
+
+    def entities_in(self, state: str) -> list[str]:
+        """Every entity whose newest revision leaves it in ``state``."""
+        rows = self._db.execute("SELECT entity FROM entities WHERE state = ?", (state,))
+        return [str(row[0]) for row in rows]
 
     def history(self, entity: str) -> list[Revision]:
         """Every revision of one entity, newest first (without snapshots)."""
@@ -295,9 +309,9 @@ class RevisionLog:
     @contextmanager
     def export(self) -> Iterator[Export]:
         """A consistent view of the whole catalogue for dumps: the newest revision id and
-        the newest revision (with its compressed snapshot) of every entity that is not
-        deleted, read in one transaction on a connection of its own, so writes meanwhile
-        neither show up half-way nor wait."""
+        the newest revision (with its compressed snapshot) of every entity that is live
+        or redirects (not deleted, hidden or erased), read in one transaction on a
+        connection of its own, so writes meanwhile neither show up half-way nor wait."""
         own = self.path is not None
         db = (
             sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
@@ -311,8 +325,8 @@ class RevisionLog:
             rows = db.execute(
                 "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, "
                 "r.action, r.content_hash, r.redirect, r.snapshot FROM entities e "
-                "JOIN revisions r ON r.id = e.latest WHERE e.state != ? ORDER BY e.rowid",
-                (DELETED,),
+                "JOIN revisions r ON r.id = e.latest WHERE e.state IN (?, ?) ORDER BY e.rowid",
+                (LIVE, REDIRECT),
             )
             yield Export(newest, ((Revision(*row[:10]), row[10]) for row in rows))
         finally:
@@ -337,10 +351,15 @@ class RevisionLog:
         return [(str(entity), str(when)) for entity, when in rows]
 
     # --- writing ----------------------------------------------------------------
-    def append(self, changes: Sequence[NewRevision], time: str | None = None) -> list[Revision]:
+    def append(
+        self, changes: Sequence[NewRevision], time: str | None = None, *, erase: bool = False
+    ) -> list[Revision]:
         """Record changes in one transaction; returns them with ids and numbers.
 
-        A revision's time is never earlier than the time of the revision before it."""
+        A revision's time is never earlier than the time of the revision before it. With
+        ``erase``, every earlier revision of the changed entities loses its content
+        (snapshot, content hash, summary) in the same transaction: only when each was
+        made, by whom and what kind of change it was remain."""
         if not changes:
             return []
         when = time or utc_now()
@@ -418,6 +437,12 @@ class RevisionLog:
                     )
                 )
                 out.append(rev)
+            if erase:
+                db.executemany(
+                    "UPDATE revisions SET snapshot = NULL, content_hash = NULL, summary = ? "
+                    "WHERE entity = ?",
+                    [(ERASED, change.entity) for change in changes],
+                )
             db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             db.executemany(
                 "INSERT INTO entities VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET "
@@ -450,6 +475,12 @@ class RevisionLog:
                 raise
         finally:
             self._db.execute("PRAGMA synchronous=FULL")
+
+    def compact(self) -> None:
+        """Rewrite the database file without free pages and empty the write-ahead log, so
+        the bytes of erased content are gone from disk, not just unreachable."""
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""

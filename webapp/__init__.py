@@ -23,6 +23,7 @@ from webapp import (
     http_headers,
     i18n,
     pages,
+    privacy,
     query_editor,
     search,
     sparql,
@@ -49,6 +50,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(edit_api.bp)
+    app.register_blueprint(privacy.bp)
     pages.init_app(app)
     browse.init_app(app)
     app.register_blueprint(search.bp)
