@@ -47,6 +47,7 @@ from loader.store import OxigraphStore, TripleStore
 if TYPE_CHECKING:
     from loader.accounts import SqliteAccounts
     from loader.editing import Editor
+    from loader.form_model import FormModels
     from loader.privacy import Privacy
     from loader.query_service import QueryService
 
@@ -158,6 +159,13 @@ class Catalogue:
         from loader.privacy import Privacy
 
         return Privacy(self)
+
+    @cached_property
+    def form_models(self) -> FormModels:
+        """What the edit forms offer per record type (from the shapes and the ontology)."""
+        from loader.form_model import FormModels
+
+        return FormModels(self)
 
     @cached_property
     def page_index(self) -> PageIndex:

@@ -40,6 +40,7 @@ UNTRANSLATABLE = (
     "IRI",
     "CC0",
     "Wikibase",
+    "https://",  # a URL field's placeholder
 )
 #: Calls whose string arguments are interface strings (extracted for translation).
 GETTEXT_CALLS = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
@@ -94,10 +95,12 @@ def _literals(code: str) -> tuple[list[str], list[str]]:
     tokens = _tokens(code)
     printed, wordy = [], []
     depth = 0  # parentheses opened since a gettext call began (0: outside one)
+    nesting = 0  # parentheses open outside gettext calls: arguments are not printed
     for i, (kind, value) in enumerate(tokens):
         if depth:
             depth += {"lparen": 1, "rparen": -1}.get(kind, 0)
             continue
+        nesting += {"lparen": 1, "rparen": -1}.get(kind, 0)
         if kind == "name" and value in GETTEXT_CALLS and i + 1 < len(tokens):
             if tokens[i + 1][0] == "lparen":
                 depth = 1
@@ -108,12 +111,13 @@ def _literals(code: str) -> tuple[list[str], list[str]]:
         value = value[1:-1]  # the lexer gives literals as written, quotes included
         before = tokens[i - 1] if i else ("", "")
         after = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
-        if (
+        beside_output = (
             before[0] in ("variable_begin", "tilde")
             or before == ("name", "else")
             or after[0] in ("variable_end", "tilde")
             or after == ("name", "if")
-        ) and code.startswith("{{"):
+        )
+        if beside_output and not nesting and code.startswith("{{"):
             printed.append(value)
         elif " " in value.strip() and has_words(value):
             wordy.append(value)

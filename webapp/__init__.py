@@ -16,6 +16,7 @@ from webapp import (
     dataset,
     documents,
     edit_api,
+    edit_forms,
     errors,
     feed,
     harvest,
@@ -51,6 +52,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(edit_api.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(edit_forms.bp)
     pages.init_app(app)
     browse.init_app(app)
     app.register_blueprint(search.bp)

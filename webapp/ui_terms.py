@@ -105,7 +105,8 @@ ACTIONS = {
     "restore": N_("restored"),
 }
 #: Activity Streams activity types of the change feed.
-ACTIVITIES = {"Create": N_("Create"), "Update": N_("Update"), "Delete": N_("Delete")}
+# Past participles: "Create" and "Delete" are buttons (verbs) elsewhere.
+ACTIVITIES = {"Create": N_("Created"), "Update": N_("Updated"), "Delete": N_("Deleted")}
 #: Where a backlink is used (``webapp.pages.LINK_KINDS``).
 LINK_KINDS = {
     "statement": N_("statement"),
