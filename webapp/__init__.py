@@ -20,6 +20,7 @@ from webapp import (
     feed,
     harvest,
     health,
+    history,
     http_headers,
     i18n,
     pages,
@@ -56,4 +57,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feed.bp)
     app.register_blueprint(dataset.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(history.bp)
     return app
