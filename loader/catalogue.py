@@ -38,6 +38,7 @@ from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
     from loader.accounts import SqliteAccounts
+    from loader.bulk_import import Uploads
     from loader.editing import Editor
     from loader.query_service import QueryService
 
@@ -142,6 +143,13 @@ class Catalogue:
         from loader.editing import Editor
 
         return Editor(self)
+
+    @cached_property
+    def imports(self) -> Uploads:
+        """Bulk-import uploads waiting for confirmation (``DATA_DIR/imports``)."""
+        from loader.bulk_import import Uploads
+
+        return Uploads(self.settings.data_dir / "imports", int(self.settings.IMPORT_TTL))
 
     @cached_property
     def page_index(self) -> PageIndex:

@@ -157,8 +157,7 @@ def revert(entity_id: str) -> BaseResponse:
         )
     )
     if result.revision.parent is not None:
-        parent: dict[str, object] = {"from": result.revision.parent}
-        target = url_for("history.diff", entity_id=entity_id, **parent)
+        target += f"?from={result.revision.parent}"
     return redirect(target, code=303)
 
 
