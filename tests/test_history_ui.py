@@ -281,3 +281,16 @@ def test_audit_view_is_for_staff_and_filters(
     for bad in ("kind=vandalism", "class=nope", "before=x", "author=" + "a" * 300):
         assert client.get(f"/admin/changes?{bad}").status_code == 400, bad
     assert base
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "pt"])
+def test_pages_in_every_interface_language(
+    bob: tuple[FlaskClient, dict[str, str]], language: str
+) -> None:
+    client, token = bob
+    edit(client, token, relabel)
+    headers = {"Accept-Language": language}
+    for url in (f"/page/{ENTITY}/diff", f"/page/{ENTITY}/history", "/admin/changes", "/import"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, url
+        assert f'<html lang="{language}">' in response.get_data(as_text=True)
