@@ -48,7 +48,15 @@ from loader.record_model import (
     statement_json,
     to_triples,
 )
-from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, StaleRevision
+from loader.revisions import (
+    DELETED,
+    LIVE,
+    REDIRECT,
+    REVERT_SUMMARY,
+    NewRevision,
+    Revision,
+    StaleRevision,
+)
 from loader.shacl import Problem, term_text
 from loader.threeway import Conflict, merge3
 
@@ -522,7 +530,8 @@ class Editor:
         base: int | None = None,
     ) -> SaveResult:
         """Make ``entity`` what it was after ``revision`` (a new revision; restores a
-        deleted or merged entity)."""
+        deleted or merged entity). The summary always starts "Reverted to revision N"
+        (the audit view finds reverts by it)."""
         self._check_id(entity)
         with self.lock:
             state = self.cat.revisions.state(entity)
@@ -555,7 +564,7 @@ class Editor:
                 action,
                 normal,
                 author,
-                summary or f"Reverted to revision {revision}",
+                f"{REVERT_SUMMARY}{revision}" + (f": {summary}" if summary else ""),
                 expect=state.latest,
             )
             return SaveResult(entity, rev, None, warnings)

@@ -147,13 +147,9 @@ def test_diff_of_a_deleted_entity(app: Flask) -> None:
     page = app.test_client().get(f"/page/{ENTITY}/diff")
     assert page.status_code == 200
     doc = html(page)
-    assert [c["class"][1] for c in doc.select("li.diff-statement")] == ["diff-removed"] * len(
-        doc.select("li.diff-statement")
-    )
-    assert doc.select("li.diff-statement")
-    assert f"?from={before}" in page.get_data(as_text=True) or doc.find(
-        string=lambda s: str(before) in s
-    )
+    changes = doc.select("li.diff-statement")
+    assert changes and all("diff-removed" in c["class"] for c in changes)
+    assert doc.select_one("#rev-old").get_text().startswith(f"Revision {before}")
 
 
 def test_history_page_offers_compare_and_staff_restore(
@@ -294,3 +290,44 @@ def test_pages_in_every_interface_language(
         response = client.get(url, headers=headers)
         assert response.status_code == 200, url
         assert f'<html lang="{language}">' in response.get_data(as_text=True)
+
+
+def test_restore_a_deleted_entity_from_its_history(app: Flask) -> None:
+    client = app.test_client()
+    token = login(client, "alice")
+    assert client.delete(f"/api/entity/{ENTITY}?reason=oops", headers={"X-CSRF-Token": token})
+    assert client.get(f"/page/{ENTITY}").status_code == 410
+    doc = html(client.get(f"/page/{ENTITY}/history"))
+    form = doc.select("form.revert-form")[0]
+    fields = {i["name"]: i.get("value", "") for i in form.select("input")}
+    done = client.post(f"/edit/{ENTITY}/revert", data=fields)
+    assert done.status_code == 303
+    assert client.get(f"/page/{ENTITY}").status_code == 200
+    newest = client.get(f"/api/entity/{ENTITY}/history").get_json()["revisions"][0]
+    assert newest["action"] == "restore"
+    reverts = client.get("/admin/changes?kind=revert&format=json").get_json()["changes"]
+    assert [r["revision"] for r in reverts] == [newest["revision"]]
+
+
+def test_diff_across_a_merge(app: Flask) -> None:
+    client = app.test_client()
+    token = {"X-CSRF-Token": login(client, "alice")}
+    ids = []
+    for name, founded in (("Lab one", "2012-05"), ("Lab two", "2015")):
+        record = {
+            "labels": {"en": name},
+            "statements": [
+                {"property": "P1", "value": "Q1"},
+                {"property": "P48", "value": founded},
+            ],
+        }
+        created = client.post("/api/entity", json=record, headers=token)
+        assert created.status_code == 201, created.get_data(as_text=True)
+        ids.append(created.get_json()["id"])
+    merged = client.post(f"/api/entity/{ids[0]}/merge", json={"into": ids[1]}, headers=token)
+    assert merged.status_code == 200, merged.get_data(as_text=True)
+    redirect = client.get(f"/page/{ids[0]}/diff")
+    assert redirect.status_code == 200
+    assert html(redirect).select("li.diff-removed")
+    target = html(client.get(f"/page/{ids[1]}/diff"))
+    assert "Lab one" in target.get_text()

@@ -30,7 +30,6 @@ from loader.audit import KINDS, recent_changes
 from loader.diff_view import compare, present
 from loader.errors import BigtentError, NotFound
 from loader.namespaces import ENTITY_ID
-from loader.revisions import REVERT_SUMMARY
 from webapp import auth
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
@@ -126,7 +125,6 @@ def revert(entity_id: str) -> BaseResponse:
             status=422,
         )
     typed = request.form.get("summary", "").strip()[:MAX_SUMMARY]
-    summary = f"{REVERT_SUMMARY}{revision}" + (f": {typed}" if typed else "")
     cat = get_catalogue()
     if cat.revisions.state(entity_id) is None:
         raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
@@ -138,7 +136,7 @@ def revert(entity_id: str) -> BaseResponse:
         )
     try:
         result = cat.editor.revert(
-            entity_id, revision, author=auth.author(), summary=summary, base=base
+            entity_id, revision, author=auth.author(), summary=typed, base=base
         )
     except BigtentError as exc:
         state = cat.revisions.state(entity_id)
