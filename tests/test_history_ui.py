@@ -331,3 +331,19 @@ def test_diff_across_a_merge(app: Flask) -> None:
     assert html(redirect).select("li.diff-removed")
     target = html(client.get(f"/page/{ids[1]}/diff"))
     assert "Lab one" in target.get_text()
+
+
+def test_restoring_a_revision_that_is_no_longer_valid_explains_why(app: Flask) -> None:
+    client = app.test_client()
+    token = {"X-CSRF-Token": login(client, "alice")}
+    data, base = record(client)
+    party = next(s["value"] for s in data["statements"] if s["property"] == "P5")
+    edit(client, token, lambda d: d["labels"].update(en="Renamed"))
+    assert client.delete(f"/api/entity/{party}?reason=gone", headers=token).status_code == 200
+    fields = revert_form(client)
+    assert fields["revision"] == str(base)
+    before = state(catalogue(app))
+    response = client.post(f"/edit/{ENTITY}/revert", data=fields)
+    assert response.status_code == 422
+    assert f"{party} was deleted" in response.get_data(as_text=True)
+    assert state(catalogue(app)) == before

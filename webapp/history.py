@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from loader.accounts import EDITOR
 from loader.audit import KINDS, recent_changes
 from loader.diff_view import compare, present
+from loader.editing import ValidationFailed
 from loader.errors import BigtentError, NotFound
 from loader.namespaces import ENTITY_ID
 from webapp import auth
@@ -138,6 +139,14 @@ def revert(entity_id: str) -> BaseResponse:
         result = cat.editor.revert(
             entity_id, revision, author=auth.author(), summary=typed, base=base
         )
+    except ValidationFailed as exc:
+        raise BigtentError(
+            f"revision {revision} of {entity_id} cannot be restored as it is: "
+            + "; ".join(p.message for p in exc.problems[:5])
+            + ". Edit the record instead.",
+            title="Cannot restore",
+            status=422,
+        ) from None
     except BigtentError as exc:
         state = cat.revisions.state(entity_id)
         if exc.status == 409 and state is not None and state.latest != base:
@@ -162,6 +171,13 @@ def revert(entity_id: str) -> BaseResponse:
 def _revert_conflict(entity_id: str, revision: int, base: int, typed: str) -> BaseResponse:
     """Someone changed the entity after the history page was shown: show what, and let
     the user restore again on top of it, with the summary they typed."""
+    if wants_json():
+        raise BigtentError(
+            f"{entity_id} has changed since revision {base}; nothing was restored. Look at "
+            "its history again and restore on top of the newest revision.",
+            title="Conflict",
+            status=409,
+        )
     cat = get_catalogue()
     newer = [r for r in cat.revisions.history(entity_id) if r.id > base]
     names = index().names([entity_id], reader_languages())
