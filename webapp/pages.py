@@ -25,7 +25,7 @@ from loader.settings import Settings
 from webapp import auth, page_cache
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.i18n import ui_language
+from webapp.i18n import language_etag, ui_language
 from webapp.page_cache import CachedPage, get_page_cache
 from webapp.reader import check_entity_id, check_page_in_range, page_number, reader_languages
 
@@ -291,5 +291,5 @@ def history(entity_id: str) -> Response:
     )
     if auth.current() is not None:  # restore buttons and a CSRF token: for them alone
         return Response(html, mimetype="text/html")
-    etag = f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}"
+    etag = language_etag(f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}")
     return conditional(Response(html, mimetype="text/html"), etag, revisions[0].time)
