@@ -100,24 +100,21 @@ def upload() -> BaseResponse:
     except RequestEntityTooLarge:
         raise _too_big() from None
     if sent is None or not sent.filename:
-        raise BigtentError(_("Choose a file to import (file)."), title="No file", status=422)
+        raise BigtentError("choose a file to import (file)", title="No file", status=422)
     fmt = upload_format(sent.filename, chosen)
     limit = int(get_settings().IMPORT_MAX_BYTES)
     data = sent.stream.read(limit + 1)
     if len(data) > limit:
         raise _too_big()
     if not data.strip():
-        raise BigtentError(_("The file is empty."), title="Empty file", status=422)
+        raise BigtentError("the file is empty (file)", title="Empty file", status=422)
     cat = get_catalogue()
     kept = cat.imports.save(data, sent.filename, fmt, auth.author(), summary)
     report = validate(cat, cat.imports, kept)
     if report.file_errors:
         cat.imports.discard(kept.token)
         raise BigtentError(
-            _(
-                "The file could not be read; nothing was kept: %(errors)s",
-                errors="; ".join(report.file_errors[:3]),
-            ),
+            "the file could not be read; nothing was kept: " + "; ".join(report.file_errors[:3]),
             title="Unreadable file",
             status=422,
         )

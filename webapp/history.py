@@ -34,6 +34,7 @@ from loader.namespaces import ENTITY_ID
 from webapp import auth
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
+from webapp.i18n import language_etag
 from webapp.pages import index, language_tag
 from webapp.reader import check_entity_id, reader_languages, wants_json
 
@@ -106,7 +107,8 @@ def diff(entity_id: str) -> Response:
     if auth.current() is not None:
         return response  # carries the staff member's name and CSRF token
     tag = f"diff-{old}-{new}-r{history[0].id}-{'json' if as_json else 'html'}"
-    return conditional(response, f"{tag}-{language_tag(reader_languages())}", history[0].time)
+    etag = language_etag(f"{tag}-{language_tag(reader_languages())}")
+    return conditional(response, etag, history[0].time)
 
 
 # --- revert ----------------------------------------------------------------------------------
@@ -119,10 +121,10 @@ def revert(entity_id: str) -> BaseResponse:
     revision = _revision_arg("revision")
     base = _revision_arg("base_revision")
     if revision is None:
-        raise BigtentError(_("Say which revision to restore (revision)."), status=422)
+        raise BigtentError("say which revision to restore (revision)", status=422)
     if base is None:
         raise BigtentError(
-            _("Say which revision the history page showed as the newest (base_revision)."),
+            "say which revision the history page showed as the newest (base_revision)",
             status=422,
         )
     typed = request.form.get("summary", "").strip()[:MAX_SUMMARY]
