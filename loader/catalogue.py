@@ -46,6 +46,7 @@ from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
     from loader.accounts import SqliteAccounts
+    from loader.bulk_import import Uploads
     from loader.editing import Editor
     from loader.form_model import FormModels
     from loader.privacy import Privacy
@@ -166,6 +167,13 @@ class Catalogue:
         from loader.form_model import FormModels
 
         return FormModels(self)
+
+    @cached_property
+    def imports(self) -> Uploads:
+        """Bulk-import uploads waiting for confirmation (``DATA_DIR/imports``)."""
+        from loader.bulk_import import Uploads
+
+        return Uploads(self.settings.data_dir / "imports", int(self.settings.IMPORT_TTL))
 
     @cached_property
     def page_index(self) -> PageIndex:

@@ -54,6 +54,7 @@ from loader.revisions import (
     HIDDEN,
     LIVE,
     REDIRECT,
+    REVERT_SUMMARY,
     NewRevision,
     Revision,
     StaleRevision,
@@ -534,7 +535,8 @@ class Editor:
         base: int | None = None,
     ) -> SaveResult:
         """Make ``entity`` what it was after ``revision`` (a new revision; restores a
-        deleted or merged entity)."""
+        deleted or merged entity). The summary always starts "Reverted to revision N"
+        (the audit view finds reverts by it)."""
         self._check_id(entity)
         with self.lock:
             state = self.cat.revisions.state(entity)
@@ -568,7 +570,7 @@ class Editor:
                 action,
                 normal,
                 author,
-                summary or f"Reverted to revision {revision}",
+                f"{REVERT_SUMMARY}{revision}" + (f": {summary}" if summary else ""),
                 expect=state.latest,
             )
             return SaveResult(entity, rev, None, warnings)

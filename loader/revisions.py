@@ -53,6 +53,21 @@ LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
 #: An erased one: the log keeps only when each revision was made (loader.privacy).
 HIDDEN, ERASED = "hidden", "erased"
 PRIVATE_STATES = (HIDDEN, ERASED)
+#: Summaries that mark a revision as a revert or a bulk import (written by the Editor's
+#: revert and by :mod:`loader.bulk_import`).
+REVERT_SUMMARY, IMPORT_SUMMARY = "Reverted to revision ", "Imported from "
+#: Kinds of change (the audit view's filter) as conditions on the revisions table.
+CHANGE_KINDS = {
+    "create": f"action = 'create' AND summary NOT LIKE '{IMPORT_SUMMARY}%'",
+    "edit": (
+        f"action = 'update' AND summary NOT LIKE '{IMPORT_SUMMARY}%' "
+        f"AND summary NOT LIKE '{REVERT_SUMMARY}%'"
+    ),
+    "revert": f"action = 'restore' OR (action = 'update' AND summary LIKE '{REVERT_SUMMARY}%')",
+    "delete": "action = 'delete'",
+    "merge": "action = 'merge'",
+    "import": f"action IN ('create', 'update') AND summary LIKE '{IMPORT_SUMMARY}%'",
+}
 _STATE_COLUMNS = (
     "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
 )
@@ -287,6 +302,35 @@ class RevisionLog:
             "redirect FROM revisions ORDER BY id DESC LIMIT ?",
             (limit,),
         )
+        return [Revision(*row) for row in rows]
+
+    def recent_matching(
+        self,
+        *,
+        before: int | None = None,
+        limit: int = 50,
+        author: str | None = None,
+        kind: str | None = None,
+    ) -> list[Revision]:
+        """Newest revisions first, older than revision ``before``, by ``author`` and of
+        one ``kind`` of change (see :data:`CHANGE_KINDS`) when given."""
+        where: list[str] = []
+        args: list[int | str] = []
+        if before is not None:
+            where.append("id < ?")
+            args.append(before)
+        if author is not None:
+            where.append("author = ?")
+            args.append(author)
+        if kind is not None:
+            where.append(CHANGE_KINDS[kind])
+        sql = (
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect FROM revisions"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(f"({w})" for w in where)
+        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
         return [Revision(*row) for row in rows]
 
     def changes(self, first_id: int, last_id: int) -> list[tuple[Revision, bytes | None]]:

@@ -12,6 +12,7 @@ from webapp import (
     accounts,
     auth,
     browse,
+    bulk_import,
     catalogue_ext,
     dataset,
     documents,
@@ -21,6 +22,7 @@ from webapp import (
     feed,
     harvest,
     health,
+    history,
     http_headers,
     i18n,
     pages,
@@ -60,4 +62,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feed.bp)
     app.register_blueprint(dataset.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(bulk_import.bp)
     return app

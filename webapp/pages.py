@@ -294,6 +294,9 @@ def history(entity_id: str) -> Response:
         pages=pages,
         state=revisions[0].state,
         merged_into=revisions[0].redirect,
+        revisions_latest=revisions[0].id,
     )
+    if auth.current() is not None:  # restore buttons and a CSRF token: for them alone
+        return Response(html, mimetype="text/html")
     etag = language_etag(f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}")
     return conditional(Response(html, mimetype="text/html"), etag, revisions[0].time)
