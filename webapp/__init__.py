@@ -23,6 +23,7 @@ from webapp import (
     http_headers,
     i18n,
     pages,
+    peers,
     query_editor,
     search,
     sparql,
@@ -51,6 +52,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(edit_api.bp)
     pages.init_app(app)
     browse.init_app(app)
+    peers.init_app(app)
     app.register_blueprint(search.bp)
     harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
     app.register_blueprint(feed.bp)
