@@ -172,19 +172,19 @@ def _instances(index: PageIndex, cls: str, values: Sequence[str]) -> list[str]:
     return [entity_id(n) for (n,) in rows]
 
 
-_BELOW = """
-    {name}(num, asked, depth) AS (
+#: Capacities (and territories) below the asked ones, each with the asked one it is
+#: under; then every best-rank statement naming one, with the asked languages, territories
+#: and modalities its qualifiers name (each a primary-key lookup in ``link``).
+_MATCH_SQL = """
+WITH RECURSIVE
+    cap(num, asked, depth) AS (
         SELECT value, value, 0 FROM json_each(?)
-        UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN {name} b ON f.value = b.num
+        UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN cap b ON f.value = b.num
+        WHERE f.prop = ? AND b.depth < ?),
+    terr(num, asked, depth) AS (
+        SELECT value, value, 0 FROM json_each(?)
+        UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN terr b ON f.value = b.num
         WHERE f.prop = ? AND b.depth < ?)
-"""
-
-_MATCH_SQL = (
-    "WITH RECURSIVE"
-    + _BELOW.format(name="cap")
-    + ","
-    + _BELOW.format(name="terr")
-    + """
 SELECT v.source, v.statement, v.target, group_concat(DISTINCT cap.asked),
     (SELECT group_concat(q.target) FROM link q WHERE q.target IN (SELECT value FROM json_each(?))
         AND q.source = v.source AND q.prop = ? AND q.kind = ? AND q.statement = v.statement),
@@ -199,7 +199,6 @@ WHERE EXISTS (SELECT 1 FROM fact t WHERE t.prop = v.prop AND t.value = v.target
 GROUP BY v.source, v.statement, v.target
 LIMIT ?
 """
-)
 
 
 def _nums(values: Sequence[str]) -> str:
@@ -307,7 +306,7 @@ def _sort_keys(index: PageIndex, numbers: Sequence[int]) -> dict[int, str]:
         "SELECT num, sort_key FROM entity WHERE num IN (SELECT value FROM json_each(?))",
         (json.dumps(list(numbers)),),
     )
-    return {n: key for n, key in rows}
+    return {int(n): str(key) for n, key in rows}
 
 
 @dataclass(frozen=True)

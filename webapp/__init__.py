@@ -25,6 +25,7 @@ from webapp import (
     pages,
     peers,
     query_editor,
+    reconcile,
     search,
     sparql,
     vendor,
@@ -53,6 +54,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     browse.init_app(app)
     peers.init_app(app)
+    app.register_blueprint(reconcile.bp)
     app.register_blueprint(search.bp)
     harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
     app.register_blueprint(feed.bp)

@@ -286,7 +286,7 @@ def find() -> Response:
 
 
 def _page_url(page: int) -> str:
-    args = {k: v for k, v in request.args.lists() if k != "page"}
+    args: dict[str, Any] = {k: v for k, v in request.args.lists() if k != "page"}
     return url_for("peers.find", **args, page=page)
 
 
