@@ -26,6 +26,7 @@ never reach the index, never match. Every value is bound as an SQL parameter.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -107,11 +108,22 @@ class Match:
 
 @dataclass(frozen=True)
 class Matches:
-    """Every result of a search, in order."""
+    """A page of a search's results, in order, and how many there are in all."""
 
     criteria: Criteria
+    total: int
     results: list[Match]
     truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every result of a search in order: entity numbers and matched criteria counts
+    (compact, so many searches can be remembered)."""
+
+    holders: array[int]
+    counts: array[int]
+    truncated: bool
 
 
 def check_criteria(index: PageIndex, criteria: Criteria) -> None:
@@ -172,33 +184,78 @@ def _instances(index: PageIndex, cls: str, values: Sequence[str]) -> list[str]:
     return [entity_id(n) for (n,) in rows]
 
 
-#: Capacities (and territories) below the asked ones, each with the asked one it is
-#: under; then every best-rank statement naming one, with the asked languages, territories
-#: and modalities its qualifiers name (each a primary-key lookup in ``link``).
-_MATCH_SQL = """
-WITH RECURSIVE
+_CAPACITIES_BELOW = """
     cap(num, asked, depth) AS (
-        SELECT value, value, 0 FROM json_each(?)
+        SELECT value, value, 0 FROM json_each(:capacities)
         UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN cap b ON f.value = b.num
-        WHERE f.prop = ? AND b.depth < ?),
+        WHERE f.prop = :broader AND b.depth < :depth)"""
+_TERRITORIES_BELOW = """
     terr(num, asked, depth) AS (
-        SELECT value, value, 0 FROM json_each(?)
+        SELECT value, value, 0 FROM json_each(:territories)
         UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN terr b ON f.value = b.num
-        WHERE f.prop = ? AND b.depth < ?)
-SELECT v.source, v.statement, v.target, group_concat(DISTINCT cap.asked),
-    (SELECT group_concat(q.target) FROM link q WHERE q.target IN (SELECT value FROM json_each(?))
-        AND q.source = v.source AND q.prop = ? AND q.kind = ? AND q.statement = v.statement),
-    (SELECT group_concat(q.target || ':' || t.asked) FROM terr t JOIN link q
-        ON q.target = t.num AND q.source = v.source AND q.prop = ? AND q.kind = ?
-        AND q.statement = v.statement),
-    (SELECT group_concat(q.target) FROM link q WHERE q.target IN (SELECT value FROM json_each(?))
-        AND q.source = v.source AND q.prop = ? AND q.kind = ? AND q.statement = v.statement)
-FROM cap JOIN link v ON v.target = cap.num AND v.prop = ? AND v.kind = ?
-WHERE EXISTS (SELECT 1 FROM fact t WHERE t.prop = v.prop AND t.value = v.target
-              AND t.num = v.source)
-GROUP BY v.source, v.statement, v.target
-LIMIT ?
+        WHERE f.prop = :located_in AND b.depth < :depth)"""
+#: Best-rank statements naming an asked capacity or one below it.
+_STATEMENTS = """
+    st(source, statement, target, asked) AS (
+        SELECT v.source, v.statement, v.target, cap.asked
+        FROM cap JOIN link v ON v.target = cap.num AND v.prop = :prop AND v.kind = :value
+        WHERE EXISTS (SELECT 1 FROM fact t WHERE t.prop = v.prop AND t.value = v.target
+                      AND t.num = v.source)
+        LIMIT :max_statements)"""
+
+#: Every result with its number of matched criteria (each asked value once), in order:
+#: each criterion hit is one row of ``hit`` (a UNION, so counted once per holder).
+_RANKING_SQL = (
+    "WITH RECURSIVE"  # noqa: S608 - fixed fragments; every value is a bound parameter
+    + _CAPACITIES_BELOW
+    + ","
+    + _TERRITORIES_BELOW
+    + ","
+    + _STATEMENTS
+    + """,
+    hit(source, what) AS (
+        SELECT source, asked FROM st
+        UNION SELECT st.source, -1000000000 - q.target FROM st JOIN link q
+            ON q.target IN (SELECT value FROM json_each(:languages)) AND q.source = st.source
+            AND q.prop = :language AND q.kind = :qualifier AND q.statement = st.statement
+        UNION SELECT st.source, -2000000000 - terr.asked FROM st JOIN terr JOIN link q
+            ON q.target = terr.num AND q.source = st.source
+            AND q.prop = :territory AND q.kind = :qualifier AND q.statement = st.statement
+        UNION SELECT st.source, -3000000000 - q.target FROM st JOIN link q
+            ON q.target IN (SELECT value FROM json_each(:modalities)) AND q.source = st.source
+            AND q.prop = :modality AND q.kind = :qualifier AND q.statement = st.statement)
+SELECT h.source, count(*) AS n, (SELECT count(*) FROM st) FROM hit h
+JOIN entity e ON e.num = h.source
+WHERE h.source != :exclude
+GROUP BY h.source HAVING n >= :at_least
+ORDER BY n DESC, e.sort_key, h.source
 """
+)
+
+#: The statements of some results, with the asked values each names.
+_DETAILS_SQL = (
+    "WITH RECURSIVE"  # noqa: S608 - fixed fragments; every value is a bound parameter
+    + _CAPACITIES_BELOW
+    + ","
+    + _TERRITORIES_BELOW
+    + """
+SELECT v.source, v.statement, v.target, group_concat(DISTINCT cap.asked),
+    (SELECT group_concat(q.target) FROM link q
+        WHERE q.target IN (SELECT value FROM json_each(:languages)) AND q.source = v.source
+        AND q.prop = :language AND q.kind = :qualifier AND q.statement = v.statement),
+    (SELECT group_concat(q.target || ':' || t.asked) FROM terr t JOIN link q
+        ON q.target = t.num AND q.source = v.source AND q.prop = :territory
+        AND q.kind = :qualifier AND q.statement = v.statement),
+    (SELECT group_concat(q.target) FROM link q
+        WHERE q.target IN (SELECT value FROM json_each(:modalities)) AND q.source = v.source
+        AND q.prop = :modality AND q.kind = :qualifier AND q.statement = v.statement)
+FROM cap JOIN link v ON v.target = cap.num AND v.prop = :prop AND v.kind = :value
+WHERE v.source IN (SELECT value FROM json_each(:holders))
+AND EXISTS (SELECT 1 FROM fact t WHERE t.prop = v.prop AND t.value = v.target
+            AND t.num = v.source)
+GROUP BY v.source, v.statement, v.target
+"""
+)
 
 
 def _nums(values: Sequence[str]) -> str:
@@ -209,46 +266,73 @@ def _ids(concatenated: str | None) -> list[int]:
     return [int(v) for v in concatenated.split(",")] if concatenated else []
 
 
-def match(index: PageIndex, criteria: Criteria, exclude: str | None = None) -> Matches:
-    """Every person or organisation matching ``criteria`` (checked first with
-    :func:`check_criteria`), in the documented order; ``exclude`` is left out.
+def _parameters(criteria: Criteria) -> dict[str, object]:
+    return {
+        "capacities": _nums(criteria.capacities),
+        "territories": _nums(criteria.territories),
+        "languages": _nums(criteria.languages),
+        "modalities": _nums(criteria.modalities),
+        "broader": num(BROADER),
+        "located_in": num(LOCATED_IN),
+        "depth": MAX_DEPTH,
+        "prop": num(DIRECTIONS[criteria.direction]),
+        "language": num(LANGUAGE),
+        "territory": num(TERRITORY),
+        "modality": num(MODALITY),
+        "value": VALUE,
+        "qualifier": QUALIFIER,
+    }
 
-    Remembered until the index next changes."""
-    return index.memo(("peers", criteria, exclude), lambda: _match(index, criteria, exclude))
+
+def ranking(index: PageIndex, criteria: Criteria, exclude: str | None = None) -> Ranking:
+    """Every result of ``criteria`` (checked first with :func:`check_criteria`) in the
+    documented order, ``exclude`` left out; remembered until the index next changes."""
+
+    def compute() -> Ranking:
+        parameters = _parameters(criteria) | {
+            "max_statements": MAX_STATEMENTS + 1,
+            "exclude": 0 if exclude is None else num(exclude),
+            "at_least": criteria.count if criteria.require_all else 1,
+        }
+        rows = index.db.execute(_RANKING_SQL, parameters).fetchall()
+        return Ranking(
+            array("q", (n for n, _, _ in rows)),
+            array("q", (c for _, c, _ in rows)),
+            bool(rows) and rows[0][2] > MAX_STATEMENTS,
+        )
+
+    return index.memo(("peers-ranking", criteria, exclude), compute)
 
 
-def _match(index: PageIndex, criteria: Criteria, exclude: str | None) -> Matches:
-    prop = num(DIRECTIONS[criteria.direction])
-    rows = index.db.execute(
-        _MATCH_SQL,
-        (
-            _nums(criteria.capacities),
-            num(BROADER),
-            MAX_DEPTH,
-            _nums(criteria.territories),
-            num(LOCATED_IN),
-            MAX_DEPTH,
-            _nums(criteria.languages),
-            num(LANGUAGE),
-            QUALIFIER,
-            num(TERRITORY),
-            QUALIFIER,
-            _nums(criteria.modalities),
-            num(MODALITY),
-            QUALIFIER,
-            prop,
-            VALUE,
-            MAX_STATEMENTS + 1,
-        ),
-    ).fetchall()
-    truncated = len(rows) > MAX_STATEMENTS
-    skip = None if exclude is None else num(exclude)
-    found: dict[int, Match] = {}
-    for source, statement, target, asked, languages, territories, modalities in rows[
-        :MAX_STATEMENTS
-    ]:
-        if source == skip:
-            continue
+def match(
+    index: PageIndex,
+    criteria: Criteria,
+    *,
+    limit: int,
+    offset: int = 0,
+    exclude: str | None = None,
+) -> Matches:
+    """A page of the results of ``criteria``, each with the reasons it matched."""
+
+    def compute() -> Matches:
+        ranked = ranking(index, criteria, exclude)
+        holders = list(ranked.holders[offset : offset + limit])
+        return Matches(
+            criteria, len(ranked.holders), _details(index, criteria, holders), ranked.truncated
+        )
+
+    return index.memo(("peers-page", criteria, exclude, limit, offset), compute)
+
+
+def _details(index: PageIndex, criteria: Criteria, holders: list[int]) -> list[Match]:
+    """The matches of ``holders`` (in that order) with their reasons."""
+    if not holders:
+        return []
+    parameters = _parameters(criteria) | {"holders": json.dumps(holders)}
+    found = {n: Match(entity_id(n)) for n in holders}
+    for source, statement, target, asked, languages, territories, modalities in index.db.execute(
+        _DETAILS_SQL, parameters
+    ):
         places = sorted(
             {tuple(int(n) for n in pair.split(":")) for pair in territories.split(",")}
             if territories
@@ -262,20 +346,15 @@ def _match(index: PageIndex, criteria: Criteria, exclude: str | None) -> Matches
             tuple((entity_id(a), entity_id(b)) for a, b in places),
             tuple(entity_id(n) for n in sorted(set(_ids(modalities)))),
         )
-        result = found.setdefault(source, Match(entity_id(source)))
+        result = found[source]
         result.reasons.append(reason)
         _add(result.capacities, reason.asked)
         _add(result.languages, reason.languages)
         _add(result.territories, [asked for _, asked in reason.territories])
         _add(result.modalities, reason.modalities)
-    results = list(found.values())
-    if criteria.require_all:
-        results = [r for r in results if r.matched == criteria.count]
-    order = _sort_keys(index, list(found))
-    results.sort(key=lambda r: (-r.matched, order.get(num(r.id), "\uffff"), num(r.id)))
-    for result in results:
+    for result in found.values():
         _order_like(result, criteria)
-    return Matches(criteria, results, truncated)
+    return [found[n] for n in holders]
 
 
 def _add(target: list[str], values: Sequence[str]) -> None:
@@ -285,7 +364,7 @@ def _add(target: list[str], values: Sequence[str]) -> None:
 
 
 def _order_like(result: Match, criteria: Criteria) -> None:
-    """Matched values in the order the search gave them; reasons by statement order."""
+    """Matched values in the order the search gave them; fullest reasons first."""
     result.capacities.sort(key=criteria.capacities.index)
     result.languages.sort(key=criteria.languages.index)
     result.territories.sort(key=criteria.territories.index)
@@ -297,16 +376,6 @@ def _reason_size(reason: Reason) -> int:
     return (
         len(reason.asked) + len(reason.languages) + len(reason.territories) + len(reason.modalities)
     )
-
-
-def _sort_keys(index: PageIndex, numbers: Sequence[int]) -> dict[int, str]:
-    if not numbers:
-        return {}
-    rows = index.db.execute(
-        "SELECT num, sort_key FROM entity WHERE num IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(numbers)),),
-    )
-    return {int(n): str(key) for n, key in rows}
 
 
 @dataclass(frozen=True)
@@ -382,8 +451,8 @@ def counterparts(index: PageIndex, entity: str, direction: str, limit: int) -> l
     def compute() -> list[Counterparts]:
         found = []
         for st in statements(index, entity, direction):
-            matches = match(index, st.criteria(OPPOSITE[direction]), exclude=entity)
-            found.append(Counterparts(st, len(matches.results), matches.results[:limit]))
+            matches = match(index, st.criteria(OPPOSITE[direction]), limit=limit, exclude=entity)
+            found.append(Counterparts(st, matches.total, matches.results))
         return found
 
     return index.memo(("counterparts", entity, direction, limit), compute)

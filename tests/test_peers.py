@@ -87,9 +87,15 @@ def test_matching_leaves_out_the_asking_entity_and_is_bounded(app: Flask) -> Non
     index.catch_up()
     criteria = Criteria(("Q300",))
     check_criteria(index, criteria)
-    everyone = {m.id for m in match(index, criteria).results}
-    some = next(iter(everyone))
-    assert some not in {m.id for m in match(index, criteria, exclude=some).results}
+    everyone = match(index, criteria, limit=100)
+    assert everyone.total == len(everyone.results) > 1
+    some = everyone.results[0].id
+    others = match(index, criteria, limit=100, exclude=some)
+    assert others.total == everyone.total - 1
+    assert some not in {m.id for m in others.results}
+    assert [m.id for m in match(index, criteria, limit=2, offset=1).results] == [
+        m.id for m in everyone.results[1:3]
+    ]
 
 
 @pytest.mark.parametrize(

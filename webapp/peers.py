@@ -150,10 +150,8 @@ def _as_json(
     kinds: dict[str, list[str]],
 ) -> dict[str, Any]:
     base = get_settings().BASE_URL
-    start = (page - 1) * RESULTS_PER_PAGE
-    shown = matches.results[start : start + RESULTS_PER_PAGE]
     results = []
-    for r in shown:
+    for r in matches.results:
         results.append(
             {
                 **_ref(r.id, names),
@@ -193,7 +191,7 @@ def _as_json(
             "count": criteria.count,
         },
         "rules": RULES,
-        "total": len(matches.results),
+        "total": matches.total,
         "truncated": matches.truncated,
         "page": page,
         "pageSize": RESULTS_PER_PAGE,
@@ -217,11 +215,11 @@ def api() -> Response:
             "(a name in any language)" + (" — " + " ".join(notes) if notes else ""),
             title="No capacity chosen",
         )
-    matches = matching.match(found, criteria)
-    if matches.results:
-        check_page_in_range(page, len(matches.results), RESULTS_PER_PAGE)
     start = (page - 1) * RESULTS_PER_PAGE
-    shown = matches.results[start : start + RESULTS_PER_PAGE]
+    matches = matching.match(found, criteria, limit=RESULTS_PER_PAGE, offset=start)
+    if matches.total:
+        check_page_in_range(page, matches.total, RESULTS_PER_PAGE)
+    shown = matches.results
     kinds = found.values([r.id for r in shown], "P1")
     wanted = _criteria_ids(criteria) | _result_ids(shown) | {c for cs in kinds.values() for c in cs}
     names = found.names(wanted, reader_languages())
@@ -244,11 +242,13 @@ def find() -> Response:
     etag = f"peers-{language_tag([f'{k}={v}' for k, v in args])}-r{head}-{language_tag(languages)}"
 
     def render() -> tuple[str, None]:
-        matches = matching.match(found, criteria) if criteria is not None else None
-        total = len(matches.results) if matches else 0
-        pages = check_page_in_range(page, total, RESULTS_PER_PAGE)
         start = (page - 1) * RESULTS_PER_PAGE
-        shown = matches.results[start : start + RESULTS_PER_PAGE] if matches else []
+        matches = None
+        if criteria is not None:
+            matches = matching.match(found, criteria, limit=RESULTS_PER_PAGE, offset=start)
+        total = matches.total if matches else 0
+        pages = check_page_in_range(page, total, RESULTS_PER_PAGE)
+        shown = matches.results if matches else []
         tree = matching.capacity_tree(found, SELECT_CAPACITIES)
         options = {
             "language": matching.choices(found, matching.LANGUAGE_CLASS, SELECT_OTHERS),
