@@ -26,11 +26,14 @@ never reach the index, never match. Every value is bound as an SQL parameter.
 from __future__ import annotations
 
 import json
+import weakref
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from loader.errors import BigtentError
+from loader.lru import ByteLRU
 from loader.page_index import QUALIFIER, VALUE, PageIndex, entity_id, num
 
 OFFER, NEED = "offer", "need"
@@ -48,6 +51,28 @@ MAX_VALUES = {"capacity": 20, "language": 10, "territory": 10, "modality": 6}
 MAX_CRITERIA = 40
 #: Statements examined per search; beyond, the result says it is truncated.
 MAX_STATEMENTS = 200_000
+#: Memory for remembered searches per page index (rankings, pages, answers).
+CACHE_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
+_CACHES: weakref.WeakKeyDictionary[PageIndex, ByteLRU[object]] = weakref.WeakKeyDictionary()
+
+
+def remember(
+    index: PageIndex, key: Hashable, compute: Callable[[], T], size: Callable[[T], int]
+) -> T:
+    """``compute()``, remembered (LRU, CACHE_BYTES per index) until the index changes.
+
+    Searches have their own cache: the index's small memo would be flushed by a few
+    hundred different searches."""
+    cache = _CACHES.get(index)
+    if cache is None:
+        cache = _CACHES.setdefault(index, ByteLRU(CACHE_BYTES))
+    stamped = (index.indexed_id, key)
+    found = cache.get(stamped)
+    if found is None:
+        found = compute()
+        cache.put(stamped, found, size(found))
+    return found  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -128,7 +153,21 @@ class Ranking:
 
 def check_criteria(index: PageIndex, criteria: Criteria) -> None:
     """400 naming the parameter when a value is not an entity of the right class, or when
-    too many are asked."""
+    too many are asked (the verdict is remembered until the index next changes)."""
+
+    def verdict() -> tuple[BigtentError | None]:
+        try:
+            _check_criteria(index, criteria)
+        except BigtentError as error:
+            return (error,)
+        return (None,)
+
+    (error,) = remember(index, ("check", criteria), verdict, lambda _: 200)
+    if error is not None:
+        raise BigtentError(error.message, title=error.title, status=error.status)
+
+
+def _check_criteria(index: PageIndex, criteria: Criteria) -> None:
     if not criteria.capacities:
         raise BigtentError(
             "choose at least one capacity (parameter capacity, e.g. capacity=Q334)",
@@ -301,7 +340,9 @@ def ranking(index: PageIndex, criteria: Criteria, exclude: str | None = None) ->
             bool(rows) and rows[0][2] > MAX_STATEMENTS,
         )
 
-    return index.memo(("peers-ranking", criteria, exclude), compute)
+    return remember(
+        index, ("ranking", criteria, exclude), compute, lambda r: 16 * len(r.holders) + 200
+    )
 
 
 def match(
@@ -321,7 +362,12 @@ def match(
             criteria, len(ranked.holders), _details(index, criteria, holders), ranked.truncated
         )
 
-    return index.memo(("peers-page", criteria, exclude, limit, offset), compute)
+    return remember(
+        index,
+        ("page", criteria, exclude, limit, offset),
+        compute,
+        lambda m: 300 + 600 * sum(1 + len(r.reasons) for r in m.results),
+    )
 
 
 def _details(index: PageIndex, criteria: Criteria, holders: list[int]) -> list[Match]:

@@ -11,9 +11,10 @@ rules are :mod:`loader.matching`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from loader import matching
@@ -215,17 +216,26 @@ def api() -> Response:
             "(a name in any language)" + (" — " + " ".join(notes) if notes else ""),
             title="No capacity chosen",
         )
-    start = (page - 1) * RESULTS_PER_PAGE
-    matches = matching.match(found, criteria, limit=RESULTS_PER_PAGE, offset=start)
-    if matches.total:
-        check_page_in_range(page, matches.total, RESULTS_PER_PAGE)
-    shown = matches.results
-    kinds = found.values([r.id for r in shown], "P1")
-    wanted = _criteria_ids(criteria) | _result_ids(shown) | {c for cs in kinds.values() for c in cs}
-    names = found.names(wanted, reader_languages())
-    body = _as_json(criteria, matches, page, names, kinds)
-    body["notes"] = notes
-    return jsonify(body)
+    languages = reader_languages()
+
+    def answer() -> bytes:
+        start = (page - 1) * RESULTS_PER_PAGE
+        matches = matching.match(found, criteria, limit=RESULTS_PER_PAGE, offset=start)
+        if matches.total:
+            check_page_in_range(page, matches.total, RESULTS_PER_PAGE)
+        shown = matches.results
+        kinds = found.values([r.id for r in shown], "P1")
+        wanted = _criteria_ids(criteria) | _result_ids(shown)
+        wanted |= {c for cs in kinds.values() for c in cs}
+        names = found.names(wanted, languages)
+        body = _as_json(criteria, matches, page, names, kinds)
+        body["notes"] = notes
+        return json.dumps(body, ensure_ascii=False).encode()
+
+    # The same question is answered once per catalogue revision (and reader language).
+    key = ("peers-json", criteria, page, tuple(languages), tuple(notes), request.script_root)
+    body = matching.remember(found, key, answer, len)
+    return Response(body, mimetype="application/json")
 
 
 # --- the page -----------------------------------------------------------------------------
