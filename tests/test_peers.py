@@ -3,6 +3,8 @@ SPARQL example that expresses the same matching."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -10,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from loader.catalogue import Catalogue
 from loader.matching import Criteria, check_criteria, match
 
 ASKED = "capacity=Q300,Q303&language=Q250&territory=Q1401&modality=Q230"
@@ -173,3 +176,33 @@ def test_entity_pages_show_who_can_help_and_who_needs(client: FlaskClient) -> No
 def test_api_has_cors(client: FlaskClient) -> None:
     response = client.get(f"/api/peers?{ASKED}")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+PLACES_AND_RANKS = """
+wd:Q5000 a wikibase:Item ; rdfs:label "Atlantis"@en ; wdt:P1 wd:Q9 .
+wd:Q5001 a wikibase:Item ; rdfs:label "Poseidonia"@en ; wdt:P1 wd:Q9 ; wdt:P12 wd:Q5000 .
+wd:Q5002 a wikibase:Item ; rdfs:label "Harbour ward"@en ; wdt:P1 wd:Q9 ; wdt:P12 wd:Q5001 .
+wd:Q5010 a wikibase:Item ; rdfs:label "Ada Example"@en ; wdt:P1 wd:Q11 ;
+  schema:description "fictional person for a test"@en ;
+  p:P14 [ ps:P14 wd:Q311 ; pq:P40 wd:Q5002 ; pq:P39 wd:Q250 ] .
+wd:Q5011 a wikibase:Item ; rdfs:label "Bo Example"@en ; wdt:P1 wd:Q11 ;
+  schema:description "fictional person for a test"@en ;
+  p:P14 [ ps:P14 wd:Q311 ; wikibase:rank wikibase:DeprecatedRank ; pq:P40 wd:Q5000 ] ,
+        [ ps:P14 wd:Q310 ; pq:P40 wd:Q5001 ] .
+"""
+
+
+def test_territories_include_the_places_in_them_and_deprecated_offers_do_not_count(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    assert catalogue.load_paths([write_ttl("places.ttl", PLACES_AND_RANKS)]).ok
+    index = catalogue.page_index
+    index.catch_up()
+    found = match(index, Criteria(("Q311",), territories=("Q5000",)), limit=10)
+    assert [(m.id, m.matched) for m in found.results] == [("Q5010", 2)]  # not Bo: deprecated
+    reason = found.results[0].reasons[0]
+    assert reason.territories == (("Q5002", "Q5000"),)  # the ward, within Atlantis
+    both = match(index, Criteria(("Q300",), territories=("Q5001",)), limit=10)
+    assert [(m.id, m.matched) for m in both.results] == [("Q5010", 2), ("Q5011", 2)]
+    strict = match(index, Criteria(("Q300",), ("Q250",), ("Q5001",), require_all=True), limit=10)
+    assert [m.id for m in strict.results] == ["Q5010"]
