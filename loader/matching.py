@@ -8,8 +8,8 @@ more capacities and, optionally, languages, territories and modalities, and a di
 Rules, all stated on the page and in the API's answer (no hidden scoring):
 
 * a capacity includes its narrower capacities (broader concept, P20), up to
-  :data:`MAX_DEPTH` levels below it; a territory includes the territories located in it
-  (located in, P12), up to :data:`MAX_DEPTH` levels;
+  :data:`MAX_DEPTH` levels below it; a territory includes the territories (instances of Q9)
+  located in it (located in, P12), up to :data:`MAX_DEPTH` levels;
 * a statement matches when its capacity is one of the asked capacities or below one;
   only best-rank statements count (deprecated ones are no longer meant);
 * each result is a person or organisation with at least one matching statement; its
@@ -51,6 +51,8 @@ MAX_VALUES = {"capacity": 20, "language": 10, "territory": 10, "modality": 6}
 MAX_CRITERIA = 40
 #: Statements examined per search; beyond, the result says it is truncated.
 MAX_STATEMENTS = 200_000
+#: Statements examined per capacity statement for the sections of an entity page.
+SECTION_BUDGET = 200
 #: Memory for remembered searches per page index (rankings, pages, answers).
 CACHE_BYTES = 64 * 1024 * 1024
 T = TypeVar("T")
@@ -146,9 +148,10 @@ class Ranking:
     """Every result of a search in order: entity numbers and matched criteria counts
     (compact, so many searches can be remembered)."""
 
-    holders: array[int]
+    holders: array[int]  # the first ``top`` of them when the ranking was asked for those
     counts: array[int]
     truncated: bool
+    total: int
 
 
 def check_criteria(index: PageIndex, criteria: Criteria) -> None:
@@ -223,16 +226,24 @@ def _instances(index: PageIndex, cls: str, values: Sequence[str]) -> list[str]:
     return [entity_id(n) for (n,) in rows]
 
 
+#: Values below asked ones (capacities by broader concept; territories, instances of Q9,
+#: by located in), each with the asked value it is under, up to MAX_DEPTH levels.
+_BELOW_SQL = """
+WITH RECURSIVE below(num, asked, depth) AS (
+    SELECT value, value, 0 FROM json_each(:values)
+    UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN below b ON f.value = b.num
+    WHERE f.prop = :prop AND b.depth < :depth
+    AND (:class = 0 OR EXISTS (SELECT 1 FROM fact c WHERE c.prop = :instance_of
+                               AND c.value = :class AND c.num = f.num)))
+SELECT DISTINCT num, asked FROM below ORDER BY num, asked
+"""
+#: The expansions above, passed to the queries below as JSON [[num, asked], ...].
 _CAPACITIES_BELOW = """
-    cap(num, asked, depth) AS (
-        SELECT value, value, 0 FROM json_each(:capacities)
-        UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN cap b ON f.value = b.num
-        WHERE f.prop = :broader AND b.depth < :depth)"""
+    cap(num, asked) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
+        FROM json_each(:capacity_pairs))"""
 _TERRITORIES_BELOW = """
-    terr(num, asked, depth) AS (
-        SELECT value, value, 0 FROM json_each(:territories)
-        UNION SELECT f.num, b.asked, b.depth + 1 FROM fact f JOIN terr b ON f.value = b.num
-        WHERE f.prop = :located_in AND b.depth < :depth)"""
+    terr(num, asked) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
+        FROM json_each(:territory_pairs))"""
 #: Best-rank statements naming an asked capacity or one below it.
 _STATEMENTS = """
     st(source, statement, target, asked) AS (
@@ -257,17 +268,19 @@ _RANKING_SQL = (
         UNION SELECT st.source, -1000000000 - q.target FROM st JOIN link q
             ON q.target IN (SELECT value FROM json_each(:languages)) AND q.source = st.source
             AND q.prop = :language AND q.kind = :qualifier AND q.statement = st.statement
-        UNION SELECT st.source, -2000000000 - terr.asked FROM st JOIN terr JOIN link q
-            ON q.target = terr.num AND q.source = st.source
-            AND q.prop = :territory AND q.kind = :qualifier AND q.statement = st.statement
+        UNION SELECT st.source, -2000000000 - terr.asked
+            FROM st CROSS JOIN terr CROSS JOIN link q ON q.target = terr.num
+            AND q.source = st.source AND q.prop = :territory AND q.kind = :qualifier
+            AND q.statement = st.statement
         UNION SELECT st.source, -3000000000 - q.target FROM st JOIN link q
             ON q.target IN (SELECT value FROM json_each(:modalities)) AND q.source = st.source
             AND q.prop = :modality AND q.kind = :qualifier AND q.statement = st.statement)
-SELECT h.source, count(*) AS n, (SELECT count(*) FROM st) FROM hit h
+SELECT h.source, count(*) AS n, (SELECT count(*) FROM st), count(*) OVER () FROM hit h
 JOIN entity e ON e.num = h.source
 WHERE h.source != :exclude
 GROUP BY h.source HAVING n >= :at_least
 ORDER BY n DESC, e.sort_key, h.source
+LIMIT :top
 """
 )
 
@@ -305,15 +318,34 @@ def _ids(concatenated: str | None) -> list[int]:
     return [int(v) for v in concatenated.split(",")] if concatenated else []
 
 
-def _parameters(criteria: Criteria) -> dict[str, object]:
+def _below(index: PageIndex, values: Sequence[str], prop: str, cls: str | None) -> str:
+    """JSON [[num, asked num], ...] of ``values`` and everything below them by ``prop``
+    (only instances of ``cls`` when given); remembered until the index changes."""
+    if not values:
+        return "[]"
+
+    def compute() -> str:
+        rows = index.db.execute(
+            _BELOW_SQL,
+            {
+                "values": _nums(values),
+                "prop": num(prop),
+                "depth": MAX_DEPTH,
+                "instance_of": num(INSTANCE_OF),
+                "class": 0 if cls is None else num(cls),
+            },
+        ).fetchall()
+        return json.dumps(rows)
+
+    return remember(index, ("below", tuple(values), prop, cls), compute, len)
+
+
+def _parameters(index: PageIndex, criteria: Criteria) -> dict[str, object]:
     return {
-        "capacities": _nums(criteria.capacities),
-        "territories": _nums(criteria.territories),
+        "capacity_pairs": _below(index, criteria.capacities, BROADER, None),
+        "territory_pairs": _below(index, criteria.territories, LOCATED_IN, TERRITORY_CLASS),
         "languages": _nums(criteria.languages),
         "modalities": _nums(criteria.modalities),
-        "broader": num(BROADER),
-        "located_in": num(LOCATED_IN),
-        "depth": MAX_DEPTH,
         "prop": num(DIRECTIONS[criteria.direction]),
         "language": num(LANGUAGE),
         "territory": num(TERRITORY),
@@ -323,25 +355,38 @@ def _parameters(criteria: Criteria) -> dict[str, object]:
     }
 
 
-def ranking(index: PageIndex, criteria: Criteria, exclude: str | None = None) -> Ranking:
+def ranking(
+    index: PageIndex,
+    criteria: Criteria,
+    exclude: str | None = None,
+    budget: int = MAX_STATEMENTS,
+    top: int | None = None,
+) -> Ranking:
     """Every result of ``criteria`` (checked first with :func:`check_criteria`) in the
-    documented order, ``exclude`` left out; remembered until the index next changes."""
+    documented order (only the first ``top`` when given), ``exclude`` left out; remembered
+    until the index next changes. At most ``budget`` statements are examined: beyond,
+    the ranking is ``truncated``."""
 
     def compute() -> Ranking:
-        parameters = _parameters(criteria) | {
-            "max_statements": MAX_STATEMENTS + 1,
+        parameters = _parameters(index, criteria) | {
+            "top": -1 if top is None else top,
+            "max_statements": budget + 1,
             "exclude": 0 if exclude is None else num(exclude),
             "at_least": criteria.count if criteria.require_all else 1,
         }
         rows = index.db.execute(_RANKING_SQL, parameters).fetchall()
         return Ranking(
-            array("q", (n for n, _, _ in rows)),
-            array("q", (c for _, c, _ in rows)),
-            bool(rows) and rows[0][2] > MAX_STATEMENTS,
+            array("q", (row[0] for row in rows)),
+            array("q", (row[1] for row in rows)),
+            bool(rows) and rows[0][2] > budget,
+            rows[0][3] if rows else 0,
         )
 
     return remember(
-        index, ("ranking", criteria, exclude), compute, lambda r: 16 * len(r.holders) + 200
+        index,
+        ("ranking", criteria, exclude, budget, top),
+        compute,
+        lambda r: 16 * len(r.holders) + 200,
     )
 
 
@@ -352,19 +397,20 @@ def match(
     limit: int,
     offset: int = 0,
     exclude: str | None = None,
+    budget: int = MAX_STATEMENTS,
+    top_only: bool = False,
 ) -> Matches:
-    """A page of the results of ``criteria``, each with the reasons it matched."""
+    """A page of the results of ``criteria``, each with the reasons it matched (see
+    :func:`ranking` for ``budget``; ``top_only`` ranks only as far as the page)."""
 
     def compute() -> Matches:
-        ranked = ranking(index, criteria, exclude)
+        ranked = ranking(index, criteria, exclude, budget, offset + limit if top_only else None)
         holders = list(ranked.holders[offset : offset + limit])
-        return Matches(
-            criteria, len(ranked.holders), _details(index, criteria, holders), ranked.truncated
-        )
+        return Matches(criteria, ranked.total, _details(index, criteria, holders), ranked.truncated)
 
     return remember(
         index,
-        ("page", criteria, exclude, limit, offset),
+        ("page", criteria, exclude, limit, offset, budget, top_only),
         compute,
         lambda m: 300 + 600 * sum(1 + len(r.reasons) for r in m.results),
     )
@@ -374,7 +420,7 @@ def _details(index: PageIndex, criteria: Criteria, holders: list[int]) -> list[M
     """The matches of ``holders`` (in that order) with their reasons."""
     if not holders:
         return []
-    parameters = _parameters(criteria) | {"holders": json.dumps(holders)}
+    parameters = _parameters(index, criteria) | {"holders": json.dumps(holders)}
     found = {n: Match(entity_id(n)) for n in holders}
     for source, statement, target, asked, languages, territories, modalities in index.db.execute(
         _DETAILS_SQL, parameters
@@ -488,17 +534,28 @@ class Counterparts:
     statement: Statement
     total: int
     results: list[Match]
+    many: bool = False  # more statements to examine than an entity page may spend
 
 
 def counterparts(index: PageIndex, entity: str, direction: str, limit: int) -> list[Counterparts]:
     """For each of the entity's statements in ``direction``, the best ``limit`` matches
-    in the opposite direction (who can help with a need; who needs an offer)."""
+    in the opposite direction (who can help with a need; who needs an offer).
+
+    Entity pages show these, so the work per statement is bounded by SECTION_BUDGET
+    statements examined; a broader statement gets ``many`` and no results (the page
+    links to the full search instead)."""
 
     def compute() -> list[Counterparts]:
         found = []
         for st in statements(index, entity, direction):
-            matches = match(index, st.criteria(OPPOSITE[direction]), limit=limit, exclude=entity)
-            found.append(Counterparts(st, matches.total, matches.results))
+            criteria = st.criteria(OPPOSITE[direction])
+            matches = match(
+                index, criteria, limit=limit, exclude=entity, budget=SECTION_BUDGET, top_only=True
+            )
+            if matches.truncated:
+                found.append(Counterparts(st, 0, [], many=True))
+            else:
+                found.append(Counterparts(st, matches.total, matches.results))
         return found
 
     return index.memo(("counterparts", entity, direction, limit), compute)

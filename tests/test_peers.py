@@ -206,3 +206,14 @@ def test_territories_include_the_places_in_them_and_deprecated_offers_do_not_cou
     assert [(m.id, m.matched) for m in both.results] == [("Q5010", 2), ("Q5011", 2)]
     strict = match(index, Criteria(("Q300",), ("Q250",), ("Q5001",), require_all=True), limit=10)
     assert [m.id for m in strict.results] == ["Q5010"]
+
+
+def test_entity_pages_bound_their_work_and_link_to_the_search_instead(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loader.matching
+
+    monkeypatch.setattr(loader.matching, "SECTION_BUDGET", 1)
+    page = client.get("/page/Q1518").data.decode()
+    assert "many match: see them, with reasons" in page
+    assert "/peers?capacity=Q321" in page
