@@ -558,7 +558,12 @@ def counterparts(index: PageIndex, entity: str, direction: str, limit: int) -> l
                 found.append(Counterparts(st, matches.total, matches.results))
         return found
 
-    return index.memo(("counterparts", entity, direction, limit), compute)
+    return remember(
+        index,
+        ("counterparts", entity, direction, limit),
+        compute,
+        lambda found: 200 + sum(400 + 800 * len(c.results) for c in found),
+    )
 
 
 def choices(index: PageIndex, cls: str, limit: int) -> list[str]:
