@@ -90,6 +90,7 @@ class Scenario:
     target: float | None = None
     accept: str = ""
     per_entity: bool = True  # measured over the whole set and over the hot set
+    variants: int = 1  # distinct paths when not per entity
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -98,6 +99,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("data document .ttl", ("/data/{id}.ttl",), 0.70),
     Scenario("data document .nt", ("/data/{id}.nt",), 0.70),
     Scenario("SPARQL lookup mix", ("/sparql?query={lookup}",), 0.50, JSON_RESULTS),
+    Scenario(
+        "capacity matching (3 criteria)",
+        ("/api/peers?{peers}",),
+        0.30,
+        "application/json",
+        per_entity=False,
+        variants=168,
+    ),
 )
 #: Why a fallback path stands in for the scenario's real route.
 STAND_INS = {
@@ -135,9 +144,24 @@ def lookup_query(kind: str, entity: Entity, base: str) -> str:
     )
 
 
+def peers_query(index: int) -> str:
+    """The ``index``-th capacity matching request: three criteria, a root capacity (so
+    every capacity below it too), a language and a modality of the generator's
+    vocabularies; 7 x 4 x 6 = 168 combinations in turn."""
+    roots, languages, modalities = gen.CAPACITY_ROOTS, gen.LANGUAGES[:4], gen.MODALITIES
+    root = roots[index % len(roots)]
+    language = languages[index // len(roots) % len(languages)]
+    modality = modalities[index // (len(roots) * len(languages)) % len(modalities)]
+    return urlencode(
+        {"capacity": f"Q{root}", "language": f"Q{language}", "modality": f"Q{modality}"}
+    )
+
+
 def request_path(template: str, index: int, entity: Entity, base: str) -> str:
     """A scenario's path for one entity; the ``index``-th entity of a set gets the
-    ``index``-th lookup kind, so the mix is even."""
+    ``index``-th lookup kind (or capacity matching request), so the mix is even."""
+    if "{peers}" in template:
+        return template.replace("{peers}", peers_query(index))
     if "{lookup}" in template:
         kinds = list(LOOKUPS)
         query = lookup_query(kinds[index % len(kinds)], entity, base)
@@ -653,7 +677,7 @@ def plan_scenarios(
                 reason = "route missing: 404" if 404 in statuses else f"HTTP {statuses[-1]}"
                 plan.unavailable = f"n/a ({reason})"
             else:
-                entities = sets[name] if scenario.per_entity else sets["all"][:1]
+                entities = sets[name] if scenario.per_entity else sets["all"][: scenario.variants]
                 plan.paths_file = work / f"paths-{number}-{name if name != '–' else 'none'}.txt"
                 with plan.paths_file.open("w", encoding="utf-8") as fh:
                     for i, entity in enumerate(entities):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -149,3 +149,13 @@ def test_scenarios_rotate_so_none_always_follows_the_same() -> None:
     orders = [[p.scenario.name for p in bench_http.rotated(plans, r)] for r in range(3)]
     assert orders[0][0] != orders[1][0] != orders[2][0]
     assert all(sorted(o) == sorted(orders[0]) for o in orders)
+
+
+def test_capacity_matching_paths_have_three_criteria_and_vary() -> None:
+    entity = bench_http.Entity("Q100007", "x")
+    paths = {bench_http.request_path("/api/peers?{peers}", i, entity, BASE) for i in range(168)}
+    assert len(paths) == 168
+    for path in paths:
+        args = parse_qs(urlsplit(path).query)
+        assert set(args) == {"capacity", "language", "modality"}
+        assert args["capacity"][0] in {f"Q{n}" for n in range(300, 307)}

@@ -43,7 +43,10 @@ def hidden(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     public = app.test_client()
     seen = [u for t in PUBLIC_URLS for u in expand(t, cat) if leaks(body_of(public, u))]
     # The sweep can fail: before hiding, the person shows in each kind of output.
-    for needle in ("/page/", "/search", "/data/", "/sparql?", "/dumps/bigtent", "/browse/"):
+    for needle in (
+        *("/page/", "/search", "/data/", "/sparql?", "/dumps/bigtent", "/browse/"),
+        *("/peers?", "/api/peers?", "/reconcile?"),
+    ):
         assert any(needle in u for u in seen), f"no {needle} output showed the person"
     cat.accounts.add_user("eve", EDITOR, PASSWORD)
     staff = app.test_client()

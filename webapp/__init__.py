@@ -26,8 +26,10 @@ from webapp import (
     http_headers,
     i18n,
     pages,
+    peers,
     privacy,
     query_editor,
+    reconcile,
     search,
     sparql,
     vendor,
@@ -57,6 +59,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(edit_forms.bp)
     pages.init_app(app)
     browse.init_app(app)
+    peers.init_app(app)
+    app.register_blueprint(reconcile.bp)
     app.register_blueprint(search.bp)
     harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
     app.register_blueprint(feed.bp)

@@ -19,6 +19,8 @@ def wants_json() -> bool:
     and scripts asking for some JSON type without naming HTML (``…+json, */*;q=0.9``)."""
     if request.path.startswith("/api/") or request.is_json:
         return True
+    if request.path == "/reconcile" or request.path.startswith("/reconcile/suggest/"):
+        return True  # reconciliation clients (OpenRefine) read JSON errors
     accept = request.accept_mimetypes
     if request.args.get("format") == "json":
         return True

@@ -1,0 +1,188 @@
+"""``/reconcile``: the Reconciliation Service API (0.2) for OpenRefine and similar tools.
+
+* ``GET /reconcile`` without queries: the service manifest (JSONP with ``callback=``);
+* ``queries=`` (GET parameter or POST form field): a JSON batch, answered per key;
+  ``query=`` a single query (a string or a query object);
+* ``/reconcile/preview?id=Q1``: a small HTML card for the preview pane;
+* ``/reconcile/suggest/entity|type|property?prefix=…``: auto-completion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from loader import reconciliation as recon
+from loader.browse import class_counts
+from loader.errors import BigtentError, NotFound
+from loader.page_index import DESCRIPTION
+from loader.search import search
+from webapp.browse import SLUGS
+from webapp.catalogue_ext import get_settings
+from webapp.pages import index
+from webapp.reader import check_entity_id, reader_languages
+
+bp = Blueprint("reconcile", __name__)
+
+CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
+#: The classes offered as default types, in this order.
+DEFAULT_TYPES = ("Q1", "Q3", "Q2", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10")
+SUGGESTIONS = 10
+#: Longest ``queries`` value accepted (50 queries of generous size).
+MAX_BATCH_CHARS = 200_000
+
+
+def _answer(body: dict[str, Any]) -> Response:
+    callback = request.values.get("callback")
+    if callback is None:
+        return jsonify(body)
+    if not CALLBACK.match(callback):
+        raise BigtentError(
+            "callback must be a JavaScript function name (letters, digits, _ $ .)",
+            title="Bad callback",
+        )
+    text = f"/**/{callback}({json.dumps(body)});"
+    return Response(text, mimetype="application/javascript")
+
+
+def manifest() -> dict[str, Any]:
+    """The service manifest."""
+    base = get_settings().BASE_URL
+    found = index()
+    names = found.names(DEFAULT_TYPES, reader_languages())
+    service = base + "reconcile"
+    return {
+        "versions": ["0.1", "0.2"],
+        "name": f"Bigtent ({base})",
+        "identifierSpace": base + "entity/",
+        "schemaSpace": base + "prop/direct/",
+        "documentation": base + "reconcile",
+        "defaultTypes": [
+            {"id": t, "name": names.get(t, ("", t))[1]} for t in DEFAULT_TYPES if found.exists(t)
+        ],
+        "view": {"url": base + "page/{{id}}"},
+        "preview": {"url": base + "reconcile/preview?id={{id}}", "width": 420, "height": 140},
+        "suggest": {
+            kind: {"service_url": service, "service_path": f"/suggest/{kind}"}
+            for kind in ("entity", "type", "property")
+        },
+    }
+
+
+def _batch(raw: str) -> dict[str, Any]:
+    if len(raw) > MAX_BATCH_CHARS:
+        raise BigtentError(
+            f"queries is {len(raw):,} characters long; at most {MAX_BATCH_CHARS:,}",
+            title="Malformed reconciliation batch",
+            status=413,
+        )
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        raise BigtentError(
+            'queries is not valid JSON: send an object such as {"q0": {"query": "…"}}',
+            title="Malformed reconciliation batch",
+        ) from None
+    queries = recon.parse_batch(decoded)
+    found = index()
+    languages = reader_languages()
+    return {
+        key: recon.as_json(recon.reconcile(found, query, languages))
+        for key, query in queries.items()
+    }
+
+
+@bp.route("/reconcile", methods=["GET", "POST"])
+def service() -> Response:
+    """Manifest, batch of queries, or one query."""
+    queries = request.values.get("queries")
+    if queries is not None:
+        return _answer(_batch(queries))
+    single = request.values.get("query")
+    if single is not None:
+        try:
+            raw: object = json.loads(single) if single.lstrip().startswith("{") else single
+        except ValueError:
+            raise BigtentError(
+                "query is neither a name nor a JSON query object",
+                title="Malformed reconciliation query",
+            ) from None
+        query = recon.parse_query("query", raw)
+        return _answer(recon.as_json(recon.reconcile(index(), query, reader_languages())))
+    return _answer(manifest())
+
+
+@bp.get("/reconcile/preview")
+def preview() -> str:
+    """A small card of an entity: label, description, classes, a link to its page."""
+    entity = check_entity_id(request.args.get("id", "").strip())
+    found = index()
+    if not found.exists(entity):
+        raise NotFound(f"There is no entity {entity} in this catalogue.", title="Not found")
+    languages = reader_languages()
+    kinds = found.values([entity], "P1").get(entity, [])
+    names = found.names([entity, *kinds], languages)
+    description = found.names([entity], languages, kind=DESCRIPTION).get(entity)
+    return render_template(
+        "reconcile_preview.html",
+        entity=entity,
+        names=names,
+        kinds=kinds,
+        description=description,
+    )
+
+
+def _prefix() -> str:
+    prefix = request.args.get("prefix", "")
+    if len(prefix) > recon.MAX_TEXT:
+        raise BigtentError(
+            f"prefix is longer than {recon.MAX_TEXT} characters", title="Prefix too long"
+        )
+    return prefix
+
+
+@bp.get("/reconcile/suggest/entity")
+def suggest_entity() -> Response:
+    """Entities whose names start with (or contain words starting with) ``prefix``."""
+    found = index()
+    type_id = request.args.get("type")
+    classes = None
+    if type_id:
+        from loader.browse import subclasses
+
+        classes = subclasses(found, SLUGS.get(type_id, type_id)[:20])
+    hits = search(found, _prefix(), classes=classes, limit=SUGGESTIONS).hits
+    return _answer(_suggestions([h.id for h in hits]))
+
+
+@bp.get("/reconcile/suggest/type")
+def suggest_type() -> Response:
+    """Classes with instances whose names match ``prefix``."""
+    found = index()
+    in_use = {c for c, _ in class_counts(found)}
+    hits = search(found, _prefix(), limit=200).hits
+    return _answer(_suggestions([h.id for h in hits if h.id in in_use][:SUGGESTIONS]))
+
+
+@bp.get("/reconcile/suggest/property")
+def suggest_property() -> Response:
+    """Properties whose names match ``prefix``."""
+    hits = search(index(), _prefix(), limit=200).hits
+    return _answer(_suggestions([h.id for h in hits if h.id.startswith("P")][:SUGGESTIONS]))
+
+
+def _suggestions(ids: list[str]) -> dict[str, Any]:
+    found = index()
+    languages = reader_languages()
+    names = found.names(ids, languages)
+    descriptions = found.names(ids, languages, kind=DESCRIPTION)
+    result = []
+    for entity in ids:
+        item = {"id": entity, "name": names.get(entity, ("", entity))[1]}
+        if entity in descriptions:
+            item["description"] = descriptions[entity][1]
+        result.append(item)
+    return {"result": result}
