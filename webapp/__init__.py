@@ -22,10 +22,13 @@ from webapp import (
     health,
     http_headers,
     i18n,
+    network,
     pages,
+    partnerships,
     query_editor,
     search,
     sparql,
+    statistics,
     vendor,
 )
 
@@ -56,4 +59,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feed.bp)
     app.register_blueprint(dataset.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(network.bp)
+    app.register_blueprint(statistics.bp)
+    partnerships.init_app(app)
     return app
