@@ -132,6 +132,7 @@ def render_svg(graph: Graph) -> str:
         [(n.id, n.kind) for n in order], [(s, t) for s, t, _ in graph.edges], half * 0.78
     )
     parties = sum(1 for n in graph.nodes if n.kind != "partnership")
+    base = get_catalogue().ns.base  # the canonical page addresses: the picture travels
     return render_template(
         "network.svg",
         graph=graph,
@@ -141,7 +142,7 @@ def render_svg(graph: Graph) -> str:
         half=half,
         labels=parties <= SVG_LABELS_UP_TO,
         shorten=_shorten,
-        link=lambda entity: url_for("pages.entity", entity_id=entity, _external=True),
+        link=lambda entity: f"{base}page/{entity}",
         counts={k: sum(1 for n in graph.nodes if n.kind == k) for k in KIND_ORDER},
     )
 
