@@ -112,7 +112,7 @@ def test_people_never_appear_and_changes_show_at_once(
     before = network(client)
     body = (
         'wd:Q5200 a wikibase:Item ; rdfs:label "Aardvark exchange"@en ; wdt:P1 wd:Q4 ; '
-        "wdt:P5 wd:Q1000 , wd:Q1500 ; wdt:P7 wd:Q136 ; wdt:P9 \"2012\"^^xsd:gYear ."
+        'wdt:P5 wd:Q1000 , wd:Q1500 ; wdt:P7 wd:Q136 ; wdt:P9 "2012"^^xsd:gYear .'
     )
     assert cat.load_paths([write_ttl("new.ttl", body)]).ok
     after = network(client)
@@ -204,7 +204,7 @@ def test_readme_picture_shows_the_demo_network() -> None:
     root = _svg(picture.read_bytes())
     links = {a.get("href", "") for a in root.iter(f"{SVG}a")}
     shown = {link.rsplit("/", 1)[-1] for link in links}
-    assert DEMO_PARTNERSHIPS <= shown
+    assert shown >= DEMO_PARTNERSHIPS
     assert "docs/network.svg" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 

@@ -34,7 +34,8 @@ def demo_picture(data_dir: Path) -> bytes:
         )
         if response.status_code != 200:
             raise SystemExit(f"/network.svg answered {response.status_code}")
-        return response.data
+        picture: bytes = response.data
+        return picture
     finally:
         app.extensions["bigtent"].close()
 
