@@ -67,6 +67,7 @@
       }
     });
     box.dataset.state = "drawn";
+    window.bigtentNetwork = cy; // for the browser tests and the curious
   }
 
   box.dataset.state = "loading";
