@@ -21,7 +21,7 @@ bp = Blueprint("statistics", __name__)
 
 CHART_FILE = re.compile(r"^[a-z0-9-]{1,80}$")
 #: Chart geometry (SVG user units).
-WIDTH, LABEL_WIDTH, BAR_HEIGHT, ROW_GAP, TOP = 720, 240, 16, 10, 8
+WIDTH, LABEL_WIDTH, BAR_HEIGHT, ROW_GAP, TOP = 760, 300, 16, 10, 8
 BAR_WIDTH = WIDTH - LABEL_WIDTH - 60
 
 
