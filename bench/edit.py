@@ -10,7 +10,11 @@ then, in this process, through :class:`loader.editing.Editor` exactly as the edi
   and one more activity-type statement (parse, normalise, validate, revision row, graph
   swap), one save per partnership, ``--saves`` of them;
 * **merged save**: a save based on an older revision that another save changed since, so
-  the three-way merge runs too (``--saves // 4`` of them).
+  the three-way merge runs too (``--saves // 4`` of them);
+* **form open** / **form save**: the staff HTML edit form, through the web app in-process
+  (Flask test client, a logged-in staff session): ``GET /edit/<id>`` rendered, then the
+  form as a browser submits it, with a changed label, ``POST /edit/<id>`` (``--saves`` of
+  each), with the share of form-save time spent validating.
 
 The first save builds the validation context (kept current afterwards); it is timed and
 reported apart. Reported: median and p99 per operation, and the share of save time spent in
@@ -164,6 +168,57 @@ def measure(cat: Catalogue, saves: int) -> Result:
     }
 
 
+def measure_forms(settings: Any, ids: Sequence[str]) -> Result:
+    """Open and save the HTML edit form of each of ``ids`` through the web app."""
+    import re
+
+    from tests.form_support import form_fields
+    from webapp import create_app
+
+    app = create_app(settings)
+    cat: Catalogue = app.extensions["bigtent"]
+    try:
+        password = "bench password for the edit forms"  # a throwaway account
+        if cat.accounts.get_user("bench-forms") is None:
+            cat.accounts.add_user("bench-forms", "editor", password)
+        client = app.test_client()
+        token = client.get("/api/session").get_json()["csrf_token"]
+        client.post(
+            "/login",
+            json={"name": "bench-forms", "password": password},
+            headers={"X-CSRF-Token": token},
+        )
+        validating = Timer()
+        cat.shapes.validate = validating.wrap(cat.shapes.validate)  # type: ignore[method-assign]
+        editor = cat.editor
+        editor._editor_checks = validating.wrap(editor._editor_checks)  # type: ignore[method-assign]
+        client.get(f"/edit/{ids[0]}")  # warm-up: form models, validation context
+        opens, saves = [], []
+        validating.seconds = 0.0
+        for n, eid in enumerate(ids[1:], 1):
+            start = time.perf_counter()
+            page = client.get(f"/edit/{eid}")
+            opens.append(time.perf_counter() - start)
+            assert page.status_code == 200, page.status_code
+            fields = form_fields(page.get_data(as_text=True))
+            label = next(
+                k for k, v in fields.items() if re.fullmatch(r"term-\d+-lang", k) and v == "en"
+            )
+            fields[label.replace("-lang", "-label")] = f"form edit {n}"
+            fields["action"] = "save"
+            start = time.perf_counter()
+            response = client.post(f"/edit/{eid}", data=fields)
+            saves.append(time.perf_counter() - start)
+            assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        return {
+            "form_open": percentiles(opens),
+            "form_save": percentiles(saves),
+            "form_save_share_validating": round(validating.seconds / sum(saves), 3),
+        }
+    finally:
+        cat.close()
+
+
 def markdown(records: int, result: Result) -> str:
     """The table printed at the end."""
     share = result["share_of_save_time"]
@@ -175,7 +230,9 @@ def markdown(records: int, result: Result) -> str:
         "| operation | n | median ms | p99 ms | max ms |",
         "|---|---|---|---|---|",
     ]
-    for name in ("open", "save", "merged_save"):
+    for name in ("open", "save", "merged_save", "form_open", "form_save"):
+        if name not in result:
+            continue
         row = result[name]
         lines.append(
             f"| {name.replace('_', ' ')} | {row['n']} | {row['median_ms']} | {row['p99_ms']} "
@@ -187,6 +244,11 @@ def markdown(records: int, result: Result) -> str:
         f", editor checks {share['validation_editor_checks']:.0%}), normalisation "
         f"{share['normalise']:.0%}; the rest is parsing, the revision row and the graph swap.",
     ]
+    if "form_save_share_validating" in result:
+        lines.append(
+            f"Share of form-save time validating: {result['form_save_share_validating']:.0%} "
+            "(the rest: reading the form, the save itself, the redirect)."
+        )
     return "\n".join(lines)
 
 
@@ -206,6 +268,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Catalogue.open(settings) as cat:
             result = measure(cat, args.saves)
             entities = cat.revisions.entity_count()
+            rows = cat.select("SELECT ?e WHERE { GRAPH ?g { ?e wdt:P1 wd:Q4 } }")
+            form_ids = sorted(
+                eid
+                for row in rows
+                if (eid := cat.ns.entity_id(row["e"].value)) and int(eid[1:]) >= gen.FIRST_ID
+            )[: args.saves + 1]
+        app_settings = load_settings(
+            overrides={"DATA_DIR": str(data_dir), "BASE_URL": args.base, "DUMP_INTERVAL": 0}
+        )
+        result.update(measure_forms(app_settings, form_ids))
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)

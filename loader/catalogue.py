@@ -31,15 +31,26 @@ from loader.page_index import PageIndex
 from loader.pipeline import LoadReport, run_load
 from loader.profiles import load_shapes
 from loader.reader import Term, Triple
-from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, RevisionLog
+from loader.revisions import (
+    DELETED,
+    LIVE,
+    PRIVATE_STATES,
+    REDIRECT,
+    NewRevision,
+    Revision,
+    RevisionLog,
+)
 from loader.settings import Settings
 from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
     from loader.accounts import SqliteAccounts
+    from loader.bulk_import import Uploads
     from loader.editing import Editor
+    from loader.form_model import FormModels
     from loader.network import PartnershipNetwork
+    from loader.privacy import Privacy
     from loader.query_service import QueryService
     from loader.statistics import Statistics
 
@@ -146,6 +157,27 @@ class Catalogue:
         return Editor(self)
 
     @cached_property
+    def privacy(self) -> Privacy:
+        """Hiding, unhiding and erasing person items (``loader.privacy``)."""
+        from loader.privacy import Privacy
+
+        return Privacy(self)
+
+    @cached_property
+    def form_models(self) -> FormModels:
+        """What the edit forms offer per record type (from the shapes and the ontology)."""
+        from loader.form_model import FormModels
+
+        return FormModels(self)
+
+    @cached_property
+    def imports(self) -> Uploads:
+        """Bulk-import uploads waiting for confirmation (``DATA_DIR/imports``)."""
+        from loader.bulk_import import Uploads
+
+        return Uploads(self.settings.data_dir / "imports", int(self.settings.IMPORT_TTL))
+
+    @cached_property
     def page_index(self) -> PageIndex:
         """Names, facts and backlinks for pages, derived from the revision log
         (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
@@ -219,6 +251,10 @@ class Catalogue:
                 if eid is not None and isinstance(row["v"], ox.NamedNode):
                     per_entity.setdefault(eid, set()).add(row["v"].value)
             claims[pid] = per_entity
+        # Hidden persons are not in the store, yet other records still point at them.
+        for pid, per_entity in self.privacy.hidden_claims(INDEXED_PROPERTIES).items():
+            for eid, values in per_entity.items():
+                claims[pid].setdefault(eid, set()).update(values)
         ctx.add_claims(claims)
         return ctx
 
@@ -324,9 +360,12 @@ class Catalogue:
             ]
         )
 
-    def write_revisions(self, changes: Sequence[NewRevision]) -> list[Revision]:
-        """The write protocol: revision rows committed, graphs swapped, rows marked applied."""
-        revisions = self.revisions.append(changes)
+    def write_revisions(
+        self, changes: Sequence[NewRevision], *, erase: bool = False
+    ) -> list[Revision]:
+        """The write protocol: revision rows committed, graphs swapped, rows marked applied
+        (``erase``: see ``RevisionLog.append``)."""
+        revisions = self.revisions.append(changes, erase=erase)
         self._apply(revisions, {c.entity: c.snapshot for c in changes})
         return revisions
 
@@ -398,6 +437,27 @@ class Catalogue:
         self._install_owl()
         count = self.recover()
         self.after_write()
+        return count
+
+    def rebuild_store(self) -> int:
+        """Rebuild the embedded store from the revision log in a fresh directory, then
+        delete the old one; returns entities written. Unlike :meth:`reindex`, which
+        deletes inside the same files (RocksDB keeps deleted keys in its logs and
+        tombstones, and Oxigraph never forgets a string it has stored), no byte of
+        removed content survives. A crash midway is repaired at the next open: the
+        log marks every entity as not yet in the store first."""
+        store = self.store
+        if not isinstance(store, OxigraphStore) or store.path is None:
+            return self.reindex()
+        path = store.path
+        old = path.with_name(path.name + ".old")
+        self.revisions.forget_applied()
+        store.close()
+        shutil.rmtree(old, ignore_errors=True)
+        path.rename(old)
+        self.store = OxigraphStore(path)
+        count = self.reindex()
+        shutil.rmtree(old)
         return count
 
     def _live(self, entity: str) -> Any:
@@ -491,8 +551,9 @@ def entity_graph_ntriples(
     ns: Namespaces, entity: str, content: bytes | None, revision: Revision
 ) -> bytes:
     """The graph the store holds for an entity at ``revision`` (its snapshot ``content``
-    plus the data document, or the redirect), as N-Triples."""
-    if revision.state == DELETED:
+    plus the data document, or the redirect), as N-Triples; nothing for a deleted,
+    hidden or erased entity (the public store never holds those)."""
+    if revision.state == DELETED or revision.state in PRIVATE_STATES:
         return b""
     entity_iri = ns.entity(entity)
     doc = ns.data_document(entity)

@@ -48,7 +48,17 @@ from loader.record_model import (
     statement_json,
     to_triples,
 )
-from loader.revisions import DELETED, LIVE, REDIRECT, NewRevision, Revision, StaleRevision
+from loader.revisions import (
+    DELETED,
+    ERASED,
+    HIDDEN,
+    LIVE,
+    REDIRECT,
+    REVERT_SUMMARY,
+    NewRevision,
+    Revision,
+    StaleRevision,
+)
 from loader.shacl import Problem, term_text
 from loader.threeway import Conflict, merge3
 
@@ -229,6 +239,7 @@ class Editor:
                 title="Gone",
                 status=410,
             )
+        _check_not_private(entity, state.state)
         rev = self.cat.revisions.get(entity)
         assert rev is not None
         return self._model_of(entity, rev), rev
@@ -424,6 +435,8 @@ class Editor:
                 message = f"{eid} does not exist in this catalogue: check the id"
             elif state.state == DELETED:
                 message = f"{eid} was deleted: refer to another entity, or restore {eid} first"
+            elif state.state == ERASED:
+                message = f"{eid} was erased: refer to another entity"
             elif state.state == REDIRECT:
                 message = f"{eid} was merged into {state.redirect}: refer to {state.redirect}"
             else:
@@ -522,7 +535,8 @@ class Editor:
         base: int | None = None,
     ) -> SaveResult:
         """Make ``entity`` what it was after ``revision`` (a new revision; restores a
-        deleted or merged entity)."""
+        deleted or merged entity). The summary always starts "Reverted to revision N"
+        (the audit view finds reverts by it)."""
         self._check_id(entity)
         with self.lock:
             state = self.cat.revisions.state(entity)
@@ -535,6 +549,7 @@ class Editor:
                     status=409,
                     title="Conflict",
                 )
+            _check_not_private(entity, state.state)
             old = self.cat.revisions.get(entity, revision)
             if old is None:
                 raise NotFound(f"{entity} has no revision {revision}")
@@ -555,7 +570,7 @@ class Editor:
                 action,
                 normal,
                 author,
-                summary or f"Reverted to revision {revision}",
+                f"{REVERT_SUMMARY}{revision}" + (f": {summary}" if summary else ""),
                 expect=state.latest,
             )
             return SaveResult(entity, rev, None, warnings)
@@ -579,6 +594,18 @@ class Editor:
             rev = self.cat.delete(entity, reason.strip(), author)
             self._after_write(entity, [], rev)
             return rev
+
+    def hide(self, entity: str, reason: str, *, author: str) -> Revision:
+        """Hide a person item from the public (``loader.privacy``)."""
+        self._check_id(entity)
+        with self.lock:
+            return self.cat.privacy.hide(entity, reason, author)
+
+    def unhide(self, entity: str, *, author: str, summary: str = "") -> Revision:
+        """Show a hidden person item again."""
+        self._check_id(entity)
+        with self.lock:
+            return self.cat.privacy.unhide(entity, author, summary)
 
     def merge(
         self, source: str, target: str, *, author: str, summary: str = ""
@@ -823,3 +850,15 @@ class _ProblemMapper:
                 severity=severity,
             )
         return FieldProblem("record", message, property=pid, language=language, severity=severity)
+
+
+def _check_not_private(entity: str, state: str) -> None:
+    """Hidden and erased persons are not edited: an edit would publish them again."""
+    if state == HIDDEN:
+        raise BigtentError(
+            f"{entity} is hidden; unhide it before editing or reverting it",
+            title="Hidden",
+            status=409,
+        )
+    if state == ERASED:
+        raise BigtentError(f"{entity} was erased; nothing of it is kept", title="Gone", status=410)

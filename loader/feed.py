@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from loader.errors import BigtentError, NotFound
 from loader.namespaces import OWL, RDF, SCHEMA, SH, XSD, Namespaces
-from loader.revisions import Revision, RevisionLog
+from loader.revisions import PRIVATE_STATES, Revision, RevisionLog
 
 AS = "https://www.w3.org/ns/activitystreams#"
 LDES = "https://w3id.org/ldes#"
@@ -53,6 +53,10 @@ ACTIVITY_TYPES = {
     "restore": "Create",
     "delete": "Delete",
     "merge": "Delete",
+    # Hiding and erasing a person withdraw it from the public: harvesters drop it.
+    "hide": "Delete",
+    "erase": "Delete",
+    "unhide": "Create",
 }
 
 # Path segments under the base; the web routes mirror them.
@@ -193,11 +197,14 @@ class ChangeFeed:
         first_id = (number - 1) * self.page_size + 1
         last_id = number * self.page_size
         rows = self.revisions.changes(first_id, min(last_id, newest))
+        private = self._private({rev.entity for rev, _ in rows})
         return FeedPage(
             number=number,
             first_id=first_id,
             last_id=last_id,
-            activities=tuple(self._activity(rev, content) for rev, content in rows),
+            activities=tuple(
+                self._activity(rev, content, rev.entity in private) for rev, content in rows
+            ),
             complete=newest >= last_id,
             last_page=last_page,
         )
@@ -207,16 +214,24 @@ class ChangeFeed:
         rows = self.revisions.changes(revision, revision) if revision > 0 else []
         if not rows:
             raise NotFound(f"there is no revision {revision}", title="No such activity")
-        return self._activity(*rows[0])
+        rev, content = rows[0]
+        return self._activity(rev, content, bool(self._private({rev.entity})))
 
-    def _activity(self, rev: Revision, content: bytes | None) -> Activity:
+    def _private(self, entities: set[str]) -> set[str]:
+        """Those of ``entities`` that are hidden or erased now."""
+        states = self.revisions.states(entities)
+        return {e for e, s in states.items() if s.state in PRIVATE_STATES}
+
+    def _activity(self, rev: Revision, content: bytes | None, private: bool) -> Activity:
+        # A hidden or erased person's activities keep only what, when and which id:
+        # summaries are free text that may name the person (or say why it was hidden).
         return Activity(
             revision=rev.id,
             entity=rev.entity,
             type=ACTIVITY_TYPES.get(rev.action, "Update"),
             action=rev.action,
             published=rev.time,
-            summary=rev.summary,
+            summary="" if private else rev.summary,
             object_types=object_types(self.ns.entity(rev.entity).value, content),
             redirect=rev.redirect,
         )

@@ -331,6 +331,16 @@ class PageIndex:
             db.close()
         self._connections.clear()
 
+    def compact(self) -> None:
+        """Merge the full-text index's segments (a deleted row's words otherwise linger
+        in older segments), rewrite the file without free pages and empty the
+        write-ahead log: after an erase, no byte of the removed names stays on disk."""
+        with self._lock:
+            db = self._writer
+            db.execute("INSERT INTO name_fts (name_fts) VALUES ('optimize')")
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _meta_int(self, key: str) -> int:
         row = self._writer.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0

@@ -28,7 +28,7 @@ from loader.inputs import Source
 from loader.normalise import normalise
 from loader.profiles import load_shapes
 from loader.reader import SourceRecord, locate, read_records, scan
-from loader.revisions import NewRevision, compress
+from loader.revisions import HIDDEN, PRIVATE_STATES, NewRevision, compress
 from loader.shacl import Problem, ShapesGraph
 
 if TYPE_CHECKING:
@@ -425,12 +425,37 @@ class _Writer:
                 except BaseException as exc:  # handed to the main thread by close()/add()
                     self._error = exc
 
+    def _refuse_private(self, outcome: Outcome, state: str) -> None:
+        """A load never writes over a hidden or erased person (it would publish it)."""
+        fix = "unhide it first" if state == HIDDEN else "its id is not used again"
+        self.report.rejected += 1
+        self.report.rejections.append(
+            RecordProblem(
+                outcome.entity,
+                outcome.source,
+                outcome.line,
+                [
+                    Problem(
+                        focus=self.cat.ns["wd"] + outcome.entity,
+                        path=None,
+                        value=None,
+                        shape="bigtent:privacy",
+                        component="PrivateEntity",
+                        message=f"{outcome.entity} is {state}: {fix}",
+                    )
+                ],
+            )
+        )
+
     def _write(self, batch: list[Outcome]) -> None:
         report, cat = self.report, self.cat
         states = cat.revisions.states(o.entity for o in batch)
         changes = []
         for outcome in batch:
             state = states.get(outcome.entity)
+            if state is not None and state.state in PRIVATE_STATES:
+                self._refuse_private(outcome, state.state)
+                continue
             live = state is not None and state.state == "live"
             if live and state.content_hash == outcome.content_hash:  # type: ignore[union-attr]
                 report.unchanged += 1

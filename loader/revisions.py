@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS revisions (
     time         TEXT    NOT NULL,      -- UTC, ISO 8601
     author       TEXT    NOT NULL,
     summary      TEXT    NOT NULL,
-    action       TEXT    NOT NULL,      -- create | update | delete | merge | restore
+    action       TEXT    NOT NULL,      -- create | update | delete | merge | restore |
+                                        -- hide | unhide | erase
     content_hash TEXT,                  -- NULL for deletions and redirects
     snapshot     BLOB,                  -- zlib-compressed N-Triples of the entity's content
     redirect     TEXT,                  -- target entity of a merge
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS entities (
     entity       TEXT PRIMARY KEY,
     latest       INTEGER NOT NULL,      -- newest revision id
     number       INTEGER NOT NULL,      -- its per-entity number
-    state        TEXT    NOT NULL,      -- live | deleted | redirect
+    state        TEXT    NOT NULL,      -- live | deleted | redirect | hidden | erased
     content_hash TEXT,
     redirect     TEXT,
     applied      INTEGER                -- revision id the triple store holds
@@ -48,6 +49,25 @@ CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
 """
 
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
+#: A hidden person: the log keeps the content (staff see it), the public sees nothing.
+#: An erased one: the log keeps only when each revision was made (loader.privacy).
+HIDDEN, ERASED = "hidden", "erased"
+PRIVATE_STATES = (HIDDEN, ERASED)
+#: Summaries that mark a revision as a revert or a bulk import (written by the Editor's
+#: revert and by :mod:`loader.bulk_import`).
+REVERT_SUMMARY, IMPORT_SUMMARY = "Reverted to revision ", "Imported from "
+#: Kinds of change (the audit view's filter) as conditions on the revisions table.
+CHANGE_KINDS = {
+    "create": f"action = 'create' AND summary NOT LIKE '{IMPORT_SUMMARY}%'",
+    "edit": (
+        f"action = 'update' AND summary NOT LIKE '{IMPORT_SUMMARY}%' "
+        f"AND summary NOT LIKE '{REVERT_SUMMARY}%'"
+    ),
+    "revert": f"action = 'restore' OR (action = 'update' AND summary LIKE '{REVERT_SUMMARY}%')",
+    "delete": "action = 'delete'",
+    "merge": "action = 'merge'",
+    "import": f"action IN ('create', 'update') AND summary LIKE '{IMPORT_SUMMARY}%'",
+}
 _STATE_COLUMNS = (
     "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
 )
@@ -126,6 +146,10 @@ class Revision:
             return DELETED
         if self.action == "merge":
             return REDIRECT
+        if self.action == "hide":
+            return HIDDEN
+        if self.action == "erase":
+            return ERASED
         return LIVE
 
 
@@ -203,6 +227,11 @@ class RevisionLog:
         row = self._db.execute("SELECT count(*) FROM entities WHERE state = ?", (state,))
         return int(row.fetchone()[0])
 
+    def entities_in(self, state: str) -> list[str]:
+        """Every entity whose newest revision leaves it in ``state``."""
+        rows = self._db.execute("SELECT entity FROM entities WHERE state = ?", (state,))
+        return [str(row[0]) for row in rows]
+
     def history(self, entity: str) -> list[Revision]:
         """Every revision of one entity, newest first (without snapshots)."""
         rows = self._db.execute(
@@ -275,6 +304,35 @@ class RevisionLog:
         )
         return [Revision(*row) for row in rows]
 
+    def recent_matching(
+        self,
+        *,
+        before: int | None = None,
+        limit: int = 50,
+        author: str | None = None,
+        kind: str | None = None,
+    ) -> list[Revision]:
+        """Newest revisions first, older than revision ``before``, by ``author`` and of
+        one ``kind`` of change (see :data:`CHANGE_KINDS`) when given."""
+        where: list[str] = []
+        args: list[int | str] = []
+        if before is not None:
+            where.append("id < ?")
+            args.append(before)
+        if author is not None:
+            where.append("author = ?")
+            args.append(author)
+        if kind is not None:
+            where.append(CHANGE_KINDS[kind])
+        sql = (
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect FROM revisions"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(f"({w})" for w in where)
+        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        return [Revision(*row) for row in rows]
+
     def changes(self, first_id: int, last_id: int) -> list[tuple[Revision, bytes | None]]:
         """Revisions with ids in ``[first_id, last_id]``, oldest first, each with the
         entity's content as of that revision: its own snapshot, or for a deletion or
@@ -295,9 +353,9 @@ class RevisionLog:
     @contextmanager
     def export(self) -> Iterator[Export]:
         """A consistent view of the whole catalogue for dumps: the newest revision id and
-        the newest revision (with its compressed snapshot) of every entity that is not
-        deleted, read in one transaction on a connection of its own, so writes meanwhile
-        neither show up half-way nor wait."""
+        the newest revision (with its compressed snapshot) of every entity that is live
+        or redirects (not deleted, hidden or erased), read in one transaction on a
+        connection of its own, so writes meanwhile neither show up half-way nor wait."""
         own = self.path is not None
         db = (
             sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
@@ -311,8 +369,8 @@ class RevisionLog:
             rows = db.execute(
                 "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, "
                 "r.action, r.content_hash, r.redirect, r.snapshot FROM entities e "
-                "JOIN revisions r ON r.id = e.latest WHERE e.state != ? ORDER BY e.rowid",
-                (DELETED,),
+                "JOIN revisions r ON r.id = e.latest WHERE e.state IN (?, ?) ORDER BY e.rowid",
+                (LIVE, REDIRECT),
             )
             yield Export(newest, ((Revision(*row[:10]), row[10]) for row in rows))
         finally:
@@ -337,10 +395,15 @@ class RevisionLog:
         return [(str(entity), str(when)) for entity, when in rows]
 
     # --- writing ----------------------------------------------------------------
-    def append(self, changes: Sequence[NewRevision], time: str | None = None) -> list[Revision]:
+    def append(
+        self, changes: Sequence[NewRevision], time: str | None = None, *, erase: bool = False
+    ) -> list[Revision]:
         """Record changes in one transaction; returns them with ids and numbers.
 
-        A revision's time is never earlier than the time of the revision before it."""
+        A revision's time is never earlier than the time of the revision before it. With
+        ``erase``, every earlier revision of the changed entities loses its content
+        (snapshot, content hash, summary) in the same transaction: only when each was
+        made, by whom and what kind of change it was remain."""
         if not changes:
             return []
         when = time or utc_now()
@@ -418,6 +481,12 @@ class RevisionLog:
                     )
                 )
                 out.append(rev)
+            if erase:
+                db.executemany(
+                    "UPDATE revisions SET snapshot = NULL, content_hash = NULL, summary = ? "
+                    "WHERE entity = ?",
+                    [(ERASED, change.entity) for change in changes],
+                )
             db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             db.executemany(
                 "INSERT INTO entities VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET "
@@ -450,6 +519,12 @@ class RevisionLog:
                 raise
         finally:
             self._db.execute("PRAGMA synchronous=FULL")
+
+    def compact(self) -> None:
+        """Rewrite the database file without free pages and empty the write-ahead log, so
+        the bytes of erased content are gone from disk, not just unreachable."""
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""

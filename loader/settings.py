@@ -235,6 +235,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest record body the edit API accepts, in bytes (413 beyond it).",
     ),
     Setting(
+        "IMPORT_MAX_BYTES",
+        10485760,
+        "Largest file staff may upload at /import, in bytes (413 beyond it).",
+    ),
+    Setting(
+        "IMPORT_TTL",
+        3600,
+        "Seconds an uploaded import file is kept (in DATA_DIR/imports) between its "
+        "validation report and its confirmation.",
+    ),
+    Setting(
         "NEW_ITEM_MIN",
         10000,
         "Lowest Q number given to items created by staff (the ontology uses Q1-Q999 and "

@@ -107,6 +107,8 @@ class Snapshots:
                 keep.add(self._pending)
             if self._current is not None:
                 keep.add(self._current.path)
+        # RocksDB writes a checkpoint into "<target>.tmp" and renames it when done.
+        keep |= {path.with_name(path.name + ".tmp") for path in keep}
         for child in self.root.iterdir():
             if child not in keep:
                 shutil.rmtree(child, ignore_errors=True)

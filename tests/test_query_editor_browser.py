@@ -177,3 +177,18 @@ def test_truncated_results_are_flagged(browser_page: WatchedPage, small_server: 
     assert page.locator(ROWS).count() == 5
     assert page.is_visible("#truncated")
     assert "first 5 rows" in page.inner_text("#truncated")
+
+
+def test_the_editor_speaks_the_pages_language(
+    browser_page: WatchedPage, live_server: LiveServer
+) -> None:
+    page = browser_page.page
+    open_editor(page, live_server.url + f"query?example={EXAMPLE}&uselang=fr")
+    page.click("#run")
+    page.wait_for_selector(ROWS)
+    assert "14 résultats en" in page.inner_text("#query-status")
+    open_editor(page, live_server.url + "query?query=SELECT%20%3Fs%20WHERE%20%7B&uselang=es")
+    page.click("#run")
+    page.wait_for_function("document.querySelector('#query-status').textContent.includes('falló')")
+    assert page.inner_text("#query-status").startswith("La consulta falló.")
+    browser_page.assert_stayed_local()

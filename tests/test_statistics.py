@@ -96,3 +96,19 @@ def test_unknown_charts_are_404(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_hidden_people_are_not_counted_or_shown(client: FlaskClient, app: Flask) -> None:
+    cat: Catalogue = app.extensions["bigtent"]
+
+    def english_speakers() -> int:
+        data = rows(client.get("/statistics/people-and-organisations-by-language.csv").data)
+        return next(int(r["people"]) for r in data if r["languageLabel"] == "English")
+
+    before = english_speakers()
+    cat.privacy.hide("Q1500", reason="test")  # Amara Okonkwo offers training in English
+    assert english_speakers() == before - 1
+    for path in ("/statistics", "/network", "/network.json", "/partnerships"):
+        assert "Amara Okonkwo" not in client.get(path).get_data(as_text=True), path
+    for chart in CHARTS:
+        assert b"Q1500" not in client.get(f"/statistics/{chart.id}.csv").data

@@ -12,19 +12,23 @@ from webapp import (
     accounts,
     auth,
     browse,
+    bulk_import,
     catalogue_ext,
     dataset,
     documents,
     edit_api,
+    edit_forms,
     errors,
     feed,
     harvest,
     health,
+    history,
     http_headers,
     i18n,
     network,
     pages,
     partnerships,
+    privacy,
     query_editor,
     search,
     sparql,
@@ -52,6 +56,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(edit_api.bp)
+    app.register_blueprint(privacy.bp)
+    app.register_blueprint(edit_forms.bp)
     pages.init_app(app)
     browse.init_app(app)
     app.register_blueprint(search.bp)
@@ -62,4 +68,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(network.bp)
     app.register_blueprint(statistics.bp)
     partnerships.init_app(app)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(bulk_import.bp)
     return app

@@ -16,12 +16,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from loader.accounts import ADMIN, EDITOR, ROLES, AccountError, LoginThrottled
 from loader.errors import BigtentError
 from webapp import auth
 from webapp.catalogue_ext import get_catalogue
+from webapp.ui_terms import N_
 
 bp = Blueprint("accounts", __name__)
 
@@ -42,11 +44,13 @@ def _form_or_json() -> dict[str, Any]:
     return request.form.to_dict()
 
 
-def _done(message: str, page: str) -> BaseResponse:
-    """After a change: JSON for API clients, else back to the page with a message."""
+def _done(message: str, page: str, **values: object) -> BaseResponse:
+    """After a change: JSON for API clients (``message`` in English), else back to the
+    page with the message in the interface language (``message`` is a msgid marked with
+    ``N_``, its ``%(name)s`` placeholders filled from ``values``)."""
     if request.is_json or request.accept_mimetypes.best == "application/json":
-        return auth.no_store(jsonify({"ok": True, "message": message}))
-    flash(message)
+        return auth.no_store(jsonify({"ok": True, "message": message % values}))
+    flash(gettext(message, **values))
     return redirect(page, code=303)
 
 
@@ -108,7 +112,7 @@ def logout() -> BaseResponse:
     if request.is_json:
         response = jsonify({"ok": True})
     else:
-        flash("You are logged out.")
+        flash(gettext("You are logged out."))
         response = redirect(url_for("pages.home"), code=303)
     auth.end_session(response)
     return auth.no_store(response)
@@ -135,7 +139,7 @@ def logout_everywhere() -> BaseResponse:
     """End every session of the current account, this one included."""
     name = auth.author()
     count = get_catalogue().accounts.end_sessions(name)
-    response = _done(f"Logged out of {count} session(s).", url_for("pages.home"))
+    response = _done(N_("Sessions ended: %(count)s."), url_for("pages.home"), count=count)
     auth.end_session(response)
     return auth.no_store(response)
 
@@ -158,7 +162,7 @@ def change_password() -> BaseResponse:
             raise
         flash(exc.message, "error")
         return redirect(url_for("accounts.account"), code=303)
-    response = _done("Password changed; log in again.", url_for("accounts.login"))
+    response = _done(N_("Password changed; log in again."), url_for("accounts.login"))
     auth.end_session(response)
     return response
 
@@ -184,7 +188,7 @@ def users() -> BaseResponse:
     return auth.no_store(make_response(html))
 
 
-def _admin_action(run: Any, message: str) -> BaseResponse:
+def _admin_action(run: Any, message: str, **values: object) -> BaseResponse:
     try:
         run()
     except AccountError as exc:
@@ -192,7 +196,7 @@ def _admin_action(run: Any, message: str) -> BaseResponse:
             raise
         flash(exc.message, "error")
         return redirect(url_for("accounts.users"), code=303)
-    return _done(message, url_for("accounts.users"))
+    return _done(message, url_for("accounts.users"), **values)
 
 
 @bp.post("/admin/users")
@@ -208,7 +212,7 @@ def add_user() -> BaseResponse:
             raise AccountError("the password and its confirmation differ")
         get_catalogue().accounts.add_user(name, role, password)
 
-    return _admin_action(run, f"Account {name} created ({role}).")
+    return _admin_action(run, N_("Account %(name)s created (%(role)s)."), name=name, role=role)
 
 
 @bp.post("/admin/users/<name>/role")
@@ -217,7 +221,10 @@ def set_role(name: str) -> BaseResponse:
     """Change an account's role."""
     role = str(_form_or_json().get("role", ""))
     return _admin_action(
-        lambda: get_catalogue().accounts.set_role(name, role), f"{name} is now {role}."
+        lambda: get_catalogue().accounts.set_role(name, role),
+        N_("%(name)s is now %(role)s."),
+        name=name,
+        role=role,
     )
 
 
@@ -226,7 +233,9 @@ def set_role(name: str) -> BaseResponse:
 def disable(name: str) -> BaseResponse:
     """Disable an account (its sessions end at once)."""
     return _admin_action(
-        lambda: get_catalogue().accounts.set_disabled(name, True), f"{name} is disabled."
+        lambda: get_catalogue().accounts.set_disabled(name, True),
+        N_("%(name)s is disabled."),
+        name=name,
     )
 
 
@@ -235,7 +244,9 @@ def disable(name: str) -> BaseResponse:
 def enable(name: str) -> BaseResponse:
     """Enable an account again."""
     return _admin_action(
-        lambda: get_catalogue().accounts.set_disabled(name, False), f"{name} is enabled."
+        lambda: get_catalogue().accounts.set_disabled(name, False),
+        N_("%(name)s is enabled."),
+        name=name,
     )
 
 
@@ -244,7 +255,9 @@ def enable(name: str) -> BaseResponse:
 def end_user_sessions(name: str) -> BaseResponse:
     """Log an account out everywhere."""
     return _admin_action(
-        lambda: get_catalogue().accounts.end_sessions(name), f"{name} is logged out everywhere."
+        lambda: get_catalogue().accounts.end_sessions(name),
+        N_("%(name)s is logged out everywhere."),
+        name=name,
     )
 
 
@@ -257,7 +270,9 @@ def remove(name: str) -> BaseResponse:
             f"removing {name} cannot be undone: confirm it (confirm=yes)", status=422
         )
     return _admin_action(
-        lambda: get_catalogue().accounts.remove_user(name), f"Account {name} removed."
+        lambda: get_catalogue().accounts.remove_user(name),
+        N_("Account %(name)s removed."),
+        name=name,
     )
 
 

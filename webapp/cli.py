@@ -25,7 +25,9 @@ from loader.settings import SETTINGS, Settings, load_settings
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 #: Commands that change the catalogue: the page index catches up after them, so
 #: `bigtent serve` starts with browsing and search ready.
-WRITING_COMMANDS = frozenset({"load", "demo", "ontology", "reindex", "delete", "merge"})
+WRITING_COMMANDS = frozenset(
+    {"load", "demo", "ontology", "reindex", "delete", "merge", "hide", "unhide", "erase"}
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("target", metavar="Qb")
     merge.add_argument("--summary", default="")
     merge.add_argument("--author")
+
+    hide = sub.add_parser("hide", help="hide a person item from every public output")
+    hide.add_argument("entity", metavar="QID")
+    hide.add_argument("--reason", required=True, help="why (kept in the revision log for staff)")
+    hide.add_argument("--author")
+    unhide = sub.add_parser("unhide", help="show a hidden person item again")
+    unhide.add_argument("entity", metavar="QID")
+    unhide.add_argument("--summary", default="")
+    unhide.add_argument("--author")
+    erase = sub.add_parser(
+        "erase", help="erase a person item's data everywhere, keeping only a tombstone"
+    )
+    erase.add_argument("entity", metavar="QID")
+    erase.add_argument("--author")
 
     sub.add_parser("settings", help="list every setting with its value, default and help")
 
@@ -226,6 +242,21 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "delete":
         rev = cat.delete(args.entity, args.reason, args.author)
         print(f"deleted {args.entity} (revision {rev.id})")
+        return EXIT_OK
+    if args.command == "hide":
+        rev = cat.privacy.hide(args.entity, args.reason, args.author)
+        print(f"hid {args.entity} (revision {rev.id}); staff still see it")
+        return EXIT_OK
+    if args.command == "unhide":
+        rev = cat.privacy.unhide(args.entity, args.author, args.summary)
+        print(f"unhid {args.entity} (revision {rev.id})")
+        return EXIT_OK
+    if args.command == "erase":
+        rev = cat.privacy.erase(args.entity, args.author)
+        print(
+            f"erased {args.entity} (revision {rev.id}): its data is gone from the store, "
+            "the revision log and the dumps; a tombstone remains"
+        )
         return EXIT_OK
     if args.command == "merge":
         redirect, target = cat.merge(args.source, args.target, args.author, args.summary)

@@ -9,6 +9,7 @@ from loader.dataset import DATASET_PREFIXES, describe_dataset
 from loader.dumps import dumps_dir
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
+from webapp.i18n import language_etag
 from webapp.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
 
 bp = Blueprint("dataset", __name__)
@@ -38,6 +39,8 @@ def dataset() -> Response:
         f"dataset-{described.revision}-{described.dumps_revision}-{described.dumps_generated}"
         f"-{REPRESENTATION}-{chosen}"
     )
+    if chosen == HTML:
+        tag = language_etag(tag)
     return conditional(response, tag, described.modified, MAX_AGE)
 
 

@@ -119,6 +119,12 @@ def _saved(result: Any, status: int = 200) -> Response:
 
 
 # --- reading ---------------------------------------------------------------------------
+@bp.before_request
+def _hidden_from_public() -> None:
+    """A hidden person does not exist for the public, here as everywhere (404)."""
+    entity = (request.view_args or {}).get("entity_id")
+    if isinstance(entity, str) and ENTITY_ID.match(entity) and auth.current() is None:
+        get_catalogue().privacy.check_public(entity)
 
 
 @bp.get("/session")
@@ -318,3 +324,27 @@ def merge(entity_id: str) -> Response:
             "target_revision": target_rev.id,
         }
     )
+
+
+@bp.post("/entity/<entity_id>/hide")
+@auth.write_access(EDITOR)
+def hide(entity_id: str) -> Response:
+    """Hide a person item from the public (``reason`` in the JSON body: required)."""
+    entity = _entity_id(entity_id)
+    data = _json_body(_body())
+    reason = data.get("reason", "")
+    if not isinstance(reason, str):
+        raise BigtentError("reason must be text", status=422)
+    rev = get_catalogue().editor.hide(entity, reason, author=auth.author())
+    return jsonify({"ok": True, "id": entity, "revision": rev.id, "hidden": True})
+
+
+@bp.post("/entity/<entity_id>/unhide")
+@auth.write_access(EDITOR)
+def unhide(entity_id: str) -> Response:
+    """Show a hidden person item again (optional ``summary`` in the JSON body)."""
+    entity = _entity_id(entity_id)
+    body = _body()
+    data = _json_body(body) if body.strip() else {}
+    rev = get_catalogue().editor.unhide(entity, author=auth.author(), summary=_summary(data))
+    return jsonify({"ok": True, "id": entity, "revision": rev.id, "hidden": False})

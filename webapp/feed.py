@@ -15,6 +15,7 @@ from loader.errors import BigtentError
 from loader.feed import FEED_PREFIXES, Activity, ChangeFeed, FeedPage, parse_page_number
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue
+from webapp.i18n import language_etag
 from webapp.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
 
 bp = Blueprint("feed", __name__)
@@ -72,7 +73,8 @@ def stream() -> Response:
     if chosen == HTML:
         last = feed.last_page()
         response = _html(feed=feed, page=None, last_page=last)
-        return conditional(response, f"changes-root-{last}-html", None, LATEST_MAX_AGE)
+        tag = language_etag(f"changes-root-{last}-html")
+        return conditional(response, tag, None, LATEST_MAX_AGE)
     response = _rdf(feed.stream_triples(), chosen)
     return conditional(response, f"changes-root-{REPRESENTATION}-{chosen}", None, ROOT_MAX_AGE)
 
@@ -88,6 +90,8 @@ def stream_page(number: str) -> Response:
     else:
         response = _rdf(feed.page_triples(page), chosen)
     tag = f"changes-{feed.page_size}-{page.number}-{REPRESENTATION}-{chosen}"
+    if chosen == HTML:
+        tag = language_etag(tag)
     return _page_caching(response, page, tag)
 
 

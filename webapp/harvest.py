@@ -30,6 +30,7 @@ from loader.errors import BigtentError, NotFound
 from loader.settings import Settings
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
+from webapp.i18n import language_etag
 from webapp.rdf_response import HTML, JSON, choose
 
 bp = Blueprint("harvest", __name__)
@@ -114,6 +115,8 @@ def dumps_index() -> Response:
     else:
         response = Response(render_template("dumps.html", listing=listing))
     tag = f"dumps-{listing['revision']}-{listing['generated']}-{chosen}"
+    if chosen != JSON:
+        tag = language_etag(tag)
     return conditional(response, tag, manifest.generated if manifest else None, LISTING_MAX_AGE)
 
 

@@ -21,6 +21,8 @@ from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from webapp import ui_terms
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 UI_LANGUAGES = ("en", "fr", "es", "pt")
 ENDONYMS = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
@@ -46,6 +48,12 @@ def ui_language() -> str:
         if primary in UI_LANGUAGES:
             return primary
     return "en"
+
+
+def language_etag(tag: str) -> str:
+    """``tag`` made specific to the interface language: pages in different languages
+    are different representations, so they never share an ETag."""
+    return f"{tag}-{ui_language()}"
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
@@ -90,6 +98,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     Babel(app, locale_selector=ui_language)
     app.register_blueprint(bp)
+    ui_terms.init_app(app)
 
     @app.context_processor
     def _languages() -> dict[str, object]:

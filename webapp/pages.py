@@ -19,14 +19,15 @@ from loader.catalogue import Catalogue
 from loader.describe import describe, referenced_ids
 from loader.errors import BigtentError, NotFound
 from loader.page_index import Backlink, PageIndex
-from loader.revisions import DELETED, REDIRECT
+from loader.revisions import DELETED, PRIVATE_STATES, REDIRECT
 from loader.schema_org import SchemaTypes, json_ld
 from loader.settings import Settings
 from webapp import auth, page_cache
 from webapp.caching import conditional
 from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.i18n import ui_language
+from webapp.i18n import language_etag, ui_language
 from webapp.page_cache import CachedPage, get_page_cache
+from webapp.privacy import check_reader_may_see, page_status
 from webapp.reader import check_entity_id, check_page_in_range, page_number, reader_languages
 
 bp = Blueprint("pages", __name__)
@@ -118,6 +119,9 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
             "looking for by name.",
             title="Not found",
         )
+    if state.state in PRIVATE_STATES:
+        check_reader_may_see(entity_id)  # the public's 404 or 410; staff see it
+        return None
     if state.state == DELETED:
         rev = cat.revisions.get(entity_id)
         when = f" on {rev.time}" if rev else ""
@@ -211,6 +215,7 @@ def _render_entity(
         backlink_total=total,
         names=names,
         link_kinds=LINK_KINDS,
+        privacy=page_status(rev),
     )
     return html, rev.time
 
@@ -236,6 +241,7 @@ def links(entity_id: str) -> Response:
     cat = get_catalogue()
     if cat.revisions.state(entity_id) is None:
         raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+    check_reader_may_see(entity_id)
     head = cat.revisions.last_id()
     key = ("links", entity_id, page, head, tuple(languages))
     etag = f"links-{entity_id}-{page}-r{head}-{language_tag(languages)}"
@@ -273,6 +279,7 @@ def history(entity_id: str) -> Response:
     revisions = cat.revisions.history(entity_id)
     if not revisions:
         raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+    check_reader_may_see(entity_id)
     pages = check_page_in_range(page, len(revisions), REVISIONS_PER_PAGE)
     start = (page - 1) * REVISIONS_PER_PAGE
     shown = revisions[start : start + REVISIONS_PER_PAGE]
@@ -287,6 +294,9 @@ def history(entity_id: str) -> Response:
         pages=pages,
         state=revisions[0].state,
         merged_into=revisions[0].redirect,
+        revisions_latest=revisions[0].id,
     )
-    etag = f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}"
+    if auth.current() is not None:  # restore buttons and a CSRF token: for them alone
+        return Response(html, mimetype="text/html")
+    etag = language_etag(f"history-{entity_id}-{page}-r{revisions[0].id}-{language_tag(languages)}")
     return conditional(Response(html, mimetype="text/html"), etag, revisions[0].time)

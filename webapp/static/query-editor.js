@@ -28,6 +28,20 @@
   var copyButton = document.getElementById("copy-link");
   var downloadItems = document.querySelectorAll("#download-links li");
 
+  // Messages come from the page, which renders them in the reader's interface language.
+  function message(name, values) {
+    var text = statusEl.getAttribute("data-" + name) || "";
+    return text.replace(/%\((\w+)\)s/g, function (whole, key) {
+      return values && key in values ? String(values[key]) : whole;
+    });
+  }
+  var lang = document.documentElement.lang || "en";
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
+  function countMessage(count, ms) {
+    var one = plurals ? plurals.select(count) === "one" : count === 1;
+    return message(one ? "one" : "many", { count: count.toLocaleString(lang), ms: ms });
+  }
+
   var examplesById = {};
   config.examples.forEach(function (example) {
     examplesById[example.id] = example;
@@ -207,7 +221,7 @@
           }, 10000);
         })
         .catch(function (error) {
-          statusEl.textContent = "The download failed: " + error.message;
+          statusEl.textContent = message("download-failed", { error: error.message });
         });
     });
   });
@@ -236,7 +250,7 @@
 
   yasqe.on("query", function () {
     resultsSection.hidden = false;
-    statusEl.textContent = "Running…";
+    statusEl.textContent = message("running");
     truncatedEl.hidden = true;
   });
 
@@ -253,19 +267,16 @@
 
   yasqe.on("queryResponse", function (instance, response, duration) {
     if (response instanceof Error) {
-      var message = errorMessage(response);
-      statusEl.textContent = "The query failed. " + message;
-      yasr.setResponse(new Error(message), duration);
+      var failure = errorMessage(response);
+      statusEl.textContent = message("failed", { error: failure });
+      yasr.setResponse(new Error(failure), duration);
       return;
     }
     yasr.setResponse(response, duration);
     var rows = yasr.results && yasr.results.getBindings();
     var count = rows ? rows.length : null;
     statusEl.textContent =
-      (count === null ? "Done" : count + (count === 1 ? " result" : " results")) +
-      " in " +
-      duration +
-      " ms.";
+      count === null ? message("done", { ms: duration }) : countMessage(count, duration);
     var truncated = (response.headers.get("Bigtent-Truncated") || "").toLowerCase() === "true";
     truncatedEl.hidden = !truncated;
     if (truncated) document.getElementById("truncated-rows").textContent = count === null ? "" : count;
@@ -273,6 +284,7 @@
   });
 
   // --- share -----------------------------------------------------------------------------
+  var copyLabel = copyButton.textContent;
   copyButton.hidden = false;
   copyButton.addEventListener("click", function () {
     refresh();
@@ -280,10 +292,10 @@
     if (navigator.clipboard) {
       navigator.clipboard.writeText(shareInput.value).then(
         function () {
-          copyButton.textContent = "Copied";
+          copyButton.textContent = copyButton.getAttribute("data-copied");
         },
         function () {
-          copyButton.textContent = "Copy link";
+          copyButton.textContent = copyLabel;
         }
       );
     }

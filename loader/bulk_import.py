@@ -1,0 +1,391 @@
+"""Bulk import by staff: upload a file, read its validation report, confirm.
+
+An upload is kept in ``DATA_DIR/imports`` under a random token (with who uploaded it,
+when, its name and format) until it is confirmed, discarded or older than IMPORT_TTL.
+Validation reads it the loader's way (:func:`loader.reader.scan` and
+:func:`~loader.reader.read_records`, the normaliser, the compiled shapes, a context built
+like a load's) and writes nothing. The report says, per record, whether it is new,
+changed, unchanged or rejected (with each problem's focus node, path and message) and the
+revision it was compared with.
+
+Confirming validates again under the Editor's lock and writes the accepted new and changed
+records, each as one revision by the uploader, in one transaction of the revision log that
+refuses the whole batch if any record moved past the revision the report showed (so a
+change made by someone else in between is never overwritten unseen: the user gets the new
+report instead). Rejected records change nothing; the upload is removed once written, so
+confirming twice finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loader.errors import BigtentError, NotFound, SourceError
+from loader.inputs import FORMATS, Source, format_from_name
+from loader.normalise import normalise
+from loader.reader import Rebase, SourceRecord, locate, read_records, scan
+from loader.revisions import IMPORT_SUMMARY, LIVE, NewRevision, Revision
+from loader.shacl import Problem
+
+if TYPE_CHECKING:
+    from loader.catalogue import Catalogue
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+#: formats offered on the upload form (name, what people call it)
+UPLOAD_FORMATS = {
+    "ttl": "Turtle",
+    "nt": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdf": "RDF/XML",
+}
+NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
+
+
+@dataclass
+class Upload:
+    """A file waiting for its confirmation."""
+
+    token: str
+    path: Path
+    filename: str
+    format: str  # a key of FORMATS
+    uploader: str
+    created: float
+    summary: str
+    #: entity -> newest revision id (None: did not exist) the last report compared with
+    bases: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass
+class RecordReport:
+    """The verdict on one record of the file."""
+
+    entity: str
+    status: str  # new | changed | unchanged | rejected
+    line: int | None
+    base: int | None  # the entity's newest revision id when validated
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The verdict on a whole file."""
+
+    records: list[RecordReport] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """How many records have this status."""
+        return sum(1 for r in self.records if r.status == status)
+
+    @property
+    def writable(self) -> list[RecordReport]:
+        """Records a confirmation would write."""
+        return [r for r in self.records if r.status in (NEW, CHANGED)]
+
+    def bases(self) -> dict[str, int | None]:
+        """Entity -> the revision each record was compared with."""
+        return {r.entity: r.base for r in self.records}
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "counts": {s: self.count(s) for s in (NEW, CHANGED, UNCHANGED, REJECTED)},
+            "file_errors": self.file_errors,
+            "records": [
+                {
+                    "entity": r.entity,
+                    "status": r.status,
+                    "line": r.line,
+                    "base_revision": r.base,
+                    "problems": [p.as_dict() for p in r.problems],
+                    "warnings": [p.as_dict() for p in r.warnings],
+                }
+                for r in self.records
+            ],
+        }
+
+
+class StaleImport(BigtentError):
+    """Records of the upload changed in the catalogue after its report was shown."""
+
+    def __init__(self, entities: list[str], report: ImportReport) -> None:
+        shown = ", ".join(entities[:10]) + (" …" if len(entities) > 10 else "")
+        super().__init__(
+            f"{len(entities)} record(s) of this file changed in the catalogue since its "
+            f"report was made ({shown}). Nothing was written; read the new report and "
+            "confirm again.",
+            title="Conflict",
+            status=409,
+        )
+        self.entities, self.report = entities, report
+
+
+# --- kept uploads ----------------------------------------------------------------------------
+class Uploads:
+    """Uploaded files between report and confirmation (one directory per token)."""
+
+    def __init__(self, directory: Path, ttl: int) -> None:
+        self.directory = directory
+        self.ttl = ttl
+
+    def save(self, data: bytes, filename: str, fmt: str, uploader: str, summary: str) -> Upload:
+        """Keep an upload; returns it with its new token."""
+        self.purge()
+        token = secrets.token_urlsafe(24)
+        folder = self.directory / token
+        folder.mkdir(parents=True)
+        path = folder / "upload"
+        path.write_bytes(data)
+        upload = Upload(token, path, filename[:200], fmt, uploader, time.time(), summary[:500])
+        self.update(upload)
+        return upload
+
+    def update(self, upload: Upload) -> None:
+        """Write an upload's description (after a report, its bases)."""
+        meta = asdict(upload)
+        meta["path"] = str(upload.path)
+        target = upload.path.parent / "meta.json"
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(meta), encoding="utf-8")
+        partial.replace(target)
+
+    def remember(self, upload: Upload, report: ImportReport) -> None:
+        """Keep a report (and what it compared with) next to its upload."""
+        upload.bases = report.bases()
+        (upload.path.parent / "report.json").write_text(
+            json.dumps(report.as_dict()), encoding="utf-8"
+        )
+        self.update(upload)
+
+    def report(self, upload: Upload) -> dict[str, object] | None:
+        """The last report made on an upload (JSON form), if any."""
+        try:
+            found: dict[str, object] = json.loads(
+                (upload.path.parent / "report.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValueError):
+            return None
+        return found
+
+    def get(self, token: str, uploader: str) -> Upload:
+        """The upload of ``uploader`` with this token (404 if unknown, expired, done, or
+        someone else's)."""
+        gone = NotFound(
+            "this upload is not (or no longer) here: it was imported or discarded already, "
+            f"or it is older than IMPORT_TTL ({self.ttl} seconds). Upload the file again.",
+            title="No such upload",
+        )
+        if not TOKEN.match(token):
+            raise gone
+        meta_path = self.directory / token / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise gone from None
+        meta["path"] = Path(meta["path"])
+        upload = Upload(**meta)
+        if upload.uploader != uploader or time.time() - upload.created > self.ttl:
+            raise gone
+        return upload
+
+    def discard(self, token: str) -> None:
+        """Forget an upload."""
+        if TOKEN.match(token):
+            shutil.rmtree(self.directory / token, ignore_errors=True)
+
+    def purge(self) -> int:
+        """Remove expired uploads; returns how many."""
+        if not self.directory.is_dir():
+            return 0
+        removed = 0
+        limit = time.time() - self.ttl
+        for folder in self.directory.iterdir():
+            meta = folder / "meta.json"
+            try:
+                stamp = meta.stat().st_mtime if meta.exists() else folder.stat().st_mtime
+            except OSError:
+                continue
+            if stamp < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+
+def upload_format(filename: str, chosen: str | None) -> str:
+    """The format of an upload: the one chosen on the form, else from the file name."""
+    if chosen:
+        if chosen not in UPLOAD_FORMATS:
+            raise BigtentError(
+                f"format {chosen[:20]!r} is not one Bigtent imports: choose "
+                + ", ".join(f"{k} ({v})" for k, v in UPLOAD_FORMATS.items()),
+                title="Unsupported format",
+                status=415,
+            )
+        return chosen
+    found, gzipped = format_from_name(filename)
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if found is None or gzipped or suffix not in FORMATS:
+        raise BigtentError(
+            f"cannot tell the format of {filename[:100]!r} from its name: name it .ttl, .nt, "
+            ".jsonld or .rdf, or choose the format (format)",
+            title="Unsupported format",
+            status=415,
+        )
+    for key in UPLOAD_FORMATS:
+        if FORMATS[key] == found:
+            return key
+    raise BigtentError(
+        f"{filename[:100]!r} is in a format the import page does not take: use "
+        + ", ".join(UPLOAD_FORMATS.values()),
+        title="Unsupported format",
+        status=415,
+    )
+
+
+# --- validation and writing --------------------------------------------------------------------
+@dataclass
+class _Checked:
+    report: ImportReport
+    contents: dict[str, tuple[bytes, str]]  # entity -> (N-Triples, content hash), new/changed
+
+
+def _source(upload: Upload) -> Source:
+    return Source(upload.filename, upload.path, FORMATS[upload.format], False)
+
+
+def _check(cat: Catalogue, upload: Upload) -> _Checked:
+    """Validate every record of an upload; write nothing."""
+    report = ImportReport()
+    contents: dict[str, tuple[bytes, str]] = {}
+    source = _source(upload)
+    try:
+        scanned = scan(source, cat.ns)
+    except SourceError as exc:
+        report.file_errors.append(exc.message)
+        return _Checked(report, contents)
+    if scanned.entities == 0:
+        report.file_errors.append(
+            f"{upload.filename} holds no records: no triples about an entity "
+            f"<{cat.ns['wd']}Q…> (is it written with another base IRI?)"
+        )
+        return _Checked(report, contents)
+    ctx = cat.build_context()
+    ctx.add_claims(scanned.claims)
+    ctx.property_types.update(scanned.property_types)
+    for label, owners in scanned.property_labels.items():
+        ctx.property_labels[label] |= owners
+    limit = int(cat.settings.MAX_RECORD_TRIPLES)
+    records = list(
+        _records(source, cat, scanned.rebase, int(cat.settings.MAX_BUFFERED_TRIPLES), report)
+    )
+    states = cat.revisions.states(r.entity for r in records)
+    seen: set[str] = set()
+    for record in records:
+        state = states.get(record.entity)
+        base = None if state is None else state.latest
+        if record.entity in seen:
+            continue
+        seen.add(record.entity)
+        line = record.line
+        if line is None and not source.line_based:
+            line = locate(source, cat.ns["wd"] + record.entity, "wd:" + record.entity)
+        normal = normalise(record, ctx)
+        if len(normal.triples) > limit:
+            problem = Problem(
+                cat.ns["wd"] + record.entity,
+                None,
+                None,
+                "(loader)",
+                "MaxRecordTriples",
+                f"the record has {len(normal.triples)} triples, more than "
+                f"MAX_RECORD_TRIPLES ({limit}) allows",
+            )
+            report.records.append(RecordReport(record.entity, REJECTED, line, base, [problem]))
+            continue
+        found = cat.shapes.validate(normal.triples, ctx)
+        errors = [p for p in found if p.severity == "Violation"]
+        warnings = [p for p in found if p.severity != "Violation"]
+        if errors:
+            report.records.append(
+                RecordReport(record.entity, REJECTED, line, base, errors, warnings)
+            )
+            continue
+        live = state is not None and state.state == LIVE
+        if live and state is not None and state.content_hash == normal.content_hash:
+            status = UNCHANGED
+        else:
+            status = CHANGED if live else NEW
+            contents[record.entity] = (normal.ntriples(), normal.content_hash)
+        report.records.append(RecordReport(record.entity, status, line, base, [], warnings))
+    return _Checked(report, contents)
+
+
+def _records(
+    source: Source, cat: Catalogue, rebase: Rebase | None, buffered: int, report: ImportReport
+) -> Iterator[SourceRecord]:
+    try:
+        yield from read_records(source, cat.ns, rebase, max(buffered, 1))
+    except SourceError as exc:
+        report.file_errors.append(exc.message)
+
+
+def validate(cat: Catalogue, uploads: Uploads, upload: Upload) -> ImportReport:
+    """The report on an upload (nothing written); remembers what it compared with."""
+    report = _check(cat, upload).report
+    uploads.remember(upload, report)
+    return report
+
+
+def confirm(cat: Catalogue, uploads: Uploads, upload: Upload) -> list[Revision]:
+    """Write the upload's accepted records (see the module docstring); returns the new
+    revisions. Raises :class:`StaleImport` when records changed since the report."""
+    editor = cat.editor
+    with editor.lock:
+        uploads.get(upload.token, upload.uploader)  # still there: not confirmed meanwhile
+        checked = _check(cat, upload)
+        report = checked.report
+        if report.file_errors:
+            raise BigtentError(
+                "the file cannot be read any more: " + "; ".join(report.file_errors[:3]),
+                title="Unreadable upload",
+                status=422,
+            )
+        moved = sorted(
+            r.entity
+            for r in report.records
+            if r.entity not in upload.bases or upload.bases[r.entity] != r.base
+        )
+        if moved:
+            uploads.remember(upload, report)
+            raise StaleImport(moved, report)
+        summary = f"{IMPORT_SUMMARY}{upload.filename}" + (
+            f": {upload.summary}" if upload.summary else ""
+        )
+        changes = [
+            NewRevision(
+                r.entity,
+                "update" if r.status == CHANGED else "create",
+                upload.uploader,
+                summary[:1000],
+                checked.contents[r.entity][1],
+                checked.contents[r.entity][0],
+                expect_latest=r.base,
+                check_latest=True,
+            )
+            for r in report.writable
+        ]
+        written = cat.write_revisions(changes) if changes else []
+        if written:
+            cat.after_write()
+        uploads.discard(upload.token)
+        return written
