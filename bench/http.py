@@ -11,9 +11,10 @@ For each size:
 3. ``bigtent serve`` (gunicorn, ``webapp/server.py``) on a free port, its memory sampled
    throughout;
 4. ``wrk`` against every scenario of :data:`SCENARIOS` (``/health``, the ceiling; entity pages;
-   data documents; a SPARQL lookup mix), each over the whole entity set and over a hot set
-   of 1,000 entities, in rounds that visit the scenarios in a rotating order, so each ratio
-   to ``/health`` compares runs made minutes apart at most;
+   data documents; a SPARQL lookup mix; the network view's data), each entity scenario over
+   the whole entity set and over a hot set of 1,000 entities, in rounds that visit the
+   scenarios in a rotating order, so each ratio to ``/health`` compares runs made minutes
+   apart at most;
 5. per-query latency of the SPARQL lookups and of ``sparql/examples/*.rq`` through
    ``/sparql``, alternating each request with the same query run in-process with
    pyoxigraph on the same store (``bench.sparql_direct``): the endpoint's overhead.
@@ -107,6 +108,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         per_entity=False,
         variants=168,
     ),
+    # The network view's data: at 100k records, the 1,000 organisations in the most
+    # partnerships (NETWORK_MAX_ORGANISATIONS) with their partnerships and networks.
+    Scenario("network view data", ("/network.json",), 0.30, "application/json", per_entity=False),
 )
 #: Why a fallback path stands in for the scenario's real route.
 STAND_INS = {

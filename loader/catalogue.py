@@ -49,8 +49,10 @@ if TYPE_CHECKING:
     from loader.bulk_import import Uploads
     from loader.editing import Editor
     from loader.form_model import FormModels
+    from loader.network import PartnershipNetwork
     from loader.privacy import Privacy
     from loader.query_service import QueryService
+    from loader.statistics import Statistics
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -181,6 +183,20 @@ class Catalogue:
         (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
         path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
         return PageIndex(path, self.revisions, self.ns, self.settings.languages)
+
+    @cached_property
+    def network(self) -> PartnershipNetwork:
+        """The partnership network's data (the network view), from the page index."""
+        from loader.network import PartnershipNetwork
+
+        return PartnershipNetwork(self)
+
+    @cached_property
+    def statistics(self) -> Statistics:
+        """The statistics charts, each the result of a public example query."""
+        from loader.statistics import Statistics
+
+        return Statistics(self)
 
     # --- shapes and context ---------------------------------------------------------------
     @cached_property

@@ -263,6 +263,13 @@ SETTINGS: tuple[Setting, ...] = (
         "first; any change to the catalogue retires them all); 0 disables the cache.",
     ),
     Setting(
+        "NETWORK_MAX_ORGANISATIONS",
+        1000,
+        "Most organisations and networks the network view (/network, /network.json, "
+        "/network.svg) shows at once: those in the most partnerships first; a request's "
+        "`limit` may lower it, never raise it.",
+    ),
+    Setting(
         "AUTHOR",
         "",
         "Author recorded in the revision log for command-line changes; "

@@ -25,13 +25,16 @@ from webapp import (
     history,
     http_headers,
     i18n,
+    network,
     pages,
+    partnerships,
     peers,
     privacy,
     query_editor,
     reconcile,
     search,
     sparql,
+    statistics,
     vendor,
 )
 
@@ -66,6 +69,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feed.bp)
     app.register_blueprint(dataset.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(network.bp)
+    app.register_blueprint(statistics.bp)
+    partnerships.init_app(app)
     app.register_blueprint(history.bp)
     app.register_blueprint(bulk_import.bp)
     return app

@@ -41,6 +41,9 @@ ASSETS: dict[str, Asset] = {
         "@zazuko/yasgui", "build/yasgui.min.js", "text/javascript; charset=utf-8"
     ),
     "yasgui.min.css": Asset("@zazuko/yasgui", "build/yasgui.min.css", "text/css; charset=utf-8"),
+    "cytoscape.min.js": Asset(
+        "cytoscape", "dist/cytoscape.min.js", "text/javascript; charset=utf-8"
+    ),
 }
 
 _compressed: dict[tuple[Path, int], bytes] = {}

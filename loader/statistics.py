@@ -1,0 +1,156 @@
+"""The statistics charts: each one is the result of a public example query.
+
+Every chart names a file of ``sparql/examples``; its data is that query's result as the
+public endpoint gives it (same prefixes, ``?xLabel`` filling and dataset), run in process
+on the live store and kept until the catalogue next changes. The CSV offered for download
+is that result verbatim, so a reader can check any figure by running the query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from loader.errors import NotFound
+from loader.lru import ByteLRU
+
+if TYPE_CHECKING:
+    from loader.catalogue import Catalogue
+
+CSV = "text/csv"
+#: Bytes of query results kept between requests (a few KB each).
+CACHE_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: the example query behind it and the columns it draws."""
+
+    id: str
+    example: str  # sparql/examples/<example>.rq
+    category: str  # the variable each bar is about (its ``Label`` column names it)
+    series: tuple[str, ...]  # the counted variables, one bar each per row
+    detail: str | None = None  # a second variable naming the row (e.g. the year)
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart(
+        "partnerships-by-activity-and-year",
+        "partnerships-by-activity-type-and-year",
+        "activity",
+        ("partnerships",),
+        detail="year",
+    ),
+    Chart(
+        "capacities-offered-and-needed",
+        "capacities-offered-and-needed-per-root",
+        "root",
+        ("offers", "needs"),
+    ),
+    Chart(
+        "people-and-organisations-by-territory",
+        "people-and-organisations-by-territory",
+        "territory",
+        ("people", "organisations"),
+    ),
+    Chart(
+        "people-and-organisations-by-language",
+        "people-and-organisations-by-language",
+        "language",
+        ("people", "organisations"),
+    ),
+)
+CHART_IDS = {chart.id: chart for chart in CHARTS}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a chart: what it is about and its counts."""
+
+    entity: str | None  # the category's entity id, when it is an entity
+    label: str
+    detail: str
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart's query result: the CSV as the endpoint writes it, and its rows."""
+
+    chart: Chart
+    csv: bytes
+    rows: list[Row]
+
+    @property
+    def largest(self) -> int:
+        """The largest count (the scale of the bars)."""
+        return max((v for row in self.rows for v in row.values), default=0)
+
+
+def chart(chart_id: str) -> Chart:
+    """A chart by id; 404 naming the charts that exist."""
+    found = CHART_IDS.get(chart_id)
+    if found is None:
+        raise NotFound(
+            f"there is no chart {chart_id[:40]!r}; the charts are "
+            f"{', '.join(c.id for c in CHARTS)}",
+            title="Not found",
+        )
+    return found
+
+
+class Statistics:
+    """Runs the charts' queries for one catalogue (``Catalogue.statistics``)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._cache: ByteLRU[ChartData] = ByteLRU(CACHE_BYTES)
+
+    def query(self, chart: Chart) -> str:
+        """The example query behind a chart, as users get it (absolute prefixes)."""
+        examples = self.catalogue.examples
+        return examples.query(examples.get(chart.example))
+
+    def data(self, chart: Chart, languages: Sequence[str]) -> ChartData:
+        """The chart's data, labelled in ``languages``."""
+        key = (chart.id, self.catalogue.revisions.last_id(), tuple(languages))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._run(chart, languages)
+            self._cache.put(key, found, len(found.csv) * 3)
+        return found
+
+    def _run(self, chart: Chart, languages: Sequence[str]) -> ChartData:
+        service = self.catalogue.query_service
+        request = service.request(self.query(chart), solutions_type=CSV, languages=tuple(languages))
+        outcome = service.run_local(request)
+        outcome.raise_for_error()
+        return ChartData(chart, outcome.body, rows_of(chart, outcome.body, self.catalogue))
+
+
+def rows_of(chart: Chart, body: bytes, catalogue: Catalogue) -> list[Row]:
+    """The chart rows of a SPARQL CSV result."""
+    rows = []
+    for record in csv.DictReader(io.StringIO(body.decode("utf-8"))):
+        iri = record.get(chart.category, "")
+        entity = catalogue.ns.entity_id(iri) if iri else None
+        label = record.get(chart.category + "Label") or entity or iri
+        rows.append(
+            Row(
+                entity,
+                label,
+                record.get(chart.detail, "") if chart.detail else "",
+                tuple(_count(record.get(name)) for name in chart.series),
+            )
+        )
+    return rows
+
+
+def _count(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
