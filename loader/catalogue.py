@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
+from loader.database import database_target
 from loader.documents import EntityDocuments
 from loader.errors import BigtentError, ConfigError, NotFound
 from loader.examples import Examples
@@ -37,7 +38,7 @@ from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
-    from loader.accounts import SqliteAccounts
+    from loader.accounts import DatabaseAccounts
     from loader.editing import Editor
     from loader.query_service import QueryService
 
@@ -47,6 +48,11 @@ SPARQL_DIR = ROOT / "sparql"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 OWL_FILE = "bigtent-owl.ttl"
 ONTOLOGY_GRAPH = "ontology"  # below the base: {base}ontology
+
+
+def revision_log_target(settings: Settings) -> Path | str:
+    """Where the revision log lives: DATABASE_URL, else ``DATA_DIR/revisions.sqlite3``."""
+    return database_target(settings.DATABASE_URL, settings.data_dir / "revisions.sqlite3")
 
 
 class Catalogue:
@@ -76,7 +82,7 @@ class Catalogue:
             raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
         store = OxigraphStore(data_dir / "store")
         try:
-            revisions = RevisionLog(data_dir / "revisions.sqlite3")
+            revisions = RevisionLog(revision_log_target(settings))
         except Exception:
             store.close()
             raise
@@ -130,7 +136,7 @@ class Catalogue:
 
     # --- staff: accounts and the edit path -------------------------------------------------
     @cached_property
-    def accounts(self) -> SqliteAccounts:
+    def accounts(self) -> DatabaseAccounts:
         """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
         from loader.accounts import open_accounts
 
@@ -147,7 +153,7 @@ class Catalogue:
     def page_index(self) -> PageIndex:
         """Names, facts and backlinks for pages, derived from the revision log
         (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
-        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        path = None if self.revisions.target is None else self.settings.data_dir / "pages.sqlite3"
         return PageIndex(path, self.revisions, self.ns, self.settings.languages)
 
     # --- shapes and context ---------------------------------------------------------------

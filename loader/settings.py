@@ -41,6 +41,13 @@ SETTINGS: tuple[Setting, ...] = (
         "(revisions.sqlite3) and the staff accounts (accounts.sqlite3). Created when missing.",
     ),
     Setting(
+        "DATABASE_URL",
+        "",
+        "Where the revision log, staff accounts and sessions live: empty for SQLite files in "
+        "DATA_DIR, or postgresql://user:password@host:port/database for a PostgreSQL database "
+        "that several app processes share.",
+    ),
+    Setting(
         "BASE_URL",
         "http://127.0.0.1:5000/",
         "Base IRI of every entity, statement and "

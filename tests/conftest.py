@@ -12,6 +12,7 @@ from browser import WatchedPage, launched_chromium, watched_page
 from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
+from postgres import Cluster, running_cluster
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
@@ -132,6 +133,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
     with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL cluster (tests/postgres.py), one per session, started
+    only when a test asks for it; stopped and deleted at the end."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Path | str]:
+    """Factory: where a test's database named ``name`` lives, on each engine in turn — a
+    SQLite file in the test's directory, or a fresh PostgreSQL schema (shared by every
+    name, as revision log and accounts share one database in production)."""
+    if request.param == "sqlite":
+        return lambda name: tmp_path / f"{name}.sqlite3"
+    url = request.getfixturevalue("postgres").fresh_url()
+    return lambda name: url
 
 
 @pytest.fixture(scope="session")
