@@ -279,14 +279,14 @@ class _View(Database):
         else:
             conn = self._connection()
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        self._cursors = 0
+        self._cursors: list[psycopg.ServerCursor[Any]] = []
 
     def execute(self, sql: str, args: Sequence[object] = ()) -> Rows:
         """Run a query; on PostgreSQL through a server-side cursor, so a dump streams."""
         if self._sqlite is not None:
             return self._sqlite.execute(sql, args)
-        self._cursors += 1
-        cursor = self._connection().cursor(name=f"bigtent_view_{self._cursors}")
+        cursor = self._connection().cursor(name=f"bigtent_view_{len(self._cursors)}")
+        self._cursors.append(cursor)
         cursor.itersize = 500
         with _lost_connection(self):
             cursor.execute(_pg_sql(sql), args)
@@ -296,6 +296,8 @@ class _View(Database):
         if self._sqlite is not None:
             self._sqlite.execute("ROLLBACK")
         else:
+            for cursor in self._cursors:
+                cursor.close()
             for conn in self._pg:
                 if not conn.closed and not conn.broken:
                     conn.execute("ROLLBACK")

@@ -1,0 +1,231 @@
+"""The revision log itself, on SQLite and on PostgreSQL (fixture ``db_target``), including
+writers in several processes racing for the same entity."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from postgres import Cluster
+
+from loader.database import Database, database_target, postgres_schema
+from loader.errors import ConfigError
+from loader.revisions import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
+
+Target = Callable[[str], Path | str]
+
+
+@pytest.fixture
+def log(db_target: Target) -> Iterator[RevisionLog]:
+    opened = RevisionLog(db_target("revisions"))
+    yield opened
+    opened.close()
+
+
+def create(entity: str, text: str = "a", **kw: object) -> NewRevision:
+    body = f"<urn:{entity}> <urn:p> {text!r} .\n".replace("'", '"').encode()
+    return NewRevision(entity, "create", "tester", "made", content_hash=text, snapshot=body, **kw)  # type: ignore[arg-type]
+
+
+def update(entity: str, text: str, expect: int | None = None, check: bool = False) -> NewRevision:
+    body = f'<urn:{entity}> <urn:p> "{text}" .\n'.encode()
+    return NewRevision(
+        entity,
+        "update",
+        "tester",
+        "changed",
+        content_hash=text,
+        snapshot=body,
+        expect_latest=expect,
+        check_latest=check,
+    )
+
+
+def test_appends_and_reads_back(log: RevisionLog) -> None:
+    assert log.last_id() == 0 and log.count() == 0
+    first = log.append([create("Q2"), create("P7")], time="2024-01-01T00:00:00Z")
+    assert [r.id for r in first] == [1, 2] and [r.number for r in first] == [1, 1]
+    second = log.append([update("Q2", "b")], time="2023-01-01T00:00:00Z")[0]
+    # The clock went back; revision times never do.
+    assert second.time == "2024-01-01T00:00:00Z" and second.parent == 1 and second.number == 2
+    deleted = log.append([NewRevision("P7", "delete", "tester", "gone")])[0]
+    assert log.last_id() == 4 and log.count() == 4
+    assert [r.id for r in log.history("Q2")] == [3, 1]
+    newest = log.get("Q2")
+    assert newest is not None and newest.snapshot == b'<urn:Q2> <urn:p> "b" .\n'
+    old = log.get("Q2", 1)
+    assert old is not None and old.snapshot == b'<urn:Q2> <urn:p> "a" .\n'
+    states = log.states(["Q2", "P7", "Q404"])
+    assert states["Q2"].state == LIVE and states["P7"].state == DELETED and "Q404" not in states
+    assert log.highest_number("Q") == 2 and log.highest_number("P") == 7
+    assert log.entity_count() == 1 and log.entity_count(DELETED) == 1
+    assert [r.id for r in log.recent(2)] == [4, 3]
+    # A deletion's content is the snapshot before it (what the change feed shows).
+    changes = log.changes(3, 4)
+    assert [(r.id, content) for r, content in changes] == [
+        (3, b'<urn:Q2> <urn:p> "b" .\n'),
+        (4, b'<urn:P7> <urn:p> "a" .\n'),
+    ]
+    assert log.revision_time(4) == deleted.time and log.revision_time(99) is None
+    assert [s.entity for s in log.changed_since(2)] == ["Q2", "P7"]
+
+
+def test_a_stale_base_refuses_the_whole_batch(log: RevisionLog) -> None:
+    (made,) = log.append([create("Q1")])
+    log.append([update("Q1", "b", expect=made.id, check=True)])
+    with pytest.raises(StaleRevision) as stale:
+        log.append([create("Q5"), update("Q1", "c", expect=made.id, check=True)])
+    assert stale.value.status == 409 and stale.value.latest == made.id + 1
+    with pytest.raises(StaleRevision):  # "must not exist yet"
+        log.append([create("Q1", check_latest=True, expect_latest=None)])
+    assert log.count() == 2 and log.state("Q5") is None  # nothing of the batch
+
+
+def test_applied_marks(log: RevisionLog) -> None:
+    revs = log.append([create("Q1"), create("Q2"), create("Q3")])
+    assert sorted(log.unapplied()) == ["Q1", "Q2", "Q3"] and log.applied_through() == 0
+    log.mark_applied(revs[:2])
+    assert log.unapplied() == ["Q3"] and log.applied_through() == 2
+    log.mark_applied(revs[2:])
+    assert log.unapplied() == [] and log.applied_through() == 3
+    log.forget_applied()
+    assert len(log.unapplied()) == 3
+
+
+def test_export_is_a_consistent_view_in_creation_order(log: RevisionLog) -> None:
+    log.append([create("Q9"), create("Q1"), create("Q4")])
+    log.append([update("Q9", "new"), NewRevision("Q4", "delete", "tester", "gone")])
+    assert [e for e, _ in log.live_entities(0, 10)] == ["Q9", "Q1"]
+    assert [e for e, _ in log.live_entities(1, 10)] == ["Q1"]
+    with log.export() as export:
+        first = next(export.rows)
+        log.append([create("Q7"), update("Q1", "later")])  # while the dump reads
+        rest = list(export.rows)
+    assert export.revision == 5
+    assert [r.entity for r, _ in [first, *rest]] == ["Q9", "Q1"]  # created order, no Q4/Q7
+    assert [r.id for r, _ in [first, *rest]] == [4, 2]  # Q1 as it was when the view began
+    assert log.last_id() == 7
+
+
+def test_postgres_schema_translation() -> None:
+    ddl = postgres_schema(
+        "CREATE TABLE IF NOT EXISTS t (\n"
+        "    id INTEGER PRIMARY KEY,\n    name TEXT UNIQUE COLLATE NOCASE,\n    b BLOB\n);\n"
+        "CREATE TABLE IF NOT EXISTS u (\n    x REAL,\n    y INTEGER -- note\n);"
+    )
+    assert "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY" in ddl
+    assert "NOCASE" not in ddl and "b BYTEA" in ddl and "x DOUBLE PRECISION" in ddl
+    # u has no integer key: it gets a rowid (creation order), after the commented column
+    assert ddl.count("rowid") == 1 and "y BIGINT -- note\n    , rowid" in ddl
+
+
+# --- several processes ---------------------------------------------------------------------
+
+
+ROUNDS = 15
+
+
+def _racer(target: Path | str, barrier: threading.Barrier) -> list[str]:
+    """Each round: every process reads the same newest revision of Q1, then all try to
+    save a change based on it at the same moment."""
+    log = RevisionLog(target)
+    outcomes = []
+    try:
+        for _ in range(ROUNDS):
+            barrier.wait(60)
+            state = log.state("Q1")
+            assert state is not None
+            barrier.wait(60)
+            try:
+                log.append([update("Q1", str(os.getpid()), state.latest, True)])
+                outcomes.append("saved")
+            except StaleRevision:
+                outcomes.append("stale")
+        return outcomes
+    finally:
+        log.close()
+
+
+def _writer(target: Path | str, prefix: int, barrier: threading.Barrier) -> int:
+    log = RevisionLog(target)
+    try:
+        barrier.wait(60)
+        for n in range(40):
+            log.append([create(f"Q{prefix * 1000 + n}")])
+        return 40
+    finally:
+        log.close()
+
+
+def test_processes_racing_on_one_base_save_once(db_target: Target) -> None:
+    target = db_target("revisions")
+    with _opened(target) as log:
+        log.append([create("Q1")])
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(3) as pool:
+        barrier = manager.Barrier(3)
+        rounds = pool.starmap(_racer, [(target, barrier)] * 3)
+    for outcomes in zip(*rounds, strict=True):  # one round: what each process got
+        assert sorted(outcomes) == ["saved", "stale", "stale"]
+    with _opened(target) as log:
+        assert log.count() == 1 + ROUNDS
+        assert [r.number for r in log.history("Q1")] == list(range(1 + ROUNDS, 0, -1))
+
+
+def test_processes_writing_at_once_lose_nothing(db_target: Target) -> None:
+    target = db_target("revisions")
+    _opened(target).log.close()  # the schema exists before the writers start
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(3) as pool:
+        barrier = manager.Barrier(3)
+        done = pool.starmap(_writer, [(target, p, barrier) for p in (1, 2, 3)])
+    assert done == [40, 40, 40]
+    with _opened(target) as log:
+        ids = [r.id for r in log.recent(200)]
+        assert sorted(ids) == list(range(1, 121))  # unique, no gaps
+        assert log.entity_count() == 120
+
+
+class _opened:
+    """A revision log closed at the end of a ``with``."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.log = RevisionLog(target)
+
+    def __enter__(self) -> RevisionLog:
+        return self.log
+
+    def __exit__(self, *exc: object) -> None:
+        self.log.close()
+
+
+# --- bad configuration ---------------------------------------------------------------------
+
+
+def test_unreachable_database_names_the_setting() -> None:
+    from live_server import free_port
+
+    url = f"postgresql://bigtent:secret-pw@127.0.0.1:{free_port()}/bigtent"
+    with pytest.raises(ConfigError) as refused:
+        RevisionLog(url)
+    message = refused.value.message
+    assert "DATABASE_URL" in message and "secret-pw" not in message and "***" in message
+    assert refused.value.status == 503
+
+
+def test_wrong_password_names_the_setting(postgres: Cluster) -> None:
+    wrong = f"postgresql://bigtent:wrong-pw@127.0.0.1:{postgres.port}/bigtent"
+    with pytest.raises(ConfigError, match="DATABASE_URL") as refused:
+        Database(wrong, "revisions", "")
+    assert "password authentication failed" in refused.value.message
+    assert "wrong-pw" not in refused.value.message
+
+
+def test_database_url_of_another_engine_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="BIGTENT_DATABASE_URL"):
+        database_target("mysql://user:pw@host/db", tmp_path / "x.sqlite3")
+    assert database_target("  ", tmp_path / "x.sqlite3") == tmp_path / "x.sqlite3"
