@@ -64,6 +64,19 @@ class Cluster:
             conn.execute(f'CREATE SCHEMA "{name}"')
         return f"{self.url}?options=-csearch_path%3D{name}"
 
+    def create_database(self, template: str | None = None) -> str:
+        """A new database (a copy of database ``template`` if given); returns its URL."""
+        self._schemas += 1
+        name = f"db{os.getpid()}_{self._schemas}_{secrets.token_hex(3)}"
+        copy = f" TEMPLATE {template}" if template else ""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}{copy}")
+        return self.database_url(name)
+
+    def database_url(self, name: str) -> str:
+        """The URL of database ``name``."""
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     def stop(self) -> None:
         """Fast shutdown, then delete the cluster's files."""
         if self.process.poll() is None:
