@@ -174,3 +174,40 @@ def test_ids_created_through_both_instances_differ(pair: tuple[Flask, Flask]) ->
         assert created.status_code == 201, created.get_data(as_text=True)
         made.append(created.get_json()["id"])
     assert len(set(made)) == 3
+
+
+# --- faults at start ----------------------------------------------------------------------
+
+
+def test_serve_with_an_unreachable_database_says_which_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from live_server import free_port
+
+    from webapp.cli import main
+
+    monkeypatch.setenv(
+        "BIGTENT_DATABASE_URL", f"postgresql://bigtent:s3cret@127.0.0.1:{free_port()}/bigtent"
+    )
+    assert main(["--data-dir", str(tmp_path / "data"), "serve"]) == 2
+    error = capsys.readouterr().err
+    assert "DATABASE_URL" in error and "s3cret" not in error
+
+
+def test_wrong_credentials_are_refused_with_the_setting(
+    postgres: Cluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from webapp.cli import main
+
+    wrong = f"postgresql://bigtent:not-it@127.0.0.1:{postgres.port}/bigtent"
+    monkeypatch.setenv("BIGTENT_DATABASE_URL", wrong)
+    assert main(["--data-dir", str(tmp_path / "data"), "user", "list"]) == 2
+    error = capsys.readouterr().err
+    assert "password authentication failed" in error and "BIGTENT_DATABASE_URL" in error
+    assert main(["--data-dir", str(tmp_path / "data"), "settings"]) == 0
+    listing = capsys.readouterr().out
+    assert "BIGTENT_DATABASE_URL=postgresql://bigtent:***@127.0.0.1" in listing
+    assert "not-it" not in listing

@@ -16,10 +16,12 @@ from contextlib import closing
 from pathlib import Path
 
 from loader.accounts import EDITOR, ROLES, check_name, open_accounts
-from loader.catalogue import Catalogue
+from loader.catalogue import Catalogue, revision_log_target
+from loader.database import redact
 from loader.dumps import dumps_dir, write_dumps
 from loader.errors import BigtentError
 from loader.pipeline import LoadReport
+from loader.revisions import RevisionLog
 from loader.settings import SETTINGS, Settings, load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -282,12 +284,20 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
 
 def _list_settings(settings: Settings) -> int:
     for s in SETTINGS:
-        print(f"{s.env}={settings.values[s.name]!s}\n    default: {s.default!r}\n    {s.help}\n")
+        value = str(settings.values[s.name])
+        if s.name == "DATABASE_URL":
+            value = redact(value)
+        print(f"{s.env}={value}\n    default: {s.default!r}\n    {s.help}\n")
     return EXIT_OK
 
 
 def _serve(settings: Settings) -> int:
     from webapp.server import serve
+
+    if settings.DATABASE_URL.strip():
+        # Reach the shared database before gunicorn starts, so a wrong address or
+        # password is one clear error rather than a worker that fails to boot.
+        RevisionLog(revision_log_target(settings)).close()
 
     print(
         f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "
