@@ -192,8 +192,17 @@ class Database:
         """Run one statement (``?`` placeholders) and return its cursor."""
         if self._sqlite is not None:
             return self._sqlite.execute(sql, args)
+        import psycopg
+
+        conn = self._connection()
+        if not getattr(self._local, "writing", False):
+            try:
+                return conn.execute(_pg_sql(sql), args)
+            except psycopg.OperationalError:
+                # The server restarted or dropped the connection: a read may try once more.
+                conn = self._connection()
         with _lost_connection(self):
-            return self._connection().execute(_pg_sql(sql), args)
+            return conn.execute(_pg_sql(sql), args)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         """Run one statement for each row of arguments."""
@@ -225,12 +234,32 @@ class Database:
                 if not durable:
                     db.execute("PRAGMA synchronous=FULL")
             return
+        conn = self._live_connection()
+        outer = not getattr(self._local, "writing", False)
+        self._local.writing = True
+        try:
+            with _lost_connection(self), conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.area),))
+                if not durable:
+                    conn.execute("SET LOCAL synchronous_commit = off")
+                yield self
+        finally:
+            if outer:
+                self._local.writing = False
+
+    def _live_connection(self) -> psycopg.Connection[Any]:
+        """This thread's connection, checked with a round trip (a transaction must not
+        start on a connection the server has dropped while it was idle)."""
+        import psycopg
+
         conn = self._connection()
-        with _lost_connection(self), conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.area),))
-            if not durable:
-                conn.execute("SET LOCAL synchronous_commit = off")
-            yield self
+        if getattr(self._local, "writing", False):
+            return conn
+        try:
+            conn.execute("SELECT 1")
+        except psycopg.OperationalError:
+            conn = self._connection()  # a fresh one if that one broke
+        return conn
 
     @contextmanager
     def snapshot(self) -> Iterator[Database]:

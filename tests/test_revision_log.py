@@ -229,3 +229,30 @@ def test_database_url_of_another_engine_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="BIGTENT_DATABASE_URL"):
         database_target("mysql://user:pw@host/db", tmp_path / "x.sqlite3")
     assert database_target("  ", tmp_path / "x.sqlite3") == tmp_path / "x.sqlite3"
+
+
+def test_a_dropped_connection_is_replaced(postgres: Cluster) -> None:
+    import psycopg
+
+    url = postgres.fresh_url()
+    log = RevisionLog(url)
+    try:
+        log.append([create("Q1")])
+        with psycopg.connect(postgres.url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE usename = current_user AND pid <> pg_backend_pid() "
+                "AND datname = current_database() AND backend_type = 'client backend'"
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1
+        assert log.last_id() == 1  # a read reconnects
+        with psycopg.connect(postgres.url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE usename = current_user AND pid <> pg_backend_pid() "
+                "AND datname = current_database() AND backend_type = 'client backend'"
+            )
+        assert [r.id for r in log.append([update("Q1", "b")])] == [2]  # so does a write
+        assert log.count() == 2
+    finally:
+        log.close()
