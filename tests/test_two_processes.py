@@ -45,6 +45,7 @@ def servers(
     }
     first = LiveServer.start(root / "a", settings, demo=True)
     try:
+        (root / "b").mkdir()
         second = LiveServer.start(root / "b", settings, demo=False)
         try:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BIGTENT_")}
