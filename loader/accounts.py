@@ -303,6 +303,11 @@ class DatabaseAccounts:
         with self._lock:
             return list(self._db.execute(sql, args))
 
+    def copy_into(self, other: DatabaseAccounts) -> int:
+        """Copy accounts and live sessions into another, empty account database (login
+        failures are not copied: they only matter for minutes)."""
+        return self._db.copy_into(other._db, ("users", "sessions"))
+
     # --- accounts -------------------------------------------------------------------------
     @staticmethod
     def _account(row: tuple[object, ...]) -> Account:

@@ -59,6 +59,13 @@ class Rows(Protocol):
     def fetchall(self) -> list[Any]:
         """Every remaining row."""
 
+    def fetchmany(self, size: int) -> list[Any]:
+        """Up to ``size`` more rows."""
+
+    @property
+    def description(self) -> Any:
+        """The result's columns (name first)."""
+
     def __iter__(self) -> Iterator[Any]: ...
 
 
@@ -260,6 +267,42 @@ class Database:
         except psycopg.OperationalError:
             conn = self._connection()  # a fresh one if that one broke
         return conn
+
+    def copy_into(self, target: Database, tables: Sequence[str], batch: int = 1000) -> int:
+        """Copy every row of ``tables`` (in this order, each in creation order) into the
+        same, empty tables of ``target``, in one transaction there; returns the rows
+        copied. Keys keep their values; a PostgreSQL identity continues after them."""
+        copied = 0
+        with target.write() as out:
+            for table in tables:
+                if out.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:  # noqa: S608
+                    raise ConfigError(
+                        f"the target database already has rows in {table}: copy into an "
+                        "empty database (DATABASE_URL)"
+                    )
+            with self.snapshot() as source:
+                for table in tables:
+                    copied += source._copy_table(out, table, batch)
+        return copied
+
+    def _copy_table(self, out: Database, table: str, batch: int) -> int:
+        columns = self.execute(f"SELECT * FROM {table} LIMIT 0").description  # noqa: S608
+        names = [d[0] for d in columns if d[0] != "rowid"]
+        # creation order: SQLite's implicit rowid, or the stand-in column on PostgreSQL
+        order = "rowid" if self.dialect == SQLITE or len(names) < len(columns) else "1"
+        rows = self.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY {order}")  # noqa: S608
+        marks = ", ".join("?" * len(names))
+        insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+        count = 0
+        while chunk := rows.fetchmany(batch):
+            out.executemany(insert, [tuple(row) for row in chunk])
+            count += len(chunk)
+        if out.dialect == POSTGRESQL and "id" in names:  # identities continue after the copy
+            out.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
+        return count
 
     @contextmanager
     def snapshot(self) -> Iterator[Database]:

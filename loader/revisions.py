@@ -51,6 +51,8 @@ CREATE INDEX IF NOT EXISTS revisions_time ON revisions (time);
 CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
 """
 
+#: Every table of the log, in the order a copy fills them.
+TABLES = ("revisions", "entities")
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
 _STATE_COLUMNS = (
     "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
@@ -426,6 +428,11 @@ class RevisionLog:
         # much as the rest of a staff edit); the next revision's commit syncs it anyway.
         with self._db.write(durable=False) as db:
             db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
+
+    def copy_into(self, other: RevisionLog) -> int:
+        """Copy the whole log (ids, times, snapshots, creation order) into another, empty
+        one — from SQLite into PostgreSQL or back; returns the rows copied."""
+        return self._db.copy_into(other._db, TABLES)
 
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from postgres import Cluster
 
+from loader.catalogue import Catalogue
 from loader.database import Database, database_target, postgres_schema
 from loader.errors import ConfigError
 from loader.revisions import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
@@ -256,3 +257,45 @@ def test_a_dropped_connection_is_replaced(postgres: Cluster) -> None:
         assert log.count() == 2
     finally:
         log.close()
+
+
+# --- moving a catalogue's database ----------------------------------------------------------
+
+
+def test_copy_database_moves_log_and_accounts_into_postgresql(
+    catalogue: Catalogue,
+    postgres: Cluster,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from contextlib import closing
+
+    from loader.accounts import DatabaseAccounts, Policy, open_accounts
+    from webapp.cli import main
+
+    monkeypatch.setenv("BIGTENT_PASSWORD_SCRYPT_N", "1024")
+    source = catalogue.revisions
+    catalogue.delete(source.recent(1)[0].entity, reason="gone before the move")
+    data_dir = catalogue.settings.data_dir
+    with closing(open_accounts(catalogue.settings)) as accounts:
+        accounts.add_user("alice", "admin", "a long enough password")
+    url = postgres.fresh_url()
+    assert main(["--data-dir", str(data_dir), "copy-database", url]) == 0
+    assert f"copied {source.count()} revisions" in capsys.readouterr().out
+
+    with closing(RevisionLog(url)) as copy:
+        assert (copy.count(), copy.last_id()) == (source.count(), source.last_id())
+        assert copy.live_entities(0, 10_000) == source.live_entities(0, 10_000)
+        assert copy.entity_count(DELETED) == source.entity_count(DELETED) == 1
+        with copy.export() as theirs, source.export() as ours:
+            assert [(r.id, blob) for r, blob in theirs.rows] == [
+                (r.id, blob) for r, blob in ours.rows
+            ]
+        newest = copy.append([create("Q999999")])[0]
+        assert newest.id == source.last_id() + 1
+    with closing(DatabaseAccounts(url, Policy(scrypt_n=1024))) as copied:
+        alice = copied.authenticate("alice", "a long enough password", "x")
+        assert copied.add_user("bob", "editor", "another long password").id > alice.id
+    # Copying again would mix two catalogues: refused.
+    assert main(["--data-dir", str(data_dir), "copy-database", url]) == 2
+    assert "already has rows in revisions" in capsys.readouterr().err

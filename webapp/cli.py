@@ -15,9 +15,16 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from loader.accounts import EDITOR, ROLES, check_name, open_accounts
+from loader.accounts import (
+    ACCOUNTS_FILE,
+    EDITOR,
+    ROLES,
+    DatabaseAccounts,
+    check_name,
+    open_accounts,
+)
 from loader.catalogue import Catalogue, revision_log_target
-from loader.database import redact
+from loader.database import is_postgres_url, redact
 from loader.dumps import dumps_dir, write_dumps
 from loader.errors import BigtentError
 from loader.pipeline import LoadReport
@@ -93,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--author")
 
     sub.add_parser("settings", help="list every setting with its value, default and help")
+
+    copy = sub.add_parser(
+        "copy-database",
+        help="copy the revision log and accounts into another, empty database "
+        "(e.g. from SQLite into PostgreSQL before setting DATABASE_URL)",
+    )
+    copy.add_argument(
+        "target", help="postgresql://user:password@host:port/database, or a directory for SQLite"
+    )
 
     user = sub.add_parser(
         "user",
@@ -174,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "user":
             return _user(settings, args)
+        if args.command == "copy-database":
+            return _copy_database(settings, args.target)
         with Catalogue.open(settings) as cat:
             code = _run(cat, settings, args)
             if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
@@ -279,6 +297,26 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
             print(f"password of {args.name} changed; its sessions ended")
         elif args.action == "logout":
             print(f"ended {accounts.end_sessions(args.name)} session(s) of {args.name}")
+    return EXIT_OK
+
+
+def _copy_database(settings: Settings, target: str) -> int:
+    """``bigtent copy-database TARGET``: log and accounts, as they are now, into TARGET."""
+    to_url = is_postgres_url(target)
+    log_to: Path | str = target if to_url else Path(target) / "revisions.sqlite3"
+    accounts_to: Path | str = target if to_url else Path(target) / ACCOUNTS_FILE
+    with (
+        closing(RevisionLog(revision_log_target(settings))) as log,
+        closing(RevisionLog(log_to)) as log_copy,
+        closing(open_accounts(settings)) as accounts,
+        closing(DatabaseAccounts(accounts_to, accounts.policy)) as accounts_copy,
+    ):
+        rows = log.copy_into(log_copy) + accounts.copy_into(accounts_copy)
+        print(
+            f"copied {log_copy.count()} revisions of {log_copy.entity_count()} live entities "
+            f"and {len(accounts_copy.list_users())} accounts ({rows} rows) to "
+            f"{redact(target) if to_url else target}"
+        )
     return EXIT_OK
 
 
