@@ -318,7 +318,23 @@ class Catalogue:
         """The write protocol: revision rows committed, graphs swapped, rows marked applied."""
         revisions = self.revisions.append(changes)
         self._apply(revisions, {c.entity: c.snapshot for c in changes})
+        self._store_newest(revisions)
         return revisions
+
+    def _store_newest(self, written: Sequence[Revision]) -> None:
+        """Another process sharing the log may have written one of these entities after
+        us and swapped its graph in *before* ours landed; then the store would hold our
+        older version. So whoever finds a newer revision after its own swap stores that
+        one again, until no one overtook (one batched look-up when no one did)."""
+        mine = {rev.entity: rev.id for rev in written}
+        for _round in range(10):
+            states = self.revisions.states(mine)
+            newer = [e for e, rev_id in mine.items() if e in states and states[e].latest != rev_id]
+            if not newer:
+                return
+            revs = list(self.revisions.latest_revisions(newer))
+            self._apply(revs, {r.entity: r.snapshot for r in revs})
+            mine = {r.entity: r.id for r in revs}
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
         graphs = {

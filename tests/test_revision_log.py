@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from postgres import Cluster
 
@@ -16,6 +17,8 @@ from loader.catalogue import Catalogue
 from loader.database import Database, database_target, postgres_schema
 from loader.errors import ConfigError
 from loader.revisions import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
+from loader.settings import Settings
+from loader.store import OxigraphStore
 
 Target = Callable[[str], Path | str]
 
@@ -299,3 +302,53 @@ def test_copy_database_moves_log_and_accounts_into_postgresql(
     # Copying again would mix two catalogues: refused.
     assert main(["--data-dir", str(data_dir), "copy-database", url]) == 2
     assert "already has rows in revisions" in capsys.readouterr().err
+
+
+# --- the store follows the newest revision, whoever swapped last ------------------------------
+
+
+class OvertakenStore(OxigraphStore):
+    """The real store; once, just before our graph swap, ``meanwhile`` runs: what another
+    process does between our log write and our swap."""
+
+    meanwhile: Callable[[], None] | None = None
+
+    def replace_graph(self, graph: ox.NamedNode, ntriples: bytes) -> None:
+        hook, self.meanwhile = self.meanwhile, None
+        if hook is not None:
+            hook()
+        super().replace_graph(graph, ntriples)
+
+
+def test_a_write_overtaken_by_another_process_leaves_the_newest_in_the_store(
+    db_target: Target, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    target = db_target("revisions")
+    store = OvertakenStore(tmp_path / "store")
+    cat = Catalogue(make_settings(), store, RevisionLog(target))
+    other_log = RevisionLog(target)  # the other process's handle on the shared log
+    try:
+        iri = cat.ns.entity("Q1")
+        label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+
+        def content(text: str) -> tuple[str, bytes, str]:
+            return ("Q1", f'{iri} {label} "{text}" .\n'.encode(), text)
+
+        cat.write_contents([content("first")], author="a", summary="s")
+
+        def other_process_writes() -> None:  # its revision is newer; its swap lands first
+            _, body, digest = content("theirs")
+            (rev,) = other_log.append([NewRevision("Q1", "update", "b", "s", digest, body)])
+            OxigraphStore.replace_graph(
+                store, cat.ns.data_document("Q1"), cat.graph_ntriples("Q1", body, rev)
+            )
+            other_log.mark_applied([rev])
+
+        store.meanwhile = other_process_writes
+        cat.write_contents([content("mine")], author="a", summary="s")
+        labels = cat.select(f"SELECT ?l WHERE {{ GRAPH ?g {{ {iri} {label} ?l }} }}")
+        assert [str(row["l"].value) for row in labels] == ["theirs"]
+        assert cat.revisions.unapplied() == []
+    finally:
+        other_log.close()
+        cat.close()
