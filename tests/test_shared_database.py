@@ -211,3 +211,16 @@ def test_wrong_credentials_are_refused_with_the_setting(
     listing = capsys.readouterr().out
     assert "BIGTENT_DATABASE_URL=postgresql://bigtent:***@127.0.0.1" in listing
     assert "not-it" not in listing
+
+
+def test_dumps_are_written_from_the_postgresql_log(
+    pair: tuple[Flask, Flask], tmp_path: Path
+) -> None:
+    from loader.dumps import DumpScheduler
+
+    cat = catalogue(pair[1])
+    assert isinstance(cat.revisions.target, str)  # the child process opens the URL
+    manifest = DumpScheduler(cat, tmp_path / "dumps", interval=0.0).run_once()
+    assert manifest is not None and manifest.revision == cat.revisions.last_id()
+    assert manifest.entities == cat.revisions.entity_count() > 100
+    assert all((tmp_path / "dumps" / f.name).stat().st_size == f.bytes for f in manifest.files)
