@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS entities (
 );
 CREATE INDEX IF NOT EXISTS revisions_time ON revisions (time);
 CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
+CREATE INDEX IF NOT EXISTS entities_latest ON entities (latest);
 """
 
 #: Every table of the log, in the order a copy fills them.
@@ -223,7 +224,8 @@ class RevisionLog:
             "redirect, snapshot FROM revisions WHERE entity = ? "
         )
         if revision is None:
-            row = self._db.execute(sql + "ORDER BY id DESC LIMIT 1", (entity,)).fetchone()
+            # by number, not id: the (entity, number) index answers it on both engines
+            row = self._db.execute(sql + "ORDER BY number DESC LIMIT 1", (entity,)).fetchone()
         else:
             row = self._db.execute(sql + "AND id = ?", (entity, revision)).fetchone()
         return None if row is None else _with_snapshot(row)
