@@ -136,6 +136,7 @@ class Database:
         self.path: Path | None = None if self.url is not None or target is None else Path(target)
         self._local = threading.local()
         self._pg: list[psycopg.Connection[Any]] = []
+        self._owners: dict[int, psycopg.Connection[Any]] = {}  # thread id -> its connection
         self._pg_lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
         if self.url is None:
@@ -178,11 +179,23 @@ class Database:
     def _connection(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(self._local, "pg", None)
         if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                conn.close()
             conn = self._open_pg()
             self._local.pg = conn
             with self._pg_lock:
-                self._pg = [c for c in self._pg if not c.closed]
-                self._pg.append(conn)
+                # Connections of threads that have ended are closed here, so short-lived
+                # threads (warm-ups, schedulers) do not keep server connections open.
+                alive = {t.ident for t in threading.enumerate()}
+                for owner, old in self._owners.items():
+                    if owner not in alive and old is not conn:
+                        old.close()
+                self._owners = {owner: c for owner, c in self._owners.items() if not c.closed}
+                previous = self._owners.get(threading.get_ident())
+                if previous is not None and previous is not conn:
+                    previous.close()  # a dead thread's, whose id this thread reuses
+                self._owners[threading.get_ident()] = conn
+                self._pg = list(self._owners.values())
         return conn
 
     def close(self) -> None:
@@ -193,6 +206,7 @@ class Database:
             for conn in self._pg:
                 conn.close()
             self._pg.clear()
+            self._owners.clear()
 
     # --- statements ----------------------------------------------------------------------
     def execute(self, sql: str, args: Sequence[object] = ()) -> Rows:
@@ -343,6 +357,7 @@ class _View(Database):
         self.url, self.dialect, self.path = parent.url, parent.dialect, parent.path
         self._local = threading.local()
         self._pg = []
+        self._owners = {}
         self._pg_lock = threading.Lock()
         self._sqlite = None
         if parent.url is None:

@@ -352,3 +352,25 @@ def test_a_write_overtaken_by_another_process_leaves_the_newest_in_the_store(
     finally:
         other_log.close()
         cat.close()
+
+
+def test_threads_get_connections_of_their_own_and_ended_ones_are_closed(
+    postgres: Cluster,
+) -> None:
+    log = RevisionLog(postgres.fresh_url())
+    try:
+        log.append([create("Q1")])
+        seen: list[int] = []
+
+        def read() -> None:
+            seen.append(log.last_id())
+
+        for _ in range(5):
+            worker = threading.Thread(target=read)
+            worker.start()
+            worker.join()
+        log.last_id()  # this thread's connection is new or reused; ended threads' go
+        assert seen == [1] * 5
+        assert sum(not c.closed for c in log._db._pg) <= 2
+    finally:
+        log.close()
