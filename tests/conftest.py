@@ -12,6 +12,7 @@ from browser import WatchedPage, launched_chromium, watched_page
 from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
+from virtuoso import Virtuoso
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
@@ -131,6 +132,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """A real ``bigtent serve`` (gunicorn) on a free loopback port, serving the demo
     catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
     with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A throw-away Virtuoso on free loopback ports (tests/virtuoso.py), one per session;
+    ``virtuoso.settings()`` are the STORE_* settings that point a catalogue at it."""
+    with Virtuoso.start(tmp_path_factory.mktemp("virtuoso") / "db") as server:
         yield server
 
 
