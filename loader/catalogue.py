@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from loader.accounts import DatabaseAccounts
     from loader.editing import Editor
     from loader.query_service import QueryService
+    from loader.verify import Drift
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -70,17 +71,23 @@ class Catalogue:
     @classmethod
     def open(cls, settings: Settings) -> Catalogue:
         """Open (creating if needed) the catalogue in DATA_DIR."""
-        if settings.STORE != "oxigraph":
+        if settings.STORE not in ("oxigraph", "sparql"):
             raise ConfigError(
                 f"unknown STORE {settings.STORE!r}; this version supports "
-                "'oxigraph' (set BIGTENT_STORE)"
+                "'oxigraph' and 'sparql' (set BIGTENT_STORE)"
             )
         data_dir = settings.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
-        store = OxigraphStore(data_dir / "store")
+        store: TripleStore
+        if settings.STORE == "sparql":
+            from loader.remote_store import RemoteStore
+
+            store = RemoteStore(settings)
+        else:
+            store = OxigraphStore(data_dir / "store")
         try:
             revisions = RevisionLog(revision_log_target(settings))
         except Exception:
@@ -248,13 +255,27 @@ class Catalogue:
 
     def _install_owl(self) -> None:
         """(Re)write the OWL part of the ontology as its own graph."""
+        data = self.ontology_ntriples()
+        if data is not None:
+            self.store.replace_graph(self.ontology_graph, data)
+
+    def ontology_ntriples(self) -> bytes | None:
+        """The OWL part of the ontology as N-Triples (None without an OWL file)."""
         owl = ONTOLOGY_DIR / OWL_FILE
-        if owl.exists():
-            triples = [
-                (q.subject, q.predicate, q.object)
-                for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
-            ]
-            self.store.replace_graph(self.ontology_graph, _ntriples(triples))
+        if not owl.exists():
+            return None
+        triples = [
+            (q.subject, q.predicate, q.object)
+            for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
+        ]
+        return _ntriples(triples)
+
+    def verify(self, *, repair: bool = False) -> Drift:
+        """Compare the store with the revision log; with ``repair``, rewrite what drifted
+        (see :mod:`loader.verify`)."""
+        from loader.verify import verify
+
+        return verify(self, repair=repair)
 
     @property
     def ontology_graph(self) -> ox.NamedNode:

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
 from postgres import Cluster, running_cluster
+from virtuoso import Virtuoso
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
@@ -66,20 +67,70 @@ def ontology_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+EMBEDDED_ONLY = "embedded_store"  # marker: the test is about the embedded store's internals
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of single-backend tests."""
+    config.addinivalue_line(
+        "markers",
+        f"{EMBEDDED_ONLY}: runs only against the embedded Oxigraph store (its internals: "
+        "checkpoints, worker snapshots, the in-process SPARQL endpoint)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the remote-store variant of tests marked embedded_store."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        remote = callspec is not None and callspec.params.get("store_backend") == "sparql"
+        (dropped if remote and item.get_closest_marker(EMBEDDED_ONLY) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=["oxigraph", "sparql"])
+def store_backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The store backend of the catalogue, app and client fixtures: every behaviour test
+    runs against the embedded store and against Virtuoso (STORE=sparql). Returns the
+    settings that select it."""
+    if request.param == "oxigraph":
+        return {}
+    server: Virtuoso = request.getfixturevalue("virtuoso")
+    return dict(server.settings())
+
+
+def _open_synced(settings: Settings) -> Catalogue:
+    """Open a catalogue; on the shared Virtuoso, first make the store hold exactly what
+    this test's revision log says (``bigtent verify --repair``: cheap when the previous
+    test changed nothing)."""
+    cat = Catalogue.open(settings)
+    if settings.STORE == "sparql":
+        cat.verify(repair=True)
+    return cat
+
+
 @pytest.fixture
 def catalogue(
-    ontology_template: Path, make_settings: Callable[..., Settings], tmp_path: Path
+    ontology_template: Path,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    store_backend: dict[str, Any],
 ) -> Iterator[Catalogue]:
-    """A catalogue holding the ontology."""
+    """A catalogue holding the ontology (on each store backend)."""
     shutil.copytree(ontology_template, tmp_path / "data")
-    with Catalogue.open(make_settings()) as cat:
+    with _open_synced(make_settings(**store_backend)) as cat:
         yield cat
 
 
 @pytest.fixture
-def empty_catalogue(make_settings: Callable[..., Settings]) -> Iterator[Catalogue]:
-    """A catalogue with nothing in it (not even the ontology)."""
-    with Catalogue.open(make_settings()) as cat:
+def empty_catalogue(
+    make_settings: Callable[..., Settings], store_backend: dict[str, Any]
+) -> Iterator[Catalogue]:
+    """A catalogue with nothing in it (not even the ontology), on each store backend."""
+    with _open_synced(make_settings(**store_backend)) as cat:
         yield cat
 
 
@@ -112,11 +163,17 @@ def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def app(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+    demo_template: Path,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    store_backend: dict[str, Any],
 ) -> Iterator[Flask]:
-    """The web app over a private copy of the demo catalogue."""
+    """The web app over a private copy of the demo catalogue (on each store backend)."""
     shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(make_settings())
+    settings = make_settings(**store_backend)
+    if store_backend:
+        _open_synced(settings).close()
+    app = create_app(settings)
     yield app
     app.extensions["bigtent"].close()
 
@@ -152,6 +209,14 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
         return lambda name: tmp_path / f"{name}.sqlite3"
     url = request.getfixturevalue("postgres").fresh_url()
     return lambda name: url
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A throw-away Virtuoso on free loopback ports (tests/virtuoso.py), one per session;
+    ``virtuoso.settings()`` are the STORE_* settings that point a catalogue at it."""
+    with Virtuoso.start(tmp_path_factory.mktemp("virtuoso") / "db") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

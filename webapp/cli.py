@@ -88,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", help="rebuild the triple store from the revision log")
 
+    verify = sub.add_parser(
+        "verify", help="compare the triple store with the revision log; report drift"
+    )
+    verify.add_argument(
+        "--repair", action="store_true", help="rewrite missing, extra and different graphs"
+    )
+
     delete = sub.add_parser("delete", help="delete an entity, leaving a tombstone")
     delete.add_argument("entity", metavar="QID")
     delete.add_argument("--reason", required=True, help="why (recorded in the revision log)")
@@ -243,6 +250,11 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         count = cat.reindex()
         print(f"rebuilt the store from the revision log: {count} entities")
         return EXIT_OK
+    if args.command == "verify":
+        drift = cat.verify(repair=args.repair)
+        for line in drift.lines():
+            print(line)
+        return EXIT_OK if drift.clean or args.repair else EXIT_REJECTED
     if args.command == "delete":
         rev = cat.delete(args.entity, args.reason, args.author)
         print(f"deleted {args.entity} (revision {rev.id})")
