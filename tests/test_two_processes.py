@@ -21,9 +21,7 @@ import requests
 from live_server import LiveServer
 from postgres import Cluster
 from staff_support import PASSWORD
-
-# The remote store backend and its Virtuoso fixture come from branch `remote`.
-virtuoso_module = pytest.importorskip("virtuoso", reason="needs tests/virtuoso.py (remote store)")
+from virtuoso import Virtuoso
 
 BASE = "http://two-processes.bigtent.test/"  # graphs of its own in the shared Virtuoso
 ENTITY = "Q1200"
@@ -32,7 +30,7 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 @pytest.fixture(scope="module")
 def servers(
-    postgres: Cluster, virtuoso: Any, tmp_path_factory: pytest.TempPathFactory
+    postgres: Cluster, virtuoso: Virtuoso, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     root = tmp_path_factory.mktemp("two-processes")
     settings = {
@@ -87,12 +85,13 @@ def record(session: requests.Session, server: LiveServer) -> tuple[dict[str, Any
     return data, int(data.pop("revision"))
 
 
-def sparql_labels(server: LiveServer) -> set[str]:
+def sparql_labels(endpoint: str) -> set[str]:
+    """The entity's labels, asked of a SPARQL endpoint (Bigtent's /sparql or the engine's)."""
     query = (
         f"SELECT ?label WHERE {{ GRAPH ?g {{ <{BASE}entity/{ENTITY}> <{RDFS_LABEL}> ?label }} }}"
     )
     answer = requests.get(
-        server.url + "sparql",
+        endpoint,
         params={"query": query},
         headers={"Accept": "application/sparql-results+json"},
         timeout=60,
@@ -102,7 +101,7 @@ def sparql_labels(server: LiveServer) -> set[str]:
 
 
 def test_edit_through_one_read_through_the_other(
-    servers: tuple[LiveServer, LiveServer],
+    servers: tuple[LiveServer, LiveServer], virtuoso: Virtuoso
 ) -> None:
     a, b = servers
     assert requests.get(f"{b.url}page/{ENTITY}", timeout=60).status_code == 200  # B warm
@@ -117,7 +116,7 @@ def test_edit_through_one_read_through_the_other(
 
     page = requests.get(f"{b.url}page/{ENTITY}", timeout=60)
     assert page.status_code == 200 and "Edited through process A" in page.text
-    assert "Edited through process A" in sparql_labels(b)
+    assert "Edited through process A" in sparql_labels(virtuoso.query_url)
     activity = requests.get(
         f"{b.url}changes/activity/{revision}", headers={"Accept": "text/turtle"}, timeout=60
     )
@@ -129,7 +128,7 @@ def test_edit_through_one_read_through_the_other(
 
 
 def test_conflicting_edit_through_the_other_process(
-    servers: tuple[LiveServer, LiveServer],
+    servers: tuple[LiveServer, LiveServer], virtuoso: Virtuoso
 ) -> None:
     a, b = servers
     on_a, t_a = logged_in(a, "alice")
@@ -148,4 +147,14 @@ def test_conflicting_edit_through_the_other_process(
     conflict = refused.json()["conflict"]
     assert conflict["fields"][0]["theirs"] == "Alice through A"
     assert conflict["fields"][0]["mine"] == "Bob through B"
-    assert "Alice through A" in sparql_labels(b)  # nothing lost, nothing half-written
+    assert "Alice through A" in sparql_labels(virtuoso.query_url)  # nothing half-written
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the public /sparql endpoint does not proxy to a remote store yet (remote "
+    "helper, issue 7); remove this mark when it does",
+)
+def test_sparql_through_the_other_process(servers: tuple[LiveServer, LiveServer]) -> None:
+    a, b = servers
+    assert sparql_labels(b.url + "sparql") == sparql_labels(a.url + "sparql") != set()
