@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,11 +135,15 @@ def _open_synced(settings: Settings, template: str) -> Catalogue:
 
 
 def _note_changes(cat: Catalogue, template: str) -> None:
-    """After a test on the shared Virtuoso: forget the match if the log moved on."""
-    if cat.settings.STORE == "sparql" and _SharedStore.key != (
-        template,
-        cat.revisions.last_id(),
-    ):
+    """After a test on the shared Virtuoso: forget the match if the log moved on (or the
+    test closed the catalogue itself, to hand its directory to the command line)."""
+    if cat.settings.STORE != "sparql":
+        return
+    try:
+        moved = _SharedStore.key != (template, cat.revisions.last_id())
+    except sqlite3.ProgrammingError:
+        moved = True
+    if moved:
         _SharedStore.key = None
 
 
