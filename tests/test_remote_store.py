@@ -307,25 +307,27 @@ def test_server_restarted_mid_write_is_retried(
 
 
 def test_verify_reports_and_repairs_each_kind_of_drift(
-    remote: Callable[..., Settings], catalogue_file: Path
+    catalogue: Catalogue, catalogue_file: Path
 ) -> None:
-    with _synced(remote()) as cat:
-        cat.load_paths([catalogue_file])
-        store = cat.store
-        q1200 = cat.ns.data_document("Q20000")
-        stray = ox.NamedNode(f"{BASE}data/Q77777")
-        label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-        store.replace_graph(stray, f'{stray} {label} "stray" .\n'.encode())
-        store.replace_graph(cat.ns.data_document("P1"), b"")
-        original = store.graph_triples(q1200)
-        store.replace_graph(q1200, f'{q1200} {label} "edited behind our back" .\n'.encode())
-        drift = cat.verify()
-        assert drift.extra == [stray.value]
-        assert drift.missing == [cat.ns.data_document("P1").value]
-        assert drift.different == [q1200.value]
-        assert cat.verify(repair=True).repaired == 3
-        assert cat.verify().clean
-        assert graph_digest(store.graph_triples(q1200)) == graph_digest(original)
+    """On both backends (the ``catalogue`` fixture): a stray graph, a missing one and one
+    changed behind the catalogue's back are found, and repaired."""
+    catalogue.load_paths([catalogue_file])
+    store = catalogue.store
+    record = catalogue.ns.data_document("Q20000")
+    missing = catalogue.ns.data_document("P1")
+    stray = ox.NamedNode(f"{BASE}data/Q77777")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    original = store.graph_triples(record)
+    store.replace_graph(stray, f'{stray} {label} "stray" .\n'.encode())
+    store.replace_graph(missing, b"")
+    store.replace_graph(record, f'{record} {label} "edited behind our back" .\n'.encode())
+    drift = catalogue.verify()
+    assert drift.extra == [stray.value]
+    assert drift.missing == [missing.value]
+    assert drift.different == [record.value]
+    assert catalogue.verify(repair=True).repaired == 3
+    assert catalogue.verify().clean
+    assert graph_digest(store.graph_triples(record)) == graph_digest(original)
 
 
 @pytest.fixture
@@ -337,3 +339,24 @@ def catalogue_file(write_ttl: Callable[[str, str], Path]) -> Path:
 wd:Q20000 rdfs:label "Remote test organisation"@en ; wdt:P1 wd:Q1 .
 """,
     )
+
+
+def test_verify_command_exit_codes(
+    ontology_template: Path,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`bigtent verify` exits 1 on drift, `--repair` fixes it (embedded store)."""
+    data = tmp_path / "data"
+    shutil.copytree(ontology_template, data)
+    args = ["--data-dir", str(data), "--base-url", BASE]
+    assert main([*args, "verify"]) == 0
+    with Catalogue.open(make_settings()) as cat:
+        cat.store.replace_graph(cat.ns.data_document("P1"), b"")
+    capsys.readouterr()
+    assert main([*args, "verify"]) == 1
+    assert f"missing: {BASE}data/P1" in capsys.readouterr().out
+    assert main([*args, "verify", "--repair"]) == 0
+    assert "repaired 1 graphs" in capsys.readouterr().out
+    assert main([*args, "verify"]) == 0
