@@ -360,3 +360,13 @@ def test_verify_command_exit_codes(
     assert main([*args, "verify", "--repair"]) == 0
     assert "repaired 1 graphs" in capsys.readouterr().out
     assert main([*args, "verify"]) == 0
+
+
+def test_settings_listing_hides_the_store_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BIGTENT_STORE_PASSWORD", "hunter2-not-for-logs")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2-not-for-logs" not in out
+    assert "BIGTENT_STORE_PASSWORD=(set, not shown)" in out

@@ -292,9 +292,14 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "STORE_PASSWORD"})  # never printed
+
+
 def _list_settings(settings: Settings) -> int:
     for s in SETTINGS:
-        print(f"{s.env}={settings.values[s.name]!s}\n    default: {s.default!r}\n    {s.help}\n")
+        value = settings.values[s.name]
+        shown = "(set, not shown)" if s.name in SECRET_SETTINGS and value else f"{value!s}"
+        print(f"{s.env}={shown}\n    default: {s.default!r}\n    {s.help}\n")
     return EXIT_OK
 
 
