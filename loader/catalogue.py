@@ -137,6 +137,10 @@ class Catalogue:
     @cached_property
     def query_service(self) -> QueryService:
         """The public SPARQL query service (worker processes start on first use)."""
+        if self.settings.STORE == "sparql":
+            from loader.remote_query import RemoteQueryService
+
+            return RemoteQueryService(self)
         from loader.query_service import QueryService
 
         return QueryService(self)

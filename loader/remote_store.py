@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -166,6 +166,19 @@ class RemoteStore:
             headers={"Accept": accept},
         )
 
+    def public_query(
+        self, query: str, accept: str, dataset: Sequence[tuple[str, str]], timeout: float
+    ) -> requests.Response:
+        """One query of the public SPARQL endpoint: sent once (a query past its time limit
+        is not worth repeating) with ``timeout``; raises ``requests`` exceptions."""
+        return self.session.post(
+            self.query_url,
+            data=[("query", query), *dataset],
+            headers={"Accept": accept},
+            auth=self.auth,
+            timeout=timeout,
+        )
+
     def update(self, update: str, what: str = "an update") -> None:
         """Run a SPARQL Update (retried: callers send only idempotent updates)."""
         self._send(
@@ -247,7 +260,7 @@ class RemoteStore:
         response = self._query(text, JSON_RESULTS)
         self._check_complete(response)
         return [
-            {name: _term(cell) for name, cell in binding.items()}
+            {name: term_of(cell) for name, cell in binding.items()}
             for binding in response.json()["results"]["bindings"]
         ]
 
@@ -333,7 +346,7 @@ class RemoteStore:
         self.session.close()
 
 
-def _term(cell: Mapping[str, str]) -> Term:
+def term_of(cell: Mapping[str, str]) -> Term:
     """A term of SPARQL JSON results (Virtuoso's blank node ids, such as
     ``nodeID://b1``, are not valid pyoxigraph ids: they are mapped to valid ones)."""
     kind = cell["type"]

@@ -7,7 +7,8 @@ Graphs the log does not explain (under the catalogue's BASE_URL) are extra. Repa
 missing and different graphs and drops extra ones, then marks the revisions applied.
 
 Blank nodes are compared by what they say (their predicates and objects), not by their
-labels, which differ between the log and any store.
+labels, which differ between the log and any store; numbers by value, because engines
+store them in their own canonical form (Virtuoso turns "+3"^^xsd:decimal into "3").
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -77,10 +79,25 @@ def graph_digest(triples: Iterable[Triple3]) -> str:
     def term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
         if isinstance(t, ox.BlankNode):
             return names.get(t.value, "_:")
+        if isinstance(t, ox.Literal) and t.datatype.value in NUMBERS:
+            return _number(t)
         return str(t)
 
     lines = sorted({f"{term(s)} {p} {term(o)}" for s, p, o in triples})
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMBERS = frozenset(XSD + name for name in ("integer", "decimal", "double", "float", "long", "int"))
+
+
+def _number(literal: ox.Literal) -> str:
+    """A numeric literal by value (its datatype kept)."""
+    try:
+        value = Decimal(literal.value.strip()).normalize()
+    except InvalidOperation:
+        return str(literal)
+    return f'"{value}"^^<{literal.datatype.value}>'
 
 
 def _parse(ntriples: bytes) -> list[Triple3]:

@@ -150,11 +150,6 @@ def test_conflicting_edit_through_the_other_process(
     assert "Alice through A" in sparql_labels(virtuoso.query_url)  # nothing half-written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the public /sparql endpoint does not proxy to a remote store yet (remote "
-    "helper, issue 7); remove this mark when it does",
-)
 def test_sparql_through_the_other_process(servers: tuple[LiveServer, LiveServer]) -> None:
     a, b = servers
     assert sparql_labels(b.url + "sparql") == sparql_labels(a.url + "sparql") != set()

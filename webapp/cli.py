@@ -332,12 +332,16 @@ def _copy_database(settings: Settings, target: str) -> int:
     return EXIT_OK
 
 
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "STORE_PASSWORD"})  # never printed
+
+
 def _list_settings(settings: Settings) -> int:
     for s in SETTINGS:
-        value = str(settings.values[s.name])
+        value = settings.values[s.name]
+        shown = "(set, not shown)" if s.name in SECRET_SETTINGS and value else f"{value!s}"
         if s.name == "DATABASE_URL":
-            value = redact(value)
-        print(f"{s.env}={value}\n    default: {s.default!r}\n    {s.help}\n")
+            shown = redact(str(value))  # the address helps; the password never shows
+        print(f"{s.env}={shown}\n    default: {s.default!r}\n    {s.help}\n")
     return EXIT_OK
 
 
