@@ -116,7 +116,8 @@ def test_edit_through_one_read_through_the_other(
 
     page = requests.get(f"{b.url}page/{ENTITY}", timeout=60)
     assert page.status_code == 200 and "Edited through process A" in page.text
-    assert "Edited through process A" in sparql_labels(virtuoso.query_url)
+    assert "Edited through process A" in sparql_labels(b.url + "sparql")  # B's endpoint
+    assert "Edited through process A" in sparql_labels(virtuoso.query_url)  # the engine
     activity = requests.get(
         f"{b.url}changes/activity/{revision}", headers={"Accept": "text/turtle"}, timeout=60
     )
