@@ -1,7 +1,8 @@
 """Staff accounts, sessions and login throttling, kept apart from the catalogue.
 
-Accounts live in their own database (``DATA_DIR/accounts.sqlite3``), never in the
-triple store or the revision log, so nothing about them can reach SPARQL, pages or
+Accounts live in their own database (``DATA_DIR/accounts.sqlite3``, or the PostgreSQL
+database of ``DATABASE_URL`` shared by several app processes), never in the triple store
+or the revision log, so nothing about them can reach SPARQL, pages or
 dumps. Revisions record an author *name* only.
 
 Passwords are hashed with scrypt (:func:`hashlib.scrypt`, memory-hard, in the standard
@@ -11,9 +12,8 @@ server-side rows keyed by a hash of a random token (the cookie holds the token),
 ending a session, "log out everywhere", disabling or removing an account take effect
 at the next request. Each session has its own CSRF token.
 
-Callers use the :class:`AccountStore` protocol; :class:`SqliteAccounts` implements it
-with SQLite. A PostgreSQL implementation (several web instances sharing one
-catalogue) implements the same protocol; nothing outside this module sees SQL.
+Callers use the :class:`AccountStore` protocol; :class:`DatabaseAccounts` implements it
+on SQLite or PostgreSQL (:mod:`loader.database`); nothing outside this module sees SQL.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import hmac
 import math
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from loader.database import Database, database_target
 from loader.errors import BigtentError, ConfigError
 from loader.settings import Settings
 
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_seen     REAL NOT NULL,
     expires       REAL NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS users_name_folded ON users (lower(name));
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE TABLE IF NOT EXISTS login_failures (
     key           TEXT NOT NULL,          -- 'account:<name>' or 'ip:<address>'
@@ -272,24 +273,18 @@ class AccountStore(Protocol):
         """Release the database."""
 
 
-class SqliteAccounts:
-    """:class:`AccountStore` on SQLite. Safe to share between threads."""
+class DatabaseAccounts:
+    """:class:`AccountStore` on SQLite (a file path, None: in memory) or PostgreSQL (a
+    URL). Safe to share between threads; several processes may share a PostgreSQL one."""
 
     def __init__(
-        self, path: Path | None, policy: Policy, clock: Callable[[], float] = time.time
+        self, target: Path | str | None, policy: Policy, clock: Callable[[], float] = time.time
     ) -> None:
-        self.path = path
         self.policy = policy
         self.clock = clock
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        target = ":memory:" if path is None else str(path)
-        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self._db = Database(target, "accounts", SCHEMA)
+        self.path = self._db.path
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
         # A hash to check against when the account does not exist, so a wrong name
         # takes as long as a wrong password and names cannot be probed by timing.
         self._dummy = hash_password(secrets.token_hex(16), policy)
@@ -300,19 +295,18 @@ class SqliteAccounts:
             self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    def _write(self) -> Iterator[Database]:
+        with self._lock, self._db.write() as db:
+            yield db
 
     def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         with self._lock:
             return list(self._db.execute(sql, args))
+
+    def copy_into(self, other: DatabaseAccounts) -> int:
+        """Copy accounts and live sessions into another, empty account database (login
+        failures are not copied: they only matter for minutes)."""
+        return self._db.copy_into(other._db, ("users", "sessions"))
 
     # --- accounts -------------------------------------------------------------------------
     @staticmethod
@@ -344,7 +338,7 @@ class SqliteAccounts:
         self.check_password(password)
         encoded = hash_password(password, self.policy)
         with self._write() as db:
-            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            if db.execute("SELECT 1 FROM users WHERE lower(name) = lower(?)", (name,)).fetchone():
                 raise AccountError(f"an account named {name!r} already exists", status=409)
             db.execute(
                 "INSERT INTO users (name, role, password, created) VALUES (?, ?, ?, ?)",
@@ -357,7 +351,8 @@ class SqliteAccounts:
     def get_user(self, name: str) -> Account | None:
         """The account with that name (any case), or None."""
         rows = self._rows(
-            "SELECT id, name, role, disabled, created, last_login FROM users WHERE name = ?",
+            "SELECT id, name, role, disabled, created, last_login FROM users "
+            "WHERE lower(name) = lower(?)",
             (name,),
         )
         return self._account(rows[0]) if rows else None
@@ -371,11 +366,11 @@ class SqliteAccounts:
     def list_users(self) -> list[Account]:
         """Every account, by name."""
         rows = self._rows(
-            "SELECT id, name, role, disabled, created, last_login FROM users ORDER BY name"
+            "SELECT id, name, role, disabled, created, last_login FROM users ORDER BY lower(name)"
         )
         return [self._account(r) for r in rows]
 
-    def _keep_an_admin(self, db: sqlite3.Connection, losing: Account) -> None:
+    def _keep_an_admin(self, db: Database, losing: Account) -> None:
         if losing.role != ADMIN or losing.disabled:
             return
         others = db.execute(
@@ -463,7 +458,9 @@ class SqliteAccounts:
         ip_key = f"ip:{address}"
         self._throttle(account_key, self.policy.max_failures_per_account, now, "for this account")
         self._throttle(ip_key, self.policy.max_failures_per_ip, now, "from your address")
-        rows = self._rows("SELECT id, password, disabled FROM users WHERE name = ?", (name,))
+        rows = self._rows(
+            "SELECT id, password, disabled FROM users WHERE lower(name) = lower(?)", (name,)
+        )
         encoded = str(rows[0][1]) if rows else self._dummy
         ok = verify_password(password[:1024], encoded) and bool(rows)
         if not ok:
@@ -553,11 +550,16 @@ def csrf_matches(session: Session, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(session.csrf_token.encode(), str(token).encode())
 
 
-def open_accounts(settings: Settings, clock: Callable[[], float] = time.time) -> SqliteAccounts:
-    """The account database of a catalogue: ``DATA_DIR/accounts.sqlite3``."""
+#: The name this class had while SQLite was its only engine.
+SqliteAccounts = DatabaseAccounts
+
+
+def open_accounts(settings: Settings, clock: Callable[[], float] = time.time) -> DatabaseAccounts:
+    """The account database of a catalogue: DATABASE_URL, else ``DATA_DIR/accounts.sqlite3``."""
     data_dir = settings.data_dir
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
-    return SqliteAccounts(data_dir / ACCOUNTS_FILE, Policy.from_settings(settings), clock)
+    target = database_target(settings.DATABASE_URL, data_dir / ACCOUNTS_FILE)
+    return DatabaseAccounts(target, Policy.from_settings(settings), clock)

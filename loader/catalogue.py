@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from loader.context import INDEXED_PROPERTIES, Context
+from loader.database import database_target
 from loader.documents import EntityDocuments
 from loader.errors import BigtentError, ConfigError, NotFound
 from loader.examples import Examples
@@ -45,7 +46,7 @@ from loader.shacl import ShapesGraph
 from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
-    from loader.accounts import SqliteAccounts
+    from loader.accounts import DatabaseAccounts
     from loader.bulk_import import Uploads
     from loader.editing import Editor
     from loader.form_model import FormModels
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from loader.privacy import Privacy
     from loader.query_service import QueryService
     from loader.statistics import Statistics
+    from loader.verify import Drift
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -60,6 +62,11 @@ SPARQL_DIR = ROOT / "sparql"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 OWL_FILE = "bigtent-owl.ttl"
 ONTOLOGY_GRAPH = "ontology"  # below the base: {base}ontology
+
+
+def revision_log_target(settings: Settings) -> Path | str:
+    """Where the revision log lives: DATABASE_URL, else ``DATA_DIR/revisions.sqlite3``."""
+    return database_target(settings.DATABASE_URL, settings.data_dir / "revisions.sqlite3")
 
 
 class Catalogue:
@@ -77,19 +84,25 @@ class Catalogue:
     @classmethod
     def open(cls, settings: Settings) -> Catalogue:
         """Open (creating if needed) the catalogue in DATA_DIR."""
-        if settings.STORE != "oxigraph":
+        if settings.STORE not in ("oxigraph", "sparql"):
             raise ConfigError(
                 f"unknown STORE {settings.STORE!r}; this version supports "
-                "'oxigraph' (set BIGTENT_STORE)"
+                "'oxigraph' and 'sparql' (set BIGTENT_STORE)"
             )
         data_dir = settings.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
-        store = OxigraphStore(data_dir / "store")
+        store: TripleStore
+        if settings.STORE == "sparql":
+            from loader.remote_store import RemoteStore
+
+            store = RemoteStore(settings)
+        else:
+            store = OxigraphStore(data_dir / "store")
         try:
-            revisions = RevisionLog(data_dir / "revisions.sqlite3")
+            revisions = RevisionLog(revision_log_target(settings))
         except Exception:
             store.close()
             raise
@@ -137,13 +150,17 @@ class Catalogue:
     @cached_property
     def query_service(self) -> QueryService:
         """The public SPARQL query service (worker processes start on first use)."""
+        if self.settings.STORE == "sparql":
+            from loader.remote_query import RemoteQueryService
+
+            return RemoteQueryService(self)
         from loader.query_service import QueryService
 
         return QueryService(self)
 
     # --- staff: accounts and the edit path -------------------------------------------------
     @cached_property
-    def accounts(self) -> SqliteAccounts:
+    def accounts(self) -> DatabaseAccounts:
         """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
         from loader.accounts import open_accounts
 
@@ -181,7 +198,7 @@ class Catalogue:
     def page_index(self) -> PageIndex:
         """Names, facts and backlinks for pages, derived from the revision log
         (``DATA_DIR/pages.sqlite3``); call ``catch_up()`` before reading."""
-        path = None if self.revisions.path is None else self.settings.data_dir / "pages.sqlite3"
+        path = None if self.revisions.target is None else self.settings.data_dir / "pages.sqlite3"
         return PageIndex(path, self.revisions, self.ns, self.settings.languages)
 
     @cached_property
@@ -294,13 +311,27 @@ class Catalogue:
 
     def _install_owl(self) -> None:
         """(Re)write the OWL part of the ontology as its own graph."""
+        data = self.ontology_ntriples()
+        if data is not None:
+            self.store.replace_graph(self.ontology_graph, data)
+
+    def ontology_ntriples(self) -> bytes | None:
+        """The OWL part of the ontology as N-Triples (None without an OWL file)."""
         owl = ONTOLOGY_DIR / OWL_FILE
-        if owl.exists():
-            triples = [
-                (q.subject, q.predicate, q.object)
-                for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
-            ]
-            self.store.replace_graph(self.ontology_graph, _ntriples(triples))
+        if not owl.exists():
+            return None
+        triples = [
+            (q.subject, q.predicate, q.object)
+            for q in ox.parse(path=str(owl), format=ox.RdfFormat.TURTLE, base_iri=self.ns.base)
+        ]
+        return _ntriples(triples)
+
+    def verify(self, *, repair: bool = False) -> Drift:
+        """Compare the store with the revision log; with ``repair``, rewrite what drifted
+        (see :mod:`loader.verify`)."""
+        from loader.verify import verify
+
+        return verify(self, repair=repair)
 
     @property
     def ontology_graph(self) -> ox.NamedNode:
@@ -367,7 +398,23 @@ class Catalogue:
         (``erase``: see ``RevisionLog.append``)."""
         revisions = self.revisions.append(changes, erase=erase)
         self._apply(revisions, {c.entity: c.snapshot for c in changes})
+        self._store_newest(revisions)
         return revisions
+
+    def _store_newest(self, written: Sequence[Revision]) -> None:
+        """Another process sharing the log may have written one of these entities after
+        us and swapped its graph in *before* ours landed; then the store would hold our
+        older version. So whoever finds a newer revision after its own swap stores that
+        one again, until no one overtook (one batched look-up when no one did)."""
+        mine = {rev.entity: rev.id for rev in written}
+        for _round in range(10):
+            states = self.revisions.states(mine)
+            newer = [e for e, rev_id in mine.items() if e in states and states[e].latest != rev_id]
+            if not newer:
+                return
+            revs = list(self.revisions.latest_revisions(newer))
+            self._apply(revs, {r.entity: r.snapshot for r in revs})
+            mine = {r.entity: r.id for r in revs}
 
     def _apply(self, revisions: Sequence[Revision], contents: dict[str, bytes | None]) -> None:
         graphs = {

@@ -265,9 +265,9 @@ class LogSource:
     """The revision log alone, as a dump source: what a dump process opens, so it never
     needs the store (which the serving process holds)."""
 
-    def __init__(self, base_url: str, log_path: Path) -> None:
+    def __init__(self, base_url: str, log: Path | str) -> None:
         self.ns = Namespaces(base_url)
-        self.revisions = RevisionLog(log_path)
+        self.revisions = RevisionLog(log)
 
     def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
         """The entity's graph as the store holds it."""
@@ -424,7 +424,7 @@ class DumpScheduler:
             return None
         with self._lock:
             self._last_start = time.monotonic()
-            if self.cat.revisions.path is None:
+            if self.cat.revisions.target is None:
                 manifest = write_dumps(self.cat, self.out_dir, self._stop)
             else:
                 manifest = self._write_in_child()
@@ -437,7 +437,7 @@ class DumpScheduler:
         context = multiprocessing.get_context("spawn")
         child = context.Process(
             target=_dump_process,
-            args=(self.cat.settings.BASE_URL, self.cat.revisions.path, self.out_dir),
+            args=(self.cat.settings.BASE_URL, self.cat.revisions.target, self.out_dir),
             name="bigtent-dumps",
             daemon=True,
         )
@@ -467,12 +467,12 @@ class DumpScheduler:
                 log.exception("writing the dumps to %s failed", self.out_dir)
 
 
-def _dump_process(base_url: str, log_path: Path, out_dir: Path) -> None:
+def _dump_process(base_url: str, log: Path | str, out_dir: Path) -> None:
     """Body of the dump process: lower priority, ignore Ctrl+C (the parent stops it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with suppress(OSError):
         os.nice(10)
-    source = LogSource(base_url, log_path)
+    source = LogSource(base_url, log)
     try:
         write_dumps(source, out_dir)
     finally:

@@ -482,6 +482,24 @@ class Editor:
     ) -> SaveResult:
         """Save an edit of ``entity`` made on revision ``base``, merging it with any newer
         revision when the changes do not conflict."""
+        for _attempt in range(3):
+            try:
+                return self._save_once(entity, submission, base, author=author, summary=summary)
+            except StaleRevision:
+                # Another process wrote between our read and our write: merge again with
+                # what it wrote (a conflict then shows both versions).
+                continue
+        return self._save_once(entity, submission, base, author=author, summary=summary)
+
+    def _save_once(
+        self,
+        entity: str,
+        submission: Submission,
+        base: int | None,
+        *,
+        author: str,
+        summary: str = "",
+    ) -> SaveResult:
         if base is None:
             raise BigtentError(
                 "say which revision your edit is based on (base_revision): it is the "

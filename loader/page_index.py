@@ -19,11 +19,13 @@ Entity ids are stored as integers: ``Q12`` is 12, ``P12`` is -12.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -361,7 +363,8 @@ class PageIndex:
         Cheap when nothing changed (one max(id) on the log)."""
         if self._checked and self.revisions.last_id() == self._indexed:
             return 0
-        with self._lock:
+        with self._lock, self._shared_file_lock():
+            self._adopt_other_writers()
             head = self.revisions.recent(1)
             head_id, head_time = (head[0].id, head[0].time) if head else (0, "")
             if not self._checked or head_id < self._indexed:
@@ -378,6 +381,32 @@ class PageIndex:
             self._indexed = head_id
             self._empty = False
             return len(changed)
+
+    @contextmanager
+    def _shared_file_lock(self) -> Iterator[None]:
+        """Across processes: one catch-up at a time per index file. Another process on the
+        same DATA_DIR (a second app process, or `bigtent load` beside a server, on a shared
+        revision log) may index the same changes; taking turns keeps each catch-up's read
+        of the log and write of the index in order, so an older revision never overwrites
+        a newer one."""
+        if self.path is None:
+            yield
+            return
+        with open(f"{self.path}.lock", "a+b") as handle:  # noqa: PTH123 - needs the fd
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _adopt_other_writers(self) -> None:
+        """Start from what the index file holds, which another process may have moved on."""
+        if self.path is None or not self._checked:
+            return
+        on_file = self._meta_int("indexed_id")
+        if on_file != self._indexed:
+            self._indexed = on_file
+            self._properties = None
 
     def _stale(self, head_id: int, head_time: str) -> bool:
         """True when the index was built from another log or with other settings."""

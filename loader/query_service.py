@@ -144,12 +144,27 @@ class QueryService:
     """Runs public SPARQL queries under the endpoint's limits (see the module docstring)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        settings = catalogue.settings
         store = catalogue.store
         if not isinstance(store, OxigraphStore) or store.path is None:
             raise ConfigError("the SPARQL endpoint needs the embedded on-disk store")
-        self.catalogue = catalogue
         self.store = store
+        self._configure(catalogue)
+        self.snapshots = Snapshots(
+            store, catalogue.revisions, catalogue.settings.data_dir / "snapshots"
+        )
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._workers: list[_Worker] = []
+        self._waiting = 0
+        self._started = False
+        self._closed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _configure(self, catalogue: Catalogue) -> None:
+        """Every limit of the endpoint, from the settings (shared by every backend)."""
+        settings = catalogue.settings
+        self.catalogue = catalogue
         self.workers_wanted = max(1, int(settings.SPARQL_WORKERS))
         self.timeout = float(settings.SPARQL_TIMEOUT)
         if self.timeout <= 0:
@@ -175,15 +190,6 @@ class QueryService:
             entity_namespace=ns["wd"],
             languages=tuple(settings.languages),
         )
-        self.snapshots = Snapshots(store, catalogue.revisions, settings.data_dir / "snapshots")
-        self._cond = threading.Condition()
-        self._idle: list[_Worker] = []
-        self._workers: list[_Worker] = []
-        self._waiting = 0
-        self._started = False
-        self._closed = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._stats: DatasetStats | None = None
         self._stats_lock = threading.Lock()
 

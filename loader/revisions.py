@@ -1,4 +1,8 @@
-"""The revision log: every accepted change, in SQLite; the source of truth for history.
+"""The revision log: every accepted change; the source of truth for history.
+
+It lives in SQLite (``DATA_DIR/revisions.sqlite3``) or, for several app processes sharing
+one catalogue, in PostgreSQL (``DATABASE_URL``); :mod:`loader.database` hides the
+difference.
 
 Each revision row holds the full content snapshot of its entity (compressed
 N-Triples), so any past state can be restored and the triple store rebuilt
@@ -9,7 +13,6 @@ open by re-applying the log (see :meth:`RevisionLog.unapplied`).
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loader.database import POSTGRESQL, Database, Rows
 from loader.errors import BigtentError
 
 SCHEMA = """
@@ -46,8 +50,11 @@ CREATE TABLE IF NOT EXISTS entities (
 );
 CREATE INDEX IF NOT EXISTS revisions_time ON revisions (time);
 CREATE INDEX IF NOT EXISTS entities_unapplied ON entities (applied, latest);
+CREATE INDEX IF NOT EXISTS entities_latest ON entities (latest);
 """
 
+#: Every table of the log, in the order a copy fills them.
+TABLES = ("revisions", "entities")
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
 #: A hidden person: the log keeps the content (staff see it), the public sees nothing.
 #: An erased one: the log keeps only when each revision was made (loader.privacy).
@@ -167,18 +174,16 @@ def utc_now() -> str:
 
 
 class RevisionLog:
-    """SQLite revision log. One writer at a time; safe to read from several threads."""
+    """The revision log. One writer at a time (in any process); safe to read from several
+    threads.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        target = ":memory:" if path is None else str(path)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA)
+    ``target`` is the SQLite file (None: in memory) or a PostgreSQL URL."""
+
+    def __init__(self, target: Path | str | None) -> None:
+        self._db = Database(target, "revisions", SCHEMA)
+        self.path = self._db.path
+        #: what another process opens to read the same log (a path or a URL); None in memory
+        self.target: Path | str | None = self._db.url or self._db.path
 
     def close(self) -> None:
         """Close the database."""
@@ -248,7 +253,8 @@ class RevisionLog:
             "redirect, snapshot FROM revisions WHERE entity = ? "
         )
         if revision is None:
-            row = self._db.execute(sql + "ORDER BY id DESC LIMIT 1", (entity,)).fetchone()
+            # by number, not id: the (entity, number) index answers it on both engines
+            row = self._db.execute(sql + "ORDER BY number DESC LIMIT 1", (entity,)).fetchone()
         else:
             row = self._db.execute(sql + "AND id = ?", (entity, revision)).fetchone()
         return None if row is None else _with_snapshot(row)
@@ -356,27 +362,15 @@ class RevisionLog:
         the newest revision (with its compressed snapshot) of every entity that is live
         or redirects (not deleted, hidden or erased), read in one transaction on a
         connection of its own, so writes meanwhile neither show up half-way nor wait."""
-        own = self.path is not None
-        db = (
-            sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-            if own
-            else self._db
-        )
-        try:
-            if own:
-                db.execute("BEGIN")
+        with self._db.snapshot() as db:
             newest = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
-            rows = db.execute(
+            rows: Rows = db.execute(
                 "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, "
                 "r.action, r.content_hash, r.redirect, r.snapshot FROM entities e "
                 "JOIN revisions r ON r.id = e.latest WHERE e.state IN (?, ?) ORDER BY e.rowid",
                 (LIVE, REDIRECT),
             )
             yield Export(newest, ((Revision(*row[:10]), row[10]) for row in rows))
-        finally:
-            if own:
-                db.execute("ROLLBACK")
-                db.close()
 
     def revision_time(self, revision_id: int) -> str | None:
         """When a revision was made (None if there is no such revision)."""
@@ -408,9 +402,7 @@ class RevisionLog:
             return []
         when = time or utc_now()
         out: list[Revision] = []
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._db.write() as db:
             next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
             # Times never decrease along ids (even if the clock is set back), so the change
             # feed can promise "everything after this page is at least this new".
@@ -489,15 +481,12 @@ class RevisionLog:
                 )
             db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             db.executemany(
-                "INSERT INTO entities VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET "
+                "INSERT INTO entities (entity, latest, number, state, content_hash, redirect, "
+                "applied) VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET "
                 "latest=excluded.latest, number=excluded.number, state=excluded.state, "
                 "content_hash=excluded.content_hash, redirect=excluded.redirect",
                 entity_rows,
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return out
 
     def mark_applied(self, revisions: Iterable[Revision]) -> None:
@@ -508,21 +497,21 @@ class RevisionLog:
         # The mark is only a hint: if it is lost (power cut), recover() applies the revision
         # again, which is harmless. So it is not worth an fsync of its own (which cost as
         # much as the rest of a staff edit); the next revision's commit syncs it anyway.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        finally:
-            self._db.execute("PRAGMA synchronous=FULL")
+        with self._db.write(durable=False) as db:
+            db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
+
+    def copy_into(self, other: RevisionLog) -> int:
+        """Copy the whole log (ids, times, snapshots, creation order) into another, empty
+        one — from SQLite into PostgreSQL or back; returns the rows copied."""
+        return self._db.copy_into(other._db, TABLES)
 
     def compact(self) -> None:
         """Rewrite the database file without free pages and empty the write-ahead log, so
         the bytes of erased content are gone from disk, not just unreachable."""
+        if self._db.dialect == POSTGRESQL:
+            # Autocommit connection: VACUUM cannot run inside a transaction.
+            self._db.execute("VACUUM FULL revisions")
+            return
         self._db.execute("VACUUM")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -41,6 +41,13 @@ SETTINGS: tuple[Setting, ...] = (
         "(revisions.sqlite3) and the staff accounts (accounts.sqlite3). Created when missing.",
     ),
     Setting(
+        "DATABASE_URL",
+        "",
+        "Where the revision log, staff accounts and sessions live: empty for SQLite files in "
+        "DATA_DIR, or postgresql://user:password@host:port/database for a PostgreSQL database "
+        "that several app processes share.",
+    ),
+    Setting(
         "BASE_URL",
         "http://127.0.0.1:5000/",
         "Base IRI of every entity, statement and "
@@ -50,7 +57,59 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STORE",
         "oxigraph",
-        "Triple store backend: 'oxigraph' (embedded, on disk in DATA_DIR/store).",
+        "Triple store backend: 'oxigraph' (embedded, on disk in DATA_DIR/store) or "
+        "'sparql' (a remote engine such as Virtuoso over SPARQL 1.1 Query, Update and the "
+        "Graph Store Protocol: see the STORE_* settings and README 'Deployment at scale').",
+    ),
+    Setting(
+        "STORE_QUERY_URL",
+        "",
+        "With STORE=sparql: the engine's SPARQL 1.1 query endpoint (Virtuoso: "
+        "http://host:8890/sparql).",
+    ),
+    Setting(
+        "STORE_UPDATE_URL",
+        "",
+        "With STORE=sparql: the SPARQL 1.1 Update endpoint (Virtuoso: /sparql-auth, with "
+        "an account granted SPARQL_UPDATE); empty means STORE_QUERY_URL.",
+    ),
+    Setting(
+        "STORE_GRAPH_STORE_URL",
+        "",
+        "With STORE=sparql: the Graph Store HTTP Protocol endpoint (Virtuoso: "
+        "/sparql-graph-crud-auth), used to replace one entity graph with one PUT; empty "
+        "means graphs are replaced with SPARQL Update (DROP + INSERT DATA in one request).",
+    ),
+    Setting("STORE_USER", "", "With STORE=sparql: account for the engine; empty sends none."),
+    Setting(
+        "STORE_PASSWORD",
+        "",
+        "With STORE=sparql: password of STORE_USER (set it through the environment).",
+    ),
+    Setting(
+        "STORE_AUTH",
+        "digest",
+        "With STORE=sparql: HTTP authentication scheme for STORE_USER, 'digest' (Virtuoso) "
+        "or 'basic'.",
+    ),
+    Setting(
+        "STORE_TIMEOUT",
+        30.0,
+        "With STORE=sparql: seconds to wait for the engine to connect and for each answer; "
+        "a request past it counts as a failure (retried, see STORE_RETRIES).",
+    ),
+    Setting(
+        "STORE_RETRIES",
+        4,
+        "With STORE=sparql: times a request is retried after a transient failure "
+        "(connection refused or reset, timeout, HTTP 502/503/504, a deadlock) before the "
+        "operation fails; writes are idempotent, so a retry is safe.",
+    ),
+    Setting(
+        "STORE_RETRY_DELAY",
+        0.5,
+        "With STORE=sparql: seconds before the first retry; each further retry waits twice "
+        "as long as the one before.",
     ),
     Setting(
         "PROFILE",

@@ -105,6 +105,8 @@ class Snapshots:
             keep = set(self._users)
             if self._pending is not None:
                 keep.add(self._pending)
+                # RocksDB writes a checkpoint into "<target>.tmp" and renames it at the end
+                keep.add(self._pending.with_name(self._pending.name + ".tmp"))
             if self._current is not None:
                 keep.add(self._current.path)
         # RocksDB writes a checkpoint into "<target>.tmp" and renames it when done.

@@ -7,7 +7,7 @@ backend implements the same protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -46,8 +46,8 @@ class TripleStore(Protocol):
     ) -> list[dict[str, Term]]:
         """Run a SELECT with bound variables; rows as dicts."""
 
-    def construct(self, query: str) -> ox.QueryTriples:
-        """Run a CONSTRUCT; the result serialises itself without Python per triple."""
+    def construct(self, query: str) -> Iterable[ox.Triple]:
+        """Run a CONSTRUCT."""
 
     def quads(self) -> Iterator[ox.Quad]:
         """Every quad (for dumps)."""

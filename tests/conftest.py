@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyoxigraph as ox
 import pytest
 from browser import WatchedPage, launched_chromium, watched_page
 from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
+from postgres import Cluster, running_cluster
+from virtuoso import Virtuoso
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
@@ -65,21 +69,107 @@ def ontology_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+EMBEDDED_ONLY = "embedded_store"  # marker: the test is about the embedded store's internals
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of single-backend tests."""
+    config.addinivalue_line(
+        "markers",
+        f"{EMBEDDED_ONLY}: runs only against the embedded Oxigraph store (its internals: "
+        "checkpoints, worker snapshots, the in-process SPARQL endpoint)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the remote-store variant of tests marked embedded_store."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        remote = callspec is not None and callspec.params.get("store_backend") == "sparql"
+        (dropped if remote and item.get_closest_marker(EMBEDDED_ONLY) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=["oxigraph", "sparql"])
+def store_backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The store backend of the catalogue, app and client fixtures: every behaviour test
+    runs against the embedded store and against Virtuoso (STORE=sparql). Returns the
+    settings that select it."""
+    if request.param == "oxigraph":
+        return {}
+    server: Virtuoso = request.getfixturevalue("virtuoso")
+    return dict(server.settings())
+
+
+class _SharedStore:
+    """What the session's Virtuoso holds: the revision log it matches (template and last
+    revision id) and its triple count, so a test that follows one that changed nothing
+    skips the resynchronisation."""
+
+    key: tuple[str, int] | None = None
+    triples = -1
+
+
+def _owned_triples(cat: Catalogue) -> int:
+    prefix = ox.Literal(cat.ns.base)
+    rows = cat.store.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER(STRSTARTS(STR(?g), {prefix})) }}"
+    )
+    return int(rows[0]["n"].value)
+
+
+def _open_synced(settings: Settings, template: str) -> Catalogue:
+    """Open a catalogue; on the shared Virtuoso, first make the store hold exactly what
+    this test's revision log says (``bigtent verify --repair``, skipped when the previous
+    test left the store as this log has it)."""
+    cat = Catalogue.open(settings)
+    if settings.STORE == "sparql":
+        key = (template, cat.revisions.last_id())
+        if _SharedStore.key != key or _owned_triples(cat) != _SharedStore.triples:
+            cat.verify(repair=True)
+            _SharedStore.key, _SharedStore.triples = key, _owned_triples(cat)
+    return cat
+
+
+def _note_changes(cat: Catalogue, template: str) -> None:
+    """After a test on the shared Virtuoso: forget the match if the log moved on (or the
+    test closed the catalogue itself, to hand its directory to the command line)."""
+    if cat.settings.STORE != "sparql":
+        return
+    try:
+        moved = _SharedStore.key != (template, cat.revisions.last_id())
+    except sqlite3.ProgrammingError:
+        moved = True
+    if moved:
+        _SharedStore.key = None
+
+
 @pytest.fixture
 def catalogue(
-    ontology_template: Path, make_settings: Callable[..., Settings], tmp_path: Path
+    ontology_template: Path,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    store_backend: dict[str, Any],
 ) -> Iterator[Catalogue]:
-    """A catalogue holding the ontology."""
+    """A catalogue holding the ontology (on each store backend)."""
     shutil.copytree(ontology_template, tmp_path / "data")
-    with Catalogue.open(make_settings()) as cat:
+    with _open_synced(make_settings(**store_backend), "ontology") as cat:
         yield cat
+        _note_changes(cat, "ontology")
 
 
 @pytest.fixture
-def empty_catalogue(make_settings: Callable[..., Settings]) -> Iterator[Catalogue]:
-    """A catalogue with nothing in it (not even the ontology)."""
-    with Catalogue.open(make_settings()) as cat:
+def empty_catalogue(
+    make_settings: Callable[..., Settings], store_backend: dict[str, Any]
+) -> Iterator[Catalogue]:
+    """A catalogue with nothing in it (not even the ontology), on each store backend."""
+    with _open_synced(make_settings(**store_backend), "empty") as cat:
         yield cat
+        _note_changes(cat, "empty")
 
 
 @pytest.fixture
@@ -111,12 +201,19 @@ def demo_template(ontology_template: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def app(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+    demo_template: Path,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    store_backend: dict[str, Any],
 ) -> Iterator[Flask]:
-    """The web app over a private copy of the demo catalogue."""
+    """The web app over a private copy of the demo catalogue (on each store backend)."""
     shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(make_settings())
+    settings = make_settings(**store_backend)
+    if store_backend:
+        _open_synced(settings, "demo").close()
+    app = create_app(settings)
     yield app
+    _note_changes(app.extensions["bigtent"], "demo")
     app.extensions["bigtent"].close()
 
 
@@ -131,6 +228,33 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """A real ``bigtent serve`` (gunicorn) on a free loopback port, serving the demo
     catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
     with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL cluster (tests/postgres.py), one per session, started
+    only when a test asks for it; stopped and deleted at the end."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Path | str]:
+    """Factory: where a test's database named ``name`` lives, on each engine in turn — a
+    SQLite file in the test's directory, or a fresh PostgreSQL schema (shared by every
+    name, as revision log and accounts share one database in production)."""
+    if request.param == "sqlite":
+        return lambda name: tmp_path / f"{name}.sqlite3"
+    url = request.getfixturevalue("postgres").fresh_url()
+    return lambda name: url
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A throw-away Virtuoso on free loopback ports (tests/virtuoso.py), one per session;
+    ``virtuoso.settings()`` are the STORE_* settings that point a catalogue at it."""
+    with Virtuoso.start(tmp_path_factory.mktemp("virtuoso") / "db") as server:
         yield server
 
 

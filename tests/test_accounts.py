@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import io
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from databases import raw_rows
 
 from loader.accounts import (
     ADMIN,
     EDITOR,
     AccountError,
+    DatabaseAccounts,
     LoginFailed,
     LoginThrottled,
     Policy,
-    SqliteAccounts,
     hash_password,
     needs_rehash,
     open_accounts,
@@ -45,8 +45,12 @@ def clock() -> Clock:
     return Clock()
 
 
+Target = Callable[[str], Path | str]
+
+
 @pytest.fixture
-def accounts(tmp_path: Path, clock: Clock) -> SqliteAccounts:
+def accounts(db_target: Target, clock: Clock) -> Iterator[DatabaseAccounts]:
+    """Accounts with an admin and an editor, on SQLite and on PostgreSQL."""
     policy = Policy(
         scrypt_n=1024,
         max_failures_per_account=3,
@@ -55,10 +59,11 @@ def accounts(tmp_path: Path, clock: Clock) -> SqliteAccounts:
         session_lifetime=3600,
         session_idle_timeout=600,
     )
-    store = SqliteAccounts(tmp_path / "accounts.sqlite3", policy, clock)
+    store = DatabaseAccounts(db_target("accounts"), policy, clock)
     store.add_user("alice", ADMIN, PASSWORD)
     store.add_user("bob", EDITOR, PASSWORD)
-    return store
+    yield store
+    store.close()
 
 
 def test_passwords_are_salted_scrypt_hashes_with_their_parameters() -> None:
@@ -71,16 +76,15 @@ def test_passwords_are_salted_scrypt_hashes_with_their_parameters() -> None:
     assert needs_rehash(first, Policy(scrypt_n=2048)) and not needs_rehash(first, policy)
 
 
-def test_stored_hash_is_upgraded_at_login(accounts: SqliteAccounts, tmp_path: Path) -> None:
-    stronger = SqliteAccounts(tmp_path / "accounts.sqlite3", Policy(scrypt_n=2048))
+def test_stored_hash_is_upgraded_at_login(accounts: DatabaseAccounts, db_target: Target) -> None:
+    stronger = DatabaseAccounts(db_target("accounts"), Policy(scrypt_n=2048))
     stronger.authenticate("bob", PASSWORD, "10.0.0.1")
-    row = sqlite3.connect(tmp_path / "accounts.sqlite3").execute(
-        "SELECT password FROM users WHERE name = 'bob'"
-    )
-    assert row.fetchone()[0].startswith("scrypt$2048$")
+    rows = raw_rows(db_target("accounts"), "SELECT password FROM users WHERE name = 'bob'")
+    assert rows[0][0].startswith("scrypt$2048$")
+    stronger.close()
 
 
-def test_wrong_password_and_unknown_account_fail_alike(accounts: SqliteAccounts) -> None:
+def test_wrong_password_and_unknown_account_fail_alike(accounts: DatabaseAccounts) -> None:
     with pytest.raises(LoginFailed) as wrong:
         accounts.authenticate("bob", "not the password", "10.0.0.1")
     with pytest.raises(LoginFailed) as unknown:
@@ -89,7 +93,7 @@ def test_wrong_password_and_unknown_account_fail_alike(accounts: SqliteAccounts)
     assert wrong.value.status == 401
 
 
-def test_names_are_case_insensitive_and_checked(accounts: SqliteAccounts) -> None:
+def test_names_are_case_insensitive_and_checked(accounts: DatabaseAccounts) -> None:
     assert accounts.authenticate("BOB", PASSWORD, "10.0.0.1").name == "bob"
     with pytest.raises(AccountError, match="already exists"):
         accounts.add_user("Bob", EDITOR, PASSWORD)
@@ -101,7 +105,7 @@ def test_names_are_case_insensitive_and_checked(accounts: SqliteAccounts) -> Non
         accounts.add_user("carol", "superuser", PASSWORD)
 
 
-def test_login_is_throttled_per_account(accounts: SqliteAccounts, clock: Clock) -> None:
+def test_login_is_throttled_per_account(accounts: DatabaseAccounts, clock: Clock) -> None:
     for attempt in range(3):
         with pytest.raises(LoginFailed):
             accounts.authenticate("bob", f"guess {attempt}", f"10.0.0.{attempt}")
@@ -116,7 +120,7 @@ def test_login_is_throttled_per_account(accounts: SqliteAccounts, clock: Clock) 
     assert accounts.authenticate("bob", PASSWORD, "10.9.9.9").name == "bob"
 
 
-def test_login_is_throttled_per_address(accounts: SqliteAccounts, clock: Clock) -> None:
+def test_login_is_throttled_per_address(accounts: DatabaseAccounts, clock: Clock) -> None:
     for n in range(5):
         with pytest.raises(LoginFailed):
             accounts.authenticate(f"user{n}", "guess", "192.0.2.7")
@@ -125,7 +129,7 @@ def test_login_is_throttled_per_address(accounts: SqliteAccounts, clock: Clock) 
     assert accounts.authenticate("alice", PASSWORD, "192.0.2.8").name == "alice"
 
 
-def test_success_clears_the_account_count(accounts: SqliteAccounts) -> None:
+def test_success_clears_the_account_count(accounts: DatabaseAccounts) -> None:
     for _ in range(2):
         with pytest.raises(LoginFailed):
             accounts.authenticate("bob", "guess", "10.0.0.1")
@@ -137,7 +141,7 @@ def test_success_clears_the_account_count(accounts: SqliteAccounts) -> None:
 
 
 def test_sessions_expire_when_idle_and_at_their_lifetime(
-    accounts: SqliteAccounts, clock: Clock
+    accounts: DatabaseAccounts, clock: Clock
 ) -> None:
     bob = accounts.authenticate("bob", PASSWORD, "10.0.0.1")
     token, session = accounts.create_session(bob)
@@ -152,7 +156,7 @@ def test_sessions_expire_when_idle_and_at_their_lifetime(
     assert accounts.session("") is None and accounts.session("forged") is None
 
 
-def test_disabling_removing_and_logout_everywhere_end_sessions(accounts: SqliteAccounts) -> None:
+def test_disabling_removing_and_logout_everywhere_end_sessions(accounts: DatabaseAccounts) -> None:
     bob = accounts.authenticate("bob", PASSWORD, "10.0.0.1")
     tokens = [accounts.create_session(bob)[0] for _ in range(3)]
     assert accounts.session_counts()["bob"] == 3
@@ -172,7 +176,7 @@ def test_disabling_removing_and_logout_everywhere_end_sessions(accounts: SqliteA
     assert accounts.get_user("bob") is None
 
 
-def test_new_password_ends_sessions(accounts: SqliteAccounts) -> None:
+def test_new_password_ends_sessions(accounts: DatabaseAccounts) -> None:
     bob = accounts.authenticate("bob", PASSWORD, "10.0.0.1")
     token, _ = accounts.create_session(bob)
     accounts.set_password("bob", "another long passphrase")
@@ -181,7 +185,7 @@ def test_new_password_ends_sessions(accounts: SqliteAccounts) -> None:
         accounts.authenticate("bob", PASSWORD, "10.0.0.1")
 
 
-def test_the_last_admin_cannot_be_demoted_disabled_or_removed(accounts: SqliteAccounts) -> None:
+def test_the_last_admin_cannot_be_demoted_disabled_or_removed(accounts: DatabaseAccounts) -> None:
     for action in (
         lambda: accounts.set_role("alice", EDITOR),
         lambda: accounts.set_disabled("alice", True),
@@ -194,11 +198,16 @@ def test_the_last_admin_cannot_be_demoted_disabled_or_removed(accounts: SqliteAc
     assert accounts.get_user("alice").role == EDITOR  # type: ignore[union-attr]
 
 
-def test_session_tokens_are_not_stored(accounts: SqliteAccounts, tmp_path: Path) -> None:
+def test_session_tokens_are_not_stored(accounts: DatabaseAccounts, db_target: Target) -> None:
     token, session = accounts.create_session(accounts.authenticate("bob", PASSWORD, "x"))
-    raw = (tmp_path / "accounts.sqlite3").read_bytes()
-    wal = tmp_path / "accounts.sqlite3-wal"
-    raw += wal.read_bytes() if wal.exists() else b""
+    target = db_target("accounts")
+    if isinstance(target, Path):
+        raw = target.read_bytes()
+        wal = target.with_name(target.name + "-wal")
+        raw += wal.read_bytes() if wal.exists() else b""
+    else:
+        raw = repr(raw_rows(target, "SELECT * FROM sessions")).encode()
+        assert session.csrf_token.encode() in raw  # the check can see what is stored
     assert token.encode() not in raw
     assert session.csrf_token != token
 
@@ -266,7 +275,7 @@ def test_cli_user_commands(
     assert code == 2 and "PASSWORD_MIN_LENGTH" in capsys.readouterr().err
     code, _ = _cli(data, "remove", "dave", monkeypatch=monkeypatch)
     assert code == 2 and "last enabled admin" in capsys.readouterr().err
-    store = SqliteAccounts(data / "accounts.sqlite3", Policy(scrypt_n=1024))
+    store = DatabaseAccounts(data / "accounts.sqlite3", Policy(scrypt_n=1024))
     assert store.authenticate("dave", PASSWORD, "x").role == ADMIN
 
 

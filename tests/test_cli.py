@@ -62,6 +62,7 @@ def test_bad_setting_exits_2_naming_it(
     assert "MAX_RECORD_TRIPLES" in capsys.readouterr().err
 
 
+@pytest.mark.embedded_store  # the lock of the embedded store on disk
 def test_busy_store_exits_2_with_a_clear_message(
     catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
 ) -> None:

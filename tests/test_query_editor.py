@@ -199,6 +199,16 @@ def test_missing_front_end_files_give_a_clear_page_that_still_works(
     assert "NODE_MODULES" in asset.get_data(as_text=True)
 
 
+# Examples a remote engine cannot evaluate: Virtuoso 7 has no dateTime - duration arithmetic
+# (README "Deployment at scale").
+ENGINE_GAPS = {"sparql": ("changes-last-week",)}
+
+
+def store_name(client: FlaskClient) -> str:
+    """The STORE setting of the client's app."""
+    return str(client.application.extensions["bigtent"].settings.STORE)
+
+
 def test_every_example_runs_on_the_endpoint_with_labels(client: FlaskClient) -> None:
     """What the menu offers, sent to /sparql as the editor sends it."""
     for example in client.get("/sparql/examples").get_json():
@@ -207,6 +217,9 @@ def test_every_example_runs_on_the_endpoint_with_labels(client: FlaskClient) -> 
         response = client.post(
             "/sparql", data={"query": example["query"]}, headers={"Accept": accept}
         )
+        if example["id"] in ENGINE_GAPS.get(store_name(client), ()):
+            assert response.status_code == 502, example["id"]  # the engine's error, passed on
+            continue
         assert response.status_code == 200, (example["id"], response.get_data(as_text=True))
         if graph:
             assert "schema:Organization" in response.get_data(as_text=True) or (

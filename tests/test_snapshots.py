@@ -12,6 +12,8 @@ from loader.catalogue import Catalogue
 from loader.snapshots import Snapshots
 from loader.store import OxigraphStore
 
+pytestmark = pytest.mark.embedded_store  # checkpoints of the embedded store
+
 
 def test_a_release_during_a_checkpoint_keeps_the_checkpoint_being_written(
     catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -15,11 +15,20 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from loader.accounts import EDITOR, ROLES, check_name, open_accounts
-from loader.catalogue import Catalogue
+from loader.accounts import (
+    ACCOUNTS_FILE,
+    EDITOR,
+    ROLES,
+    DatabaseAccounts,
+    check_name,
+    open_accounts,
+)
+from loader.catalogue import Catalogue, revision_log_target
+from loader.database import is_postgres_url, redact
 from loader.dumps import dumps_dir, write_dumps
 from loader.errors import BigtentError
 from loader.pipeline import LoadReport
+from loader.revisions import RevisionLog
 from loader.settings import SETTINGS, Settings, load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -81,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", help="rebuild the triple store from the revision log")
 
+    verify = sub.add_parser(
+        "verify", help="compare the triple store with the revision log; report drift"
+    )
+    verify.add_argument(
+        "--repair", action="store_true", help="rewrite missing, extra and different graphs"
+    )
+
     delete = sub.add_parser("delete", help="delete an entity, leaving a tombstone")
     delete.add_argument("entity", metavar="QID")
     delete.add_argument("--reason", required=True, help="why (recorded in the revision log)")
@@ -107,6 +123,15 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--author")
 
     sub.add_parser("settings", help="list every setting with its value, default and help")
+
+    copy = sub.add_parser(
+        "copy-database",
+        help="copy the revision log and accounts into another, empty database "
+        "(e.g. from SQLite into PostgreSQL before setting DATABASE_URL)",
+    )
+    copy.add_argument(
+        "target", help="postgresql://user:password@host:port/database, or a directory for SQLite"
+    )
 
     user = sub.add_parser(
         "user",
@@ -188,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "user":
             return _user(settings, args)
+        if args.command == "copy-database":
+            return _copy_database(settings, args.target)
         with Catalogue.open(settings) as cat:
             code = _run(cat, settings, args)
             if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
@@ -239,6 +266,11 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         count = cat.reindex()
         print(f"rebuilt the store from the revision log: {count} entities")
         return EXIT_OK
+    if args.command == "verify":
+        drift = cat.verify(repair=args.repair)
+        for line in drift.lines():
+            print(line)
+        return EXIT_OK if drift.clean or args.repair else EXIT_REJECTED
     if args.command == "delete":
         rev = cat.delete(args.entity, args.reason, args.author)
         print(f"deleted {args.entity} (revision {rev.id})")
@@ -311,14 +343,46 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _copy_database(settings: Settings, target: str) -> int:
+    """``bigtent copy-database TARGET``: log and accounts, as they are now, into TARGET."""
+    to_url = is_postgres_url(target)
+    log_to: Path | str = target if to_url else Path(target) / "revisions.sqlite3"
+    accounts_to: Path | str = target if to_url else Path(target) / ACCOUNTS_FILE
+    with (
+        closing(RevisionLog(revision_log_target(settings))) as log,
+        closing(RevisionLog(log_to)) as log_copy,
+        closing(open_accounts(settings)) as accounts,
+        closing(DatabaseAccounts(accounts_to, accounts.policy)) as accounts_copy,
+    ):
+        rows = log.copy_into(log_copy) + accounts.copy_into(accounts_copy)
+        print(
+            f"copied {log_copy.count()} revisions of {log_copy.entity_count()} live entities "
+            f"and {len(accounts_copy.list_users())} accounts ({rows} rows) to "
+            f"{redact(target) if to_url else target}"
+        )
+    return EXIT_OK
+
+
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "STORE_PASSWORD"})  # never printed
+
+
 def _list_settings(settings: Settings) -> int:
     for s in SETTINGS:
-        print(f"{s.env}={settings.values[s.name]!s}\n    default: {s.default!r}\n    {s.help}\n")
+        value = settings.values[s.name]
+        shown = "(set, not shown)" if s.name in SECRET_SETTINGS and value else f"{value!s}"
+        if s.name == "DATABASE_URL":
+            shown = redact(str(value))  # the address helps; the password never shows
+        print(f"{s.env}={shown}\n    default: {s.default!r}\n    {s.help}\n")
     return EXIT_OK
 
 
 def _serve(settings: Settings) -> int:
     from webapp.server import serve
+
+    if settings.DATABASE_URL.strip():
+        # Reach the shared database before gunicorn starts, so a wrong address or
+        # password is one clear error rather than a worker that fails to boot.
+        RevisionLog(revision_log_target(settings)).close()
 
     print(
         f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "

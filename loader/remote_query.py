@@ -1,0 +1,294 @@
+"""The public SPARQL endpoint over a remote engine (``STORE=sparql``).
+
+The same policy as on the embedded store (:mod:`loader.query_service`): read-only (only
+SELECT, ASK, CONSTRUCT and DESCRIBE are forwarded), SERVICE only to SPARQL_SERVICE_ALLOW,
+the endpoint's prefixes and base, the ``?xLabel`` convenience, SPARQL_MAX_ROWS with
+truncation flagged, the client budget, and SPARQL_TIMEOUT as the HTTP time limit of the
+request to the engine. The engine's own limits (Virtuoso's MaxQueryExecutionTime and
+ResultSetMaxRows) are the second line: a result the engine cut or stopped early is
+flagged or refused, never passed on as complete.
+
+The engine answers in SPARQL JSON results or N-Triples; Bigtent parses them and
+serialises the response itself, so every format of the embedded endpoint is offered.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+import requests
+
+from loader import query_checks
+from loader.errors import BigtentError
+from loader.query_service import INTERNAL, SPARQL_DIR, DatasetStats, QueryService
+from loader.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
+from loader.sparql_exec import (
+    QueryOutcome,
+    QueryRequest,
+    _check_services,
+    _entity_id,
+    _format,
+    _read_only,
+)
+from loader.sparql_labels import fill_labels, label_columns
+from loader.sparql_results import (
+    GRAPH,
+    SOLUTIONS,
+    serialise_boolean,
+    serialise_solutions,
+    serialise_triples,
+)
+
+if TYPE_CHECKING:
+    from loader.catalogue import Catalogue
+
+QUERY_FORMS = frozenset({"select", "ask", "construct", "describe"})
+
+
+class RemoteQueryService(QueryService):
+    """Runs public SPARQL queries on the remote engine under the endpoint's limits."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        store = catalogue.store
+        if not isinstance(store, RemoteStore):
+            raise TypeError("RemoteQueryService needs the remote store")
+        self.remote = store
+        self._configure(catalogue)
+
+    def run(
+        self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
+    ) -> QueryOutcome:
+        """Forward ``request`` to the engine within the time limit; raises
+        :class:`BigtentError` for every failure."""
+        self.check_length(request.query)
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        lowered = timeout is not None and timeout < self.timeout
+        if client != INTERNAL:
+            self.budget.admit(client)
+        began = time.monotonic()
+        try:
+            outcome = self._forward(request, limit, lowered)
+        finally:
+            if client != INTERNAL:
+                self.budget.finish(client, time.monotonic() - began)
+        outcome.seconds = time.monotonic() - began
+        return outcome
+
+    def run_local(self, request: QueryRequest | str) -> QueryOutcome:
+        """Run a query with the endpoint's prefixes, dataset, labels and row cap (on the
+        remote engine there is no in-process evaluation: the same as :meth:`run`)."""
+        if isinstance(request, str):
+            request = self.request(request)
+        return self.run(request)
+
+    def dataset_stats(self) -> DatasetStats:
+        """Triples and entities, counted at most once a minute and once per change."""
+        generation = self.catalogue.revisions.last_id()
+        with self._stats_lock:
+            stats = self._stats
+            if stats is not None and (
+                stats.generation == generation or time.monotonic() - stats.counted < 60
+            ):
+                return stats
+        triples = entities = None
+        try:
+            query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
+            rows = self.run(self.request(query)).bindings()
+            if rows:
+                triples = int(rows[0]["triples"])
+                entities = int(rows[0]["entities"])
+        except BigtentError:
+            pass
+        stats = DatasetStats(generation, triples, entities, time.monotonic())
+        with self._stats_lock:
+            self._stats = stats
+        return stats
+
+    def worker_pids(self) -> list[int]:
+        """No worker processes: queries run in the engine."""
+        return []
+
+    def refresh(self) -> None:
+        """Nothing to publish: the engine always answers from the live store."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to stop (the catalogue closes the store)."""
+
+    # --- forwarding ---------------------------------------------------------------------
+    def _forward(self, request: QueryRequest, limit: float, lowered: bool) -> QueryOutcome:
+        scan = query_checks.scan(request.query)
+        query_checks.check_nesting(scan, request.max_nesting)
+        _check_services(request, network_isolated=False)
+        if scan.looks_like_update:
+            raise _read_only()
+        if scan.first_keyword not in QUERY_FORMS:
+            raise BigtentError(
+                "SPARQL syntax error: a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE "
+                "(after PREFIX and BASE declarations).",
+                title="Query syntax error",
+            )
+        form = "SELECT" if scan.first_keyword in ("select", "ask") else "CONSTRUCT"
+        kind = SOLUTIONS if form == "SELECT" else GRAPH
+        fmt = _format(request, kind, "SELECT or ASK" if kind == SOLUTIONS else form)
+        text = with_prefixes(request.query, request.prefixes)
+        if request.base_iri:
+            text = f"BASE {ox.NamedNode(request.base_iri)}\n{text}"
+        dataset = [("default-graph-uri", g) for g in request.default_graphs or ()]
+        dataset += [("named-graph-uri", g) for g in request.named_graphs or ()]
+        accept = JSON_RESULTS if kind == SOLUTIONS else NTRIPLES
+        try:
+            response = self.remote.public_query(text, accept, dataset, limit)
+        except requests.Timeout:
+            raise BigtentError(
+                f"The query ran for {limit:g} s, the limit "
+                + ("you asked for with ?timeout= (the most is " if lowered else "(")
+                + f"{self.timeout:g} s, setting SPARQL_TIMEOUT), and was stopped. Make it "
+                "more selective: fewer unbound triple patterns, a LIMIT, no cartesian "
+                "products.",
+                title="Query timeout",
+                status=503,
+            ) from None
+        except requests.ConnectionError:
+            raise BigtentError(
+                f"The SPARQL store at {self.remote.query_url} (setting STORE_QUERY_URL) "
+                "could not be reached. Try again shortly.",
+                title="Store unavailable",
+                status=503,
+                retry_after=5,
+            ) from None
+        _check_answer(response, self.timeout)
+        if kind == SOLUTIONS:
+            return self._solutions(request, fmt, response)
+        return self._triples(request, fmt, response)
+
+    def _solutions(self, request: QueryRequest, fmt: Any, response: Any) -> QueryOutcome:
+        data = response.json()
+        if "boolean" in data:
+            return QueryOutcome(
+                media_type=fmt.media_type,
+                content_type=fmt.content_type,
+                form="ASK",
+                rows=1,
+                body=serialise_boolean(fmt, bool(data["boolean"])),
+            )
+        variables = list(data["head"].get("vars", []))
+        cap = request.max_rows
+        bindings = data["results"]["bindings"]
+        rows: list[list[Any]] = [
+            [term_of(b[v]) if v in b else None for v in variables] for b in bindings[: cap + 1]
+        ]
+        truncated = len(rows) > cap or "X-SPARQL-MaxRows" in response.headers
+        del rows[cap:]
+        fill_labels(
+            _Prefetched(self.remote, variables, rows),  # type: ignore[arg-type]
+            variables,
+            rows,
+            request.languages,
+            _entity_id(request),
+        )
+        note = {"truncated": True, "maxRows": min(cap, len(rows))} if truncated else None
+        return QueryOutcome(
+            media_type=fmt.media_type,
+            content_type=fmt.content_type,
+            form="SELECT",
+            rows=len(rows),
+            truncated=truncated,
+            body=serialise_solutions(fmt, variables, rows, note),
+        )
+
+    def _triples(self, request: QueryRequest, fmt: Any, response: Any) -> QueryOutcome:
+        cap = request.max_rows
+        triples = [q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
+        truncated = len(triples) > cap or "X-SPARQL-MaxRows" in response.headers
+        del triples[cap:]
+        return QueryOutcome(
+            media_type=fmt.media_type,
+            content_type=fmt.content_type,
+            form="CONSTRUCT",
+            rows=len(triples),
+            truncated=truncated,
+            body=serialise_triples(fmt, triples, request.prefixes),
+        )
+
+
+class _Prefetched:
+    """The labels, descriptions and aliases ``fill_labels`` will ask for, fetched from the
+    engine a few hundred subjects per query instead of one round trip per subject; it
+    answers ``quads_for_pattern(subject, predicate, None, None)`` like a pyoxigraph store."""
+
+    def __init__(self, store: RemoteStore, variables: list[str], rows: list[list[Any]]) -> None:
+        self._found: dict[tuple[str, str], list[ox.Literal]] = {}
+        for column in label_columns(variables):
+            subjects = sorted(
+                {
+                    row[column.source].value
+                    for row in rows
+                    if row[column.target] is None and isinstance(row[column.source], ox.NamedNode)
+                }
+            )
+            for start in range(0, len(subjects), LABEL_BATCH):
+                chunk = subjects[start : start + LABEL_BATCH]
+                values = " ".join(str(ox.NamedNode(s)) for s in chunk)
+                for found in store.select(
+                    f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {values} }} "
+                    f"GRAPH ?g {{ ?s {column.predicate} ?o }} }}"
+                ):
+                    subject, literal = found["s"], found["o"]
+                    if isinstance(literal, ox.Literal):
+                        key = (subject.value, column.predicate.value)
+                        self._found.setdefault(key, []).append(literal)
+
+    def quads_for_pattern(
+        self, subject: ox.NamedNode, predicate: ox.NamedNode, obj: None, graph: None
+    ) -> list[ox.Quad]:
+        """The prefetched objects of ``subject`` and ``predicate``."""
+        return [
+            ox.Quad(subject, predicate, literal, ox.DefaultGraph())
+            for literal in self._found.get((subject.value, predicate.value), [])
+        ]
+
+
+LABEL_BATCH = 200
+
+
+def _check_answer(response: requests.Response, timeout: float) -> None:
+    """Errors of the engine as Bigtent errors; a result the engine stopped early (its
+    own time limit, Virtuoso's "anytime" partial answers) is refused, not passed on."""
+    if response.status_code >= 400:
+        text = " ".join(response.text.split())[:600]
+        if response.status_code == 400 or "37000" in text:
+            raise BigtentError(
+                f"SPARQL syntax error (reported by the store): {text}",
+                title="Query syntax error",
+            )
+        if "estimated execution time" in text.lower():
+            raise BigtentError(
+                "The store estimates this query would run past its own limit (Virtuoso's "
+                "MaxQueryCostEstimationTime, the second line behind SPARQL_TIMEOUT="
+                f"{timeout:g} s) and refused to start it. Make it more selective.",
+                title="Query too expensive",
+                status=503,
+            )
+        if response.status_code in (401, 403):
+            raise BigtentError(
+                "The SPARQL store refused the query's credentials (settings STORE_USER, "
+                "STORE_PASSWORD).",
+                title="Store refused credentials",
+                status=503,
+            )
+        raise BigtentError(
+            f"The SPARQL store could not evaluate the query (HTTP {response.status_code}): {text}",
+            title="Query failed",
+            status=502,
+        )
+    if response.headers.get("X-SQL-State") == "S1TAT":
+        raise BigtentError(
+            "The store stopped the query at its own time limit (Virtuoso's "
+            f"MaxQueryExecutionTime, the second line behind SPARQL_TIMEOUT={timeout:g} s). "
+            "Make it more selective.",
+            title="Query timeout",
+            status=503,
+        )

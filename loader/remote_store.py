@@ -1,0 +1,405 @@
+"""A triple store reached over the standard protocols (``STORE=sparql``).
+
+SPARQL 1.1 Query for reading, SPARQL 1.1 Update and (when STORE_GRAPH_STORE_URL is set)
+the Graph Store HTTP Protocol for writing, so operators choose the engine (Virtuoso,
+QLever, GraphDB, Fuseki, Neptune). Every request has a timeout (STORE_TIMEOUT) and is
+retried with exponential backoff on transient failures (connection errors, timeouts,
+502/503/504); every write is idempotent (a graph replacement or INSERT DATA of a set), so a
+retry after a lost answer is safe. Anything else becomes a :class:`BigtentError` that names
+the setting to check.
+
+The catalogue owns only the graphs whose IRIs start with its BASE_URL (entity data
+documents and the ontology graph): listing, clearing and verifying never look at or touch
+other graphs, so a store may hold foreign data next to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pyoxigraph as ox
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
+
+from loader.errors import BigtentError, ConfigError
+from loader.settings import Settings
+from loader.store import Term, Triple3
+
+log = logging.getLogger(__name__)
+
+JSON_RESULTS = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+TRANSIENT_STATUS = frozenset({502, 503, 504})
+GRAPHS_PER_QUERY = 200  # graph IRIs per VALUES block when reading many graphs
+GRAPHS_PER_UPDATE = 20  # graphs dropped and refilled per update request
+TRIPLES_PER_UPDATE = 50  # per update request (Virtuoso compiles each to SQL: keep them small)
+
+
+class StoreUnavailable(BigtentError):
+    """The remote store could not be reached, or kept failing, within the retries."""
+
+    status = 503
+
+
+def sparql_term(term: Term) -> str:
+    """A term in SPARQL syntax (pyoxigraph's N-Triples form is valid SPARQL)."""
+    return str(term)
+
+
+def with_bindings(query: str, bindings: Mapping[str, Term] | None) -> str:
+    """``query`` with a VALUES block binding ``bindings`` first in its WHERE clause (terms
+    serialised by pyoxigraph, never user text formatted into the query), which has the
+    effect of pyoxigraph's substitutions; Virtuoso handles a trailing VALUES badly."""
+    if not bindings:
+        return query
+    names = " ".join(f"?{name}" for name in bindings)
+    values = " ".join(sparql_term(term) for term in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    where = _WHERE.search(query)
+    if where is None:
+        return f"{query}\nVALUES ({names}) {{ ({values}) }}"
+    return query[: where.end()] + block + query[where.end() :]
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{|\{", re.IGNORECASE)
+
+
+def with_prefixes(query: str, prefixes: Mapping[str, str] | None) -> str:
+    """``query`` preceded by PREFIX declarations."""
+    if not prefixes:
+        return query
+    head = "".join(f"PREFIX {name}: {ox.NamedNode(iri)}\n" for name, iri in prefixes.items())
+    return head + query
+
+
+class RemoteStore:
+    """The :class:`loader.store.TripleStore` protocol over SPARQL 1.1 protocols."""
+
+    def __init__(self, settings: Settings, *, check: bool = True) -> None:
+        self.query_url = str(settings.STORE_QUERY_URL)
+        if not self.query_url:
+            raise ConfigError(
+                "STORE is 'sparql' but STORE_QUERY_URL is empty: set BIGTENT_STORE_QUERY_URL "
+                "to the engine's SPARQL query endpoint"
+            )
+        self.update_url = str(settings.STORE_UPDATE_URL) or self.query_url
+        self.graph_store_url = str(settings.STORE_GRAPH_STORE_URL)
+        self.owned_prefix = str(settings.BASE_URL)
+        self.timeout = float(settings.STORE_TIMEOUT)
+        if self.timeout <= 0:
+            raise ConfigError("STORE_TIMEOUT must be more than 0 seconds")
+        self.retries = int(settings.STORE_RETRIES)
+        self.retry_delay = float(settings.STORE_RETRY_DELAY)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "Bigtent remote store"
+        self.auth = _auth(settings)
+        if check:
+            self.ping()
+
+    # --- HTTP with retries ------------------------------------------------------------------
+    def _send(
+        self, method: str, url: str, setting: str, what: str, **kwargs: Any
+    ) -> requests.Response:
+        """One request, retried on transient failures; raises BigtentError otherwise."""
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(
+                    method, url, auth=self.auth, timeout=self.timeout, **kwargs
+                )
+            except requests.Timeout:
+                failure = f"did not answer {what} within {self.timeout:g} s (setting STORE_TIMEOUT)"
+            except requests.ConnectionError as exc:
+                failure = f"could not be reached for {what} ({_reason(exc)})"
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in TRANSIENT_STATUS and not _deadlock(response):
+                    raise self._rejected(response, url, setting, what)
+                failure = f"answered {what} with HTTP {response.status_code}"
+            if attempt >= self.retries:
+                raise StoreUnavailable(
+                    f"The SPARQL store at {url} (setting {setting}) {failure}, "
+                    f"{attempt + 1} time(s) (setting STORE_RETRIES). Is it running?",
+                    title="Store unavailable",
+                )
+            delay = self.retry_delay * (2**attempt)
+            log.warning("SPARQL store %s %s; retrying in %.1f s", url, failure, delay)
+            time.sleep(delay)
+            attempt += 1
+
+    def _rejected(
+        self, response: requests.Response, url: str, setting: str, what: str
+    ) -> BigtentError:
+        text = " ".join(response.text.split())[:500]
+        if response.status_code in (401, 403):
+            return BigtentError(
+                f"The SPARQL store at {url} (setting {setting}) refused the credentials for "
+                f"{what} (HTTP {response.status_code}): check STORE_USER, STORE_PASSWORD and "
+                "STORE_AUTH, and that the account may run SPARQL Update.",
+                title="Store refused credentials",
+                status=503,
+            )
+        return BigtentError(
+            f"The SPARQL store at {url} (setting {setting}) rejected {what} with HTTP "
+            f"{response.status_code}: {text}",
+            title="Store rejected request",
+            status=502,
+        )
+
+    def ping(self) -> None:
+        """Ask the engine ``ASK {}``: a clear error now rather than at the first read."""
+        self._query("ASK {}", "application/sparql-results+json", "a check at start")
+
+    def _query(self, query: str, accept: str, what: str = "a query") -> requests.Response:
+        return self._send(
+            "POST",
+            self.query_url,
+            "STORE_QUERY_URL",
+            what,
+            # a form, not an application/sparql-query body: Virtuoso 7 hangs on those
+            data={"query": query},
+            headers={"Accept": accept},
+        )
+
+    def public_query(
+        self, query: str, accept: str, dataset: Sequence[tuple[str, str]], timeout: float
+    ) -> requests.Response:
+        """One query of the public SPARQL endpoint: sent once (a query past its time limit
+        is not worth repeating) with ``timeout``; raises ``requests`` exceptions."""
+        return self.session.post(
+            self.query_url,
+            data=[("query", query), *dataset],
+            headers={"Accept": accept},
+            auth=self.auth,
+            timeout=timeout,
+        )
+
+    def update(self, update: str, what: str = "an update") -> None:
+        """Run a SPARQL Update (retried: callers send only idempotent updates)."""
+        self._send(
+            "POST",
+            self.update_url,
+            "STORE_UPDATE_URL",
+            what,
+            data=update.encode("utf-8"),
+            headers={"Accept": "*/*", "Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+
+    # --- TripleStore: writing ---------------------------------------------------------------
+    def replace_graph(self, graph: ox.NamedNode, ntriples: bytes) -> None:
+        """Replace one graph in one request (GSP PUT / DELETE, or one SPARQL Update
+        ``DROP SILENT GRAPH; INSERT DATA``): the engine applies it as a whole."""
+        self._check_owned(graph)
+        if self.graph_store_url:
+            if ntriples:
+                self._send(
+                    "PUT",
+                    self.graph_store_url,
+                    "STORE_GRAPH_STORE_URL",
+                    f"the replacement of graph {graph.value}",
+                    params={"graph-uri": graph.value},
+                    data=ntriples,
+                    headers={"Content-Type": NTRIPLES},
+                )
+            else:
+                self.update(f"DROP SILENT GRAPH {graph}", f"the removal of graph {graph.value}")
+            return
+        self.update(_replacement({graph: ntriples}), f"the replacement of graph {graph.value}")
+
+    def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, bytes]) -> None:
+        """Replace many graphs: one Graph Store PUT each when STORE_GRAPH_STORE_URL is set,
+        else SPARQL Updates of a few dozen triples (Virtuoso compiles each update to SQL,
+        and big ones cost more than their size). Each request drops and refills whole
+        graphs, so it is idempotent; the revision log (written first) lets ``bigtent
+        verify`` repair a load that stopped half-way."""
+        if self.graph_store_url:
+            for graph, data in graphs.items():
+                self.replace_graph(graph, data)
+            return
+        batch: dict[ox.NamedNode, bytes] = {}
+        size = 0
+        for graph, data in graphs.items():
+            self._check_owned(graph)
+            batch[graph] = data
+            size += data.count(b"\n")
+            if size >= TRIPLES_PER_UPDATE or len(batch) >= GRAPHS_PER_UPDATE:
+                self.update(_replacement(batch), f"the replacement of {len(batch)} graphs")
+                batch, size = {}, 0
+        if batch:
+            self.update(_replacement(batch), f"the replacement of {len(batch)} graphs")
+
+    def clear(self) -> None:
+        """Drop every graph the catalogue owns (others stay untouched)."""
+        names = list(self.graph_names())
+        for start in range(0, len(names), GRAPHS_PER_QUERY):
+            chunk = names[start : start + GRAPHS_PER_QUERY]
+            self.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in chunk), "clearing graphs")
+
+    def _check_owned(self, graph: ox.NamedNode) -> None:
+        if not graph.value.startswith(self.owned_prefix):
+            raise BigtentError(
+                f"refusing to write graph {graph.value}: the catalogue owns only graphs "
+                f"under BASE_URL {self.owned_prefix}",
+                status=500,
+            )
+
+    # --- TripleStore: reading ---------------------------------------------------------------
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Term]]:
+        """Run a SELECT; bindings become a trailing VALUES clause of serialised terms."""
+        text = with_prefixes(with_bindings(query, bindings), prefixes)
+        response = self._query(text, JSON_RESULTS)
+        self._check_complete(response)
+        return [
+            {name: term_of(cell) for name, cell in binding.items()}
+            for binding in response.json()["results"]["bindings"]
+        ]
+
+    def ask(self, query: str) -> bool:
+        """Run an ASK."""
+        response = self._query(query, JSON_RESULTS)
+        result = ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+        return bool(result)
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT."""
+        response = self._query(query, NTRIPLES)
+        self._check_complete(response)
+        return [q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
+
+    def _check_complete(self, response: requests.Response) -> None:
+        # Virtuoso cuts results at its ResultSetMaxRows and says so in this header.
+        if "X-SPARQL-MaxRows" in response.headers:
+            raise BigtentError(
+                f"The SPARQL store cut a result at {response.headers['X-SPARQL-MaxRows']} "
+                "rows (its own limit, Virtuoso's ResultSetMaxRows in virtuoso.ini); raise "
+                "it for the account set by STORE_USER.",
+                title="Store result cut",
+                status=502,
+            )
+
+    def graph_names(self) -> Iterator[ox.NamedNode]:
+        """The graphs the catalogue owns (under BASE_URL)."""
+        prefix = sparql_term(ox.Literal(self.owned_prefix))
+        rows = self.select(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+            f"FILTER(STRSTARTS(STR(?g), {prefix})) }}"
+        )
+        for row in rows:
+            graph = row.get("g")
+            if isinstance(graph, ox.NamedNode):
+                yield graph
+
+    def graph_triples(self, graph: ox.NamedNode) -> list[Triple3]:
+        """Every triple of one graph."""
+        return [
+            (r["s"], r["p"], r["o"])  # type: ignore[misc]
+            for r in self.select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
+        ]
+
+    def graphs_triples(self, graphs: Iterable[ox.NamedNode]) -> dict[ox.NamedNode, list[Triple3]]:
+        """Triples of many graphs, a few hundred graphs per query."""
+        found: dict[ox.NamedNode, list[Triple3]] = {}
+        names = list(graphs)
+        for start in range(0, len(names), GRAPHS_PER_QUERY):
+            chunk = names[start : start + GRAPHS_PER_QUERY]
+            for g in chunk:
+                found[g] = []
+            values = " ".join(sparql_term(g) for g in chunk)
+            for r in self.select(
+                f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            ):
+                found[r["g"]].append((r["s"], r["p"], r["o"]))  # type: ignore[index, arg-type]
+        return found
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the graphs the catalogue owns."""
+        for graph, triples in self.graphs_triples(self.graph_names()).items():
+            for s, p, o in triples:
+                yield ox.Quad(s, p, o, graph)
+
+    def objects(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
+        """Objects of one subject and predicate, in any graph."""
+        rows = self.select(
+            "SELECT ?o ?s ?p WHERE { GRAPH ?g { ?s ?p ?o } }", {"s": subject, "p": predicate}
+        )
+        return [r["o"] for r in rows]
+
+    def quads_for_pattern(
+        self, subject: ox.NamedNode, predicate: ox.NamedNode, obj: None, graph: None
+    ) -> Iterator[ox.Quad]:
+        """The one pyoxigraph pattern the SPARQL label filling uses (subject, predicate)."""
+        for term in self.objects(subject, predicate):
+            yield ox.Quad(subject, predicate, term, ox.DefaultGraph())
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.session.close()
+
+
+def term_of(cell: Mapping[str, str]) -> Term:
+    """A term of SPARQL JSON results (Virtuoso's blank node ids, such as
+    ``nodeID://b1``, are not valid pyoxigraph ids: they are mapped to valid ones)."""
+    kind = cell["type"]
+    value = cell["value"]
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(_BNODE.sub("_", value.removeprefix("nodeID://")))
+    language = cell.get("xml:lang")
+    if language:
+        return ox.Literal(value, language=language)
+    datatype = cell.get("datatype")
+    return ox.Literal(value, datatype=ox.NamedNode(datatype) if datatype else None)
+
+
+_BNODE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _replacement(graphs: Mapping[ox.NamedNode, bytes]) -> str:
+    """One SPARQL Update that drops ``graphs`` and inserts their N-Triples.
+
+    The N-Triples were serialised by Bigtent from parsed terms, which is valid SPARQL
+    syntax (serialisation, not user text formatted into a query). ``INSERT {…} WHERE {}``
+    rather than INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA.
+    """
+    parts = [f"DROP SILENT GRAPH {g}" for g in graphs]
+    blocks = [f"GRAPH {g} {{\n{data.decode()}}}" for g, data in graphs.items() if data]
+    if blocks:
+        parts.append("INSERT {\n" + "\n".join(blocks) + "\n} WHERE {}")
+    return " ;\n".join(parts)
+
+
+def _auth(settings: Settings) -> AuthBase | None:
+    user = str(settings.STORE_USER)
+    if not user:
+        return None
+    password = str(settings.STORE_PASSWORD)
+    kind = str(settings.STORE_AUTH).lower()
+    if kind == "digest":
+        return HTTPDigestAuth(user, password)
+    if kind == "basic":
+        return HTTPBasicAuth(user, password)
+    raise ConfigError(f"STORE_AUTH must be 'digest' or 'basic', got {kind!r}")
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "Remote end closed", "timed out"):
+        if marker in text:
+            return marker.lower()
+    return text[:200]
+
+
+def _deadlock(response: requests.Response) -> bool:
+    """Virtuoso answers a transaction deadlock (SQL state 40001) with 500; retry it."""
+    return response.status_code == 500 and "40001" in response.text[:2000]
