@@ -54,6 +54,12 @@ class CuttingProxy:
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
+    def arm(self, after: int, times: int = 1) -> None:
+        """Cut the connection carrying byte number ``after`` from now, ``times`` times."""
+        with self._lock:
+            self._carried = 0
+            self.cut_after, self.cut_times, self.cuts = after, times, 0
+
     def _allowance(self, size: int) -> int | None:
         """Bytes of the next ``size`` to forward before cutting, or None: forward all."""
         with self._lock:

@@ -247,9 +247,8 @@ def test_connection_cut_mid_load_converges_after_verify(
             STORE_GRAPH_STORE_URL=proxy.url("/sparql-graph-crud-auth"),
             STORE_RETRIES=0,
         )
-        with _synced(settings) as cat:
-            cat.store.clear()
-            proxy.cut_after, proxy.cut_times = 200_000, 1
+        with _synced(settings) as cat:  # the store holds the ontology, as the log says
+            proxy.arm(200_000, times=1)
             with pytest.raises(StoreUnavailable):
                 cat.build_demo()
             assert proxy.cuts == 1
@@ -279,7 +278,7 @@ def test_connection_cuts_are_retried(
             STORE_RETRY_DELAY=0.05,
         )
         with _synced(settings) as cat:
-            proxy.cut_after, proxy.cut_times = 100, 3
+            proxy.arm(100, times=3)
             report = cat.load_paths([catalogue_file])
             assert report.ok
             assert proxy.cuts == 3
