@@ -14,6 +14,7 @@ serialises the response itself, so every format of the embedded endpoint is offe
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -126,8 +127,9 @@ class RemoteQueryService(QueryService):
             raise _read_only()
         if scan.first_keyword not in QUERY_FORMS:
             raise BigtentError(
-                "SPARQL syntax error: a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE "
-                "(after PREFIX and BASE declarations).",
+                f"SPARQL syntax error at {_where(request.query, scan.first_keyword)}: a query "
+                "starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after PREFIX and BASE "
+                "declarations).",
                 title="Query syntax error",
             )
         form = "SELECT" if scan.first_keyword in ("select", "ask") else "CONSTRUCT"
@@ -135,7 +137,7 @@ class RemoteQueryService(QueryService):
         fmt = _format(request, kind, "SELECT or ASK" if kind == SOLUTIONS else form)
         text = with_prefixes(request.query, request.prefixes)
         if request.base_iri:
-            text = f"BASE {ox.NamedNode(request.base_iri)}\n{text}"
+            text = f"BASE {ox.NamedNode(request.base_iri)} {text}"  # same line: see with_prefixes
         dataset = [("default-graph-uri", g) for g in request.default_graphs or ()]
         dataset += [("named-graph-uri", g) for g in request.named_graphs or ()]
         accept = JSON_RESULTS if kind == SOLUTIONS else NTRIPLES
@@ -252,6 +254,16 @@ class _Prefetched:
 
 
 LABEL_BATCH = 200
+
+
+def _where(query: str, keyword: str | None) -> str:
+    """``line:column`` of ``keyword`` in ``query`` (1:1 when not found), as the embedded
+    endpoint's syntax errors say where."""
+    found = re.search(rf"(?<![\w:]){re.escape(keyword)}(?![\w:])", query, re.I) if keyword else None
+    if found is None:
+        return "1:1"
+    before = query[: found.start()]
+    return f"{before.count(chr(10)) + 1}:{found.start() - before.rfind(chr(10))}"
 
 
 def _check_answer(response: requests.Response, timeout: float) -> None:

@@ -69,10 +69,11 @@ _WHERE = re.compile(r"\bWHERE\s*\{|\{", re.IGNORECASE)
 
 
 def with_prefixes(query: str, prefixes: Mapping[str, str] | None) -> str:
-    """``query`` preceded by PREFIX declarations."""
+    """``query`` preceded by PREFIX declarations, on its first line, so the engine's
+    syntax errors give the line numbers of the query as written."""
     if not prefixes:
         return query
-    head = "".join(f"PREFIX {name}: {ox.NamedNode(iri)}\n" for name, iri in prefixes.items())
+    head = "".join(f"PREFIX {name}: {ox.NamedNode(iri)} " for name, iri in prefixes.items())
     return head + query
 
 

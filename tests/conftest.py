@@ -93,11 +93,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-@pytest.fixture(params=["oxigraph", "sparql"])
+@pytest.fixture(scope="module", params=["oxigraph", "sparql"])
 def store_backend(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The store backend of the catalogue, app and client fixtures: every behaviour test
-    runs against the embedded store and against Virtuoso (STORE=sparql). Returns the
-    settings that select it."""
+    """The store backend of the catalogue and app fixtures: every behaviour test runs
+    against the embedded store and against Virtuoso (STORE=sparql). Returns the settings
+    that select it. Module-scoped, so module-scoped apps run on each backend too (and a
+    module's tests are grouped by backend)."""
     if request.param == "oxigraph":
         return {}
     server: Virtuoso = request.getfixturevalue("virtuoso")
@@ -122,16 +123,23 @@ def _owned_triples(cat: Catalogue) -> int:
     return int(rows[0]["n"].value)
 
 
+def sync_store(cat: Catalogue, template: str) -> None:
+    """On the shared Virtuoso, make the store hold exactly what this catalogue's revision
+    log says (``bigtent verify --repair``), skipped when the previous test left the store
+    as this log has it; nothing on the embedded store. ``template`` names where the data
+    directory was copied from (two templates may share a last revision id)."""
+    if cat.settings.STORE != "sparql":
+        return
+    key = (template, cat.revisions.last_id())
+    if _SharedStore.key != key or _owned_triples(cat) != _SharedStore.triples:
+        cat.verify(repair=True)
+        _SharedStore.key, _SharedStore.triples = key, _owned_triples(cat)
+
+
 def _open_synced(settings: Settings, template: str) -> Catalogue:
-    """Open a catalogue; on the shared Virtuoso, first make the store hold exactly what
-    this test's revision log says (``bigtent verify --repair``, skipped when the previous
-    test left the store as this log has it)."""
+    """Open a catalogue, synced (``sync_store``) on the shared Virtuoso."""
     cat = Catalogue.open(settings)
-    if settings.STORE == "sparql":
-        key = (template, cat.revisions.last_id())
-        if _SharedStore.key != key or _owned_triples(cat) != _SharedStore.triples:
-            cat.verify(repair=True)
-            _SharedStore.key, _SharedStore.triples = key, _owned_triples(cat)
+    sync_store(cat, template)
     return cat
 
 
@@ -146,6 +154,57 @@ def _note_changes(cat: Catalogue, template: str) -> None:
         moved = True
     if moved:
         _SharedStore.key = None
+
+
+def open_app(settings: Settings, template: str) -> Flask:
+    """``create_app(settings)``, on the shared Virtuoso synced first with the log."""
+    if settings.STORE == "sparql":
+        _open_synced(settings, template).close()
+    return create_app(settings)
+
+
+def sync_app(app: Flask, template: str) -> Flask:
+    """Before each test of a module-scoped app: resync the shared Virtuoso, which tests
+    in between may have changed (cheap when they did not)."""
+    sync_store(app.extensions["bigtent"], template)
+    return app
+
+
+def close_app(app: Flask, template: str) -> None:
+    """Close an app of ``open_app``, noting whether it changed the shared Virtuoso."""
+    cat: Catalogue = app.extensions["bigtent"]
+    _note_changes(cat, template)
+    cat.close()
+
+
+@pytest.fixture
+def backend_settings(
+    make_settings: Callable[..., Settings], store_backend: dict[str, Any]
+) -> Callable[..., Settings]:
+    """Factory: ``make_settings`` on this test's store backend."""
+    return lambda **overrides: make_settings(**{**store_backend, **overrides})
+
+
+@pytest.fixture
+def make_app(
+    demo_template: Path, tmp_path: Path, backend_settings: Callable[..., Settings]
+) -> Iterator[Callable[..., Flask]]:
+    """Factory: the web app over a private copy of the demo catalogue (copied unless the
+    test already put a data directory in place) with some settings changed, on each
+    store backend; every app is closed after the test."""
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        settings = backend_settings(**overrides)
+        if not Path(settings.DATA_DIR).exists():
+            shutil.copytree(demo_template, settings.DATA_DIR)
+        app = open_app(settings, "demo")
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        close_app(app, "demo")
 
 
 @pytest.fixture
@@ -208,13 +267,9 @@ def app(
 ) -> Iterator[Flask]:
     """The web app over a private copy of the demo catalogue (on each store backend)."""
     shutil.copytree(demo_template, tmp_path / "data")
-    settings = make_settings(**store_backend)
-    if store_backend:
-        _open_synced(settings, "demo").close()
-    app = create_app(settings)
+    app = open_app(make_settings(**store_backend), "demo")
     yield app
-    _note_changes(app.extensions["bigtent"], "demo")
-    app.extensions["bigtent"].close()
+    close_app(app, "demo")
 
 
 @pytest.fixture

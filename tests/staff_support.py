@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
-from loader.settings import Settings
-from webapp import create_app
 
 PASSWORD = "correct horse battery staple"
 #: Cheap password hashing for tests (production default is 32768).
@@ -20,18 +16,14 @@ FAST = {"PASSWORD_SCRYPT_N": 1024}
 
 
 def staff_app(
-    demo_template: Path,
-    tmp_path: Path,
-    make_settings: Callable[..., Settings],
+    make_app: Callable[..., Flask],
     users: dict[str, str] | None = None,
     **overrides: Any,
 ) -> Flask:
     """The web app over a private copy of the demo catalogue, with staff accounts
-    (name -> role; every password is PASSWORD)."""
-    target = tmp_path / "data"
-    if not target.exists():
-        shutil.copytree(demo_template, target)
-    app = create_app(make_settings(**{**FAST, **overrides}))
+    (name -> role; every password is PASSWORD). ``make_app`` is conftest's factory (on
+    each store backend, closed after the test) or one like it."""
+    app = make_app(**{**FAST, **overrides})
     accounts = catalogue(app).accounts
     for name, role in (users or {}).items():
         accounts.add_user(name, role, PASSWORD)

@@ -14,8 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app, state
 
-from loader.settings import Settings
-
 USERS = {"alice": "admin", "bob": "editor"}
 DEMO = Path(__file__).resolve().parent.parent / "loader" / "demo" / "documents.ttl"
 PREFIXES = "".join(
@@ -50,8 +48,8 @@ def upload_file() -> str:
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS, IMPORT_MAX_BYTES=20_000)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS, IMPORT_MAX_BYTES=20_000)
 
 
 @pytest.fixture
@@ -203,10 +201,8 @@ def test_upload_needs_staff_and_csrf(app: Flask, bob: tuple[FlaskClient, str]) -
     assert send(app.test_client(), token, upload_file()).status_code == 401
 
 
-def test_expired_uploads_are_gone(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(demo_template, tmp_path, make_settings, USERS, IMPORT_TTL=0)
+def test_expired_uploads_are_gone(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app, USERS, IMPORT_TTL=0)
     client = app.test_client()
     token = login(client, "bob")
     location = send(client, token, upload_file()).headers["Location"]

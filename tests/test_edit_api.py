@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app
 
-from loader.settings import Settings
 from tests.conftest import PREFIXES
 
 USERS = {"alice": "admin", "bob": "editor", "carol": "editor"}
@@ -24,8 +22,8 @@ ORG = {
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS, EDIT_MAX_BYTES=200_000)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS, EDIT_MAX_BYTES=200_000)
 
 
 @pytest.fixture

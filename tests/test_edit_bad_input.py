@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app, state
 
-from loader.settings import Settings
 from tests.conftest import PREFIXES
 
 USERS = {"alice": "admin", "bob": "editor"}
@@ -21,8 +19,8 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS)
 
 
 @pytest.fixture

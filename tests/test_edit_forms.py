@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from form_support import form_fields
 from staff_support import catalogue, login, staff_app, state
-
-from loader.settings import Settings
 
 USERS = {"alice": "admin", "bob": "editor", "carol": "editor"}
 #: Record types and a demo record of each.
@@ -33,8 +30,8 @@ RECORDS = {
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS)
 
 
 @pytest.fixture
@@ -508,10 +505,8 @@ def test_record_types_are_listed_for_staff(staff: FlaskClient) -> None:
         assert f'href="/edit/new/{class_id}"' in html
 
 
-def test_a_form_larger_than_edit_max_bytes_is_refused(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(demo_template, tmp_path, make_settings, USERS, EDIT_MAX_BYTES=50_000)
+def test_a_form_larger_than_edit_max_bytes_is_refused(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app, USERS, EDIT_MAX_BYTES=50_000)
     try:
         client = app.test_client()
         login(client, "bob")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,15 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app, state
 
-from loader.settings import Settings
-
 USERS = {"alice": "admin", "bob": "editor"}
 ENTITY = "Q1200"
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from staff_support import login, staff_app
 
-from loader.settings import Settings, load_settings
+from loader.settings import load_settings
 from tests.conftest import BASE
 from webapp import create_app
 from webapp.i18n import TRANSLATIONS, UI_LANGUAGES
@@ -156,10 +156,8 @@ def test_pages_in_other_languages_are_other_representations(reader: FlaskClient,
     assert '<html lang="pt">' in again.get_data(as_text=True)
 
 
-def test_staff_pages_and_their_messages_follow_the_language(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(demo_template, tmp_path, make_settings, {"ana": "admin", "bob": "editor"})
+def test_staff_pages_and_their_messages_follow_the_language(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app, {"ana": "admin", "bob": "editor"})
     admin = app.test_client()
     admin.set_cookie("bigtent_lang", "fr")
     token = login(admin, "ana")

@@ -4,17 +4,13 @@ their name and CSRF token, and the page cache served it to anonymous readers."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
+from flask import Flask
 from staff_support import login, staff_app
 
-from loader.settings import Settings
 
-
-def test_a_staff_page_never_reaches_anonymous_readers(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(demo_template, tmp_path, make_settings, users={"alice": "editor"})
+def test_a_staff_page_never_reaches_anonymous_readers(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app, users={"alice": "editor"})
     staff = app.test_client()
     token = login(staff, "alice")
     for path in ("/page/Q1", "/page/Q1/links", "/browse/"):
@@ -26,10 +22,8 @@ def test_a_staff_page_never_reaches_anonymous_readers(
         assert "alice" in staff.get(path).get_data(as_text=True), "nor the other way round"
 
 
-def test_cached_pages_follow_the_interface_language(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(demo_template, tmp_path, make_settings)
+def test_cached_pages_follow_the_interface_language(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app)
     client = app.test_client()
     english = client.get("/page/Q1", headers={"Accept-Language": "en"})
     french = client.get("/page/Q1", headers={"Accept-Language": "fr"})

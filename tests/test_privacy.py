@@ -15,7 +15,6 @@ from loader.accounts import ADMIN, EDITOR
 from loader.catalogue import Catalogue
 from loader.errors import BigtentError
 from loader.revisions import HIDDEN, LIVE
-from loader.settings import Settings
 from webapp.cli import main
 
 PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/demo/people.ttl)
@@ -25,10 +24,8 @@ ORG = "Q1061"  # PERSON is a member of it (P4)
 
 
 @pytest.fixture
-def staff(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> Iterator[Flask]:
-    app = staff_app(demo_template, tmp_path, make_settings, {"eve": EDITOR, "ada": ADMIN})
+def staff(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = staff_app(make_app, {"eve": EDITOR, "ada": ADMIN})
     yield app
     catalogue(app).close()
 

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from staff_support import PASSWORD, catalogue, login, staff_app
 
-from loader.settings import Settings
-
 USERS = {"alice": "admin", "bob": "editor"}
 
 
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]) -> Flask:
-    return staff_app(demo_template, tmp_path, make_settings, USERS, LOGIN_MAX_FAILURES=3)
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return staff_app(make_app, USERS, LOGIN_MAX_FAILURES=3)
 
 
 def _form_token(html: str) -> str:
@@ -51,12 +48,8 @@ def test_login_form_logs_in_with_a_secure_cookie(app: Flask) -> None:
     assert account.status_code == 200 and "bob" in account.get_data(as_text=True)
 
 
-def test_plain_http_instances_use_a_plain_cookie(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    app = staff_app(
-        demo_template, tmp_path, make_settings, USERS, BASE_URL="http://127.0.0.1:5000/"
-    )
+def test_plain_http_instances_use_a_plain_cookie(make_app: Callable[..., Flask]) -> None:
+    app = staff_app(make_app, USERS, BASE_URL="http://127.0.0.1:5000/")
     client = app.test_client()
     login(client, "bob")
     response = client.post(

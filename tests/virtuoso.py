@@ -178,6 +178,9 @@ class Virtuoso:
             f"DB.DBA.USER_CREATE('{WRITER}', '{server.writer_password}');",
             f'GRANT SPARQL_UPDATE TO "{WRITER}";',
             f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{WRITER}', 3);",
+            # SERVICE (federation, to SPARQL_SERVICE_ALLOW endpoints) for the public reader
+            'GRANT SELECT ON DB.DBA.SPARQL_SINV_2 TO "SPARQL";',
+            'GRANT EXECUTE ON DB.DBA.SPARQL_SINV_IMP TO "SPARQL";',
         )
         return server
 
