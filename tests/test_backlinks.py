@@ -7,8 +7,10 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import BASE, close_app, open_app, sync_app
 from flask import Flask
 from flask.testing import FlaskClient
 from pages_support import Page
@@ -17,8 +19,6 @@ from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
 from loader.page_index import num
 from loader.settings import load_settings
-from tests.conftest import BASE
-from webapp import create_app
 from webapp.pages import BACKLINKS_PER_PAGE
 
 PEOPLE = 2600  # each states the capacity once; every tenth also needs it, with a qualifier
@@ -60,16 +60,17 @@ def data_dir(ontology_template: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def backlinks_app(data_dir: Path) -> Iterator[Flask]:
-    """A web app over that catalogue (read only here)."""
-    app = create_app({"DATA_DIR": str(data_dir), "BASE_URL": BASE, "LOAD_WORKERS": 1})
+def backlinks_app(data_dir: Path, store_backend: dict[str, Any]) -> Iterator[Flask]:
+    """A web app over that catalogue (read only here), on each store backend."""
+    values = {"DATA_DIR": str(data_dir), "BASE_URL": BASE, "LOAD_WORKERS": 1, **store_backend}
+    app = open_app(load_settings(env={}, overrides=values), "backlinks")
     yield app
-    app.extensions["bigtent"].close()
+    close_app(app, "backlinks")
 
 
 @pytest.fixture
 def links_client(backlinks_app: Flask) -> FlaskClient:
-    return backlinks_app.test_client()
+    return sync_app(backlinks_app, "backlinks").test_client()
 
 
 def expected(cat: Catalogue) -> set[tuple[str, str]]:

@@ -17,8 +17,6 @@ from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
 from loader.catalogue import Catalogue
 from loader.dumps import dumps_dir, read_manifest
-from loader.settings import Settings
-from webapp import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "shapes" / "dcat" / "dcat-ap.ttl"
@@ -136,24 +134,14 @@ def test_description_says_what_the_issue_asks(dumped: Flask) -> None:
     assert graph.value(DATASET, VOID.sparqlEndpoint) == URIRef(BASE + "sparql")
 
 
-def test_licence_and_publisher_come_from_settings(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> None:
-    import shutil
-
-    shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(
-        make_settings(
-            LICENSE_URL="https://creativecommons.org/licenses/by/4.0/",
-            PUBLISHER="Open Knowledge Lab",
-            PUBLISHER_URL="https://example.org/okl",
-            DATASET_TITLE="Lab registry",
-        )
+def test_licence_and_publisher_come_from_settings(make_app: Callable[..., Flask]) -> None:
+    app = make_app(
+        LICENSE_URL="https://creativecommons.org/licenses/by/4.0/",
+        PUBLISHER="Open Knowledge Lab",
+        PUBLISHER_URL="https://example.org/okl",
+        DATASET_TITLE="Lab registry",
     )
-    try:
-        graph = get_graph(app.test_client())
-    finally:
-        app.extensions["bigtent"].close()
+    graph = get_graph(app.test_client())
     assert graph.value(DATASET, DCT.license) == URIRef(
         "https://creativecommons.org/licenses/by/4.0/"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -176,15 +177,10 @@ def test_background_thread_writes_the_dumps_and_stops_with_the_catalogue(
 
 
 def test_web_app_starts_the_scheduler_when_dump_interval_is_set(
-    demo_template: Path, tmp_path: Path, make_settings: object
+    make_app: Callable[..., Flask],
 ) -> None:
-    import shutil
-
-    from webapp import create_app
-
-    shutil.copytree(demo_template, tmp_path / "data")
-    settings = make_settings(DUMP_INTERVAL=1)  # type: ignore[operator]
-    app = create_app(settings)
+    app = make_app(DUMP_INTERVAL=1)
+    settings = app.extensions["bigtent"].settings
     scheduler = app.extensions["bigtent.dumps"]
     try:
         assert scheduler._thread.is_alive()

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import close_app, open_app
 from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.settings import Settings
-from webapp import create_app
 
 DATA = Path(__file__).parent / "data" / "wikibase"
 ACME = "http://acme.test/"
@@ -55,13 +55,13 @@ def _fixture_records(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def wikibase_client(
-    make_settings: Callable[..., Settings], tmp_path: Path
+    backend_settings: Callable[..., Settings], tmp_path: Path
 ) -> Iterator[FlaskClient]:
-    app: Flask = create_app(make_settings(PROFILE="wikibase"))
+    app = open_app(backend_settings(PROFILE="wikibase"), "empty")
     report = app.extensions["bigtent"].load_paths([_fixture_records(tmp_path)])
     assert report.ok, [r.lines() for r in report.rejections] + report.file_errors
     yield app.test_client()
-    app.extensions["bigtent"].close()
+    close_app(app, "empty")
 
 
 def _theirs(entity: str) -> dict[str, Any]:

@@ -4,8 +4,7 @@ in order, deletions and merges included) and bad page ids."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +17,6 @@ from graphs import assert_isomorphic, to_rdflib
 from loader.catalogue import Catalogue
 from loader.feed import AS, LDES, TREE
 from loader.namespaces import OWL, RDF, relative_turtle_prefixes
-from loader.settings import Settings
-from webapp import create_app
 
 BASE = "https://bigtent.example.org/"
 PAGE_SIZE = 50
@@ -46,14 +43,9 @@ class Member:
 
 
 @pytest.fixture
-def feed_app(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> Iterator[Flask]:
-    """The demo catalogue with small feed pages, so it spans several."""
-    shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(make_settings(FEED_PAGE_SIZE=PAGE_SIZE))
-    yield app
-    app.extensions["bigtent"].close()
+def feed_app(make_app: Callable[..., Flask]) -> Flask:
+    """The demo catalogue with small feed pages, so it spans several (on each backend)."""
+    return make_app(FEED_PAGE_SIZE=PAGE_SIZE)
 
 
 def catalogue(app: Flask) -> Catalogue:

@@ -7,17 +7,17 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
+from conftest import BASE, close_app, open_app, sync_app
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from staff_support import login, staff_app
 
 from loader.settings import load_settings
-from tests.conftest import BASE
-from webapp import create_app
 from webapp.i18n import TRANSLATIONS, UI_LANGUAGES
 
 LANGUAGES = [lang for lang in UI_LANGUAGES if lang != "en"]
@@ -44,17 +44,22 @@ def catalogue(lang: str) -> dict[str, str | tuple[str, ...]]:
 
 
 @pytest.fixture(scope="module")
-def reader(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
-    """An anonymous reader of one app over the demo catalogue, shared by this module."""
+def reader_app(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory, store_backend: dict[str, Any]
+) -> Iterator[Flask]:
+    """One app over the demo catalogue, shared by this module (on each store backend)."""
     data = tmp_path_factory.mktemp("languages") / "data"
     shutil.copytree(demo_template, data)
-    settings = load_settings(
-        env={},
-        overrides={"DATA_DIR": str(data), "BASE_URL": BASE, "LOAD_WORKERS": 1, "DUMP_INTERVAL": 0},
-    )
-    app: Flask = create_app(settings)
-    yield app.test_client()
-    app.extensions["bigtent"].close()
+    values = {"DATA_DIR": str(data), "BASE_URL": BASE, "LOAD_WORKERS": 1, "DUMP_INTERVAL": 0}
+    app = open_app(load_settings(env={}, overrides={**values, **store_backend}), "demo")
+    yield app
+    close_app(app, "demo")
+
+
+@pytest.fixture
+def reader(reader_app: Flask) -> FlaskClient:
+    """An anonymous reader of the module's app."""
+    return sync_app(reader_app, "demo").test_client()
 
 
 def check_page(

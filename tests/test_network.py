@@ -84,25 +84,14 @@ def test_limit_keeps_the_organisations_in_most_partnerships(
     assert client.get("/network.json?limit=1001", headers=JSON).status_code == 400
 
 
-def test_setting_caps_the_organisations(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Any]
-) -> None:
-    import shutil
-
-    from webapp import create_app
-
-    shutil.copytree(demo_template, tmp_path / "data")
-    app = create_app(make_settings(NETWORK_MAX_ORGANISATIONS=2))
-    try:
-        client = app.test_client()
-        data = network(client)
-        assert len(ids(data, "organisation") | ids(data, "network")) == 2
-        assert data["truncated"] is True
-        response = client.get("/network.json?limit=3", headers=JSON)
-        assert response.status_code == 400
-        assert "NETWORK_MAX_ORGANISATIONS" in response.get_json()["error"]
-    finally:
-        app.extensions["bigtent"].close()
+def test_setting_caps_the_organisations(make_app: Callable[..., Flask]) -> None:
+    client = make_app(NETWORK_MAX_ORGANISATIONS=2).test_client()
+    data = network(client)
+    assert len(ids(data, "organisation") | ids(data, "network")) == 2
+    assert data["truncated"] is True
+    response = client.get("/network.json?limit=3", headers=JSON)
+    assert response.status_code == 400
+    assert "NETWORK_MAX_ORGANISATIONS" in response.get_json()["error"]
 
 
 def test_people_never_appear_and_changes_show_at_once(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import close_app, open_app, sync_app
 from flask import Flask
 from privacy_sweep import MARKERS, PERSON, PUBLIC_URLS, body_of, expand, leaks, sparql_url
 from staff_support import FAST, PASSWORD, catalogue, login
@@ -16,13 +18,14 @@ from staff_support import FAST, PASSWORD, catalogue, login
 from loader.accounts import EDITOR
 from loader.dumps import DumpScheduler, dumps_dir
 from loader.settings import load_settings
-from webapp import create_app
 
 BASE = "https://bigtent.example.org/"
 
 
 @pytest.fixture(scope="module")
-def hidden(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def hidden_app(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory, store_backend: dict[str, Any]
+) -> Iterator[Flask]:
     """The demo catalogue served in-process, the person hidden through the edit API after
     every output was read once (so caches hold it), then one regeneration cycle."""
     data = tmp_path_factory.mktemp("sweep") / "data"
@@ -35,9 +38,10 @@ def hidden(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "LOAD_WORKERS": 1,
             "DUMP_INTERVAL": 0,
             **FAST,
+            **store_backend,
         },
     )
-    app = create_app(settings)
+    app = open_app(settings, "demo")
     cat = catalogue(app)
     cat.dump()
     public = app.test_client()
@@ -61,7 +65,13 @@ def hidden(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     assert DumpScheduler(cat, dumps_dir(settings), 0.0).run_once() is not None
     cat.query_service.refresh()
     yield app
-    cat.close()
+    close_app(app, "demo")
+
+
+@pytest.fixture
+def hidden(hidden_app: Flask) -> Flask:
+    """The module's app, the shared Virtuoso resynced if a test in between changed it."""
+    return sync_app(hidden_app, "sweep")
 
 
 @pytest.mark.parametrize("template", PUBLIC_URLS)

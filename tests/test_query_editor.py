@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import gzip
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -15,8 +14,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loader.settings import Settings
-from webapp import create_app
 from webapp.query_editor import MAX_QUERY_CHARS, MAX_URL_LENGTH
 
 BASE = "https://bigtent.example.org/"
@@ -172,14 +169,9 @@ def test_only_listed_files_of_the_installed_version_are_served(client: FlaskClie
 
 
 @pytest.fixture
-def app_without_assets(
-    demo_template: Path, tmp_path: Path, make_settings: Callable[..., Settings]
-) -> Iterator[Flask]:
-    shutil.copytree(demo_template, tmp_path / "data")
+def app_without_assets(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
     (tmp_path / "empty").mkdir()
-    app = create_app(make_settings(NODE_MODULES=str(tmp_path / "empty")))
-    yield app
-    app.extensions["bigtent"].close()
+    return make_app(NODE_MODULES=str(tmp_path / "empty"))
 
 
 def test_missing_front_end_files_give_a_clear_page_that_still_works(

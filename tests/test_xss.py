@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,12 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
+from conftest import BASE, close_app, open_app, sync_app
 from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app
 
-from loader.settings import Settings
+from loader.settings import load_settings
 
 SCRIPT = "<script>alert('label')</script>"
 CLOSER = "</script><script>alert('closed')</script>"
@@ -41,27 +43,24 @@ TARGET = "Q1201"  # deleted with a hostile reason
 
 @pytest.fixture(scope="module")
 def xss_app(
-    demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory, store_backend: dict[str, Any]
 ) -> Iterator[tuple[Flask, str]]:
     """A catalogue holding the hostile record (its id is returned with the app)."""
-    from loader.settings import load_settings
-    from tests.conftest import BASE
-
     tmp = tmp_path_factory.mktemp("xss")
 
-    def make_settings(**overrides: Any) -> Settings:
+    def make_app(**overrides: Any) -> Flask:
+        shutil.copytree(demo_template, tmp / "data")
         values = {
             "DATA_DIR": str(tmp / "data"),
             "BASE_URL": BASE,
             "LOAD_WORKERS": 1,
             "DUMP_INTERVAL": 0,
+            **store_backend,
         }
-        return load_settings(env={}, overrides={**values, **overrides})
+        return open_app(load_settings(env={}, overrides={**values, **overrides}), "demo")
 
     app = staff_app(
-        demo_template,
-        tmp,
-        make_settings,
+        make_app,
         {"alice": "admin"},
         DATASET_TITLE=SCRIPT,
         DATASET_DESCRIPTION=ATTR,
@@ -95,12 +94,12 @@ def xss_app(
     editor.delete(TARGET, REASON, author=AUTHOR)
     cat.page_index.catch_up()
     yield app, entity
-    cat.close()
+    close_app(app, "demo")
 
 
 @pytest.fixture
 def client(xss_app: tuple[Flask, str]) -> FlaskClient:
-    return xss_app[0].test_client()
+    return sync_app(xss_app[0], "xss").test_client()
 
 
 @pytest.fixture
@@ -149,7 +148,7 @@ def test_history_page(client: FlaskClient, entity: str) -> None:
 
 
 def test_history_page_for_staff(xss_app: tuple[Flask, str], entity: str) -> None:
-    staff = xss_app[0].test_client()
+    staff = sync_app(xss_app[0], "xss").test_client()
     login(staff, "alice")
     safe_html(staff.get(f"/page/{entity}/history"), AUTHOR, SUMMARY)
 
@@ -165,7 +164,7 @@ def test_diff_json(client: FlaskClient, entity: str) -> None:
 
 
 def test_audit_view(xss_app: tuple[Flask, str]) -> None:
-    staff = xss_app[0].test_client()
+    staff = sync_app(xss_app[0], "xss").test_client()
     login(staff, "alice")
     safe_html(staff.get("/admin/changes"), AUTHOR, SUMMARY, CLOSER, REASON)
     safe_html(staff.get("/admin/changes", query_string={"author": AUTHOR}), AUTHOR)
@@ -221,7 +220,7 @@ def test_dataset_page(client: FlaskClient) -> None:
 
 
 def test_import_report_filename(xss_app: tuple[Flask, str]) -> None:
-    staff = xss_app[0].test_client()
+    staff = sync_app(xss_app[0], "xss").test_client()
     token = login(staff, "alice")
     body = b"@prefix wd: <entity/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
     body += b'wd:Q60001 rdfs:label "<script>alert(1)</script>"@en .\n'
