@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -19,6 +19,7 @@ from virtuoso import Virtuoso
 
 from loader.catalogue import Catalogue
 from loader.namespaces import relative_turtle_prefixes
+from loader.remote_store import RemoteStore
 from loader.settings import ENV_PREFIX, Settings, load_settings
 from webapp import create_app
 
@@ -110,8 +111,28 @@ class _SharedStore:
     revision id) and its triple count, so a test that follows one that changed nothing
     skips the resynchronisation."""
 
-    key: tuple[str, int] | None = None
+    key: tuple[str, str, int] | None = None
     triples = -1
+    bases: ClassVar[set[str]] = set()  # BASE_URLs whose graphs it may hold
+
+
+def _key(cat: Catalogue, template: str) -> tuple[str, str, int]:
+    return (template, cat.ns.base, cat.revisions.last_id())
+
+
+def _drop_other_bases(cat: Catalogue) -> None:
+    """Drop the graphs an earlier test wrote under another BASE_URL: the default graph is
+    the union of every graph, so they would show up in this test's queries."""
+    store = cat.store
+    assert isinstance(store, RemoteStore)
+    mine = store.owned_prefix
+    for base in _SharedStore.bases - {mine}:
+        store.owned_prefix = base
+        try:
+            store.clear()
+        finally:
+            store.owned_prefix = mine
+    _SharedStore.bases = {mine}
 
 
 def _owned_triples(cat: Catalogue) -> int:
@@ -130,8 +151,9 @@ def sync_store(cat: Catalogue, template: str) -> None:
     directory was copied from (two templates may share a last revision id)."""
     if cat.settings.STORE != "sparql":
         return
-    key = (template, cat.revisions.last_id())
+    key = _key(cat, template)
     if _SharedStore.key != key or _owned_triples(cat) != _SharedStore.triples:
+        _drop_other_bases(cat)
         cat.verify(repair=True)
         _SharedStore.key, _SharedStore.triples = key, _owned_triples(cat)
 
@@ -149,7 +171,7 @@ def _note_changes(cat: Catalogue, template: str) -> None:
     if cat.settings.STORE != "sparql":
         return
     try:
-        moved = _SharedStore.key != (template, cat.revisions.last_id())
+        moved = _SharedStore.key != _key(cat, template)
     except sqlite3.ProgrammingError:
         moved = True
     if moved:
