@@ -78,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{EMBEDDED_ONLY}: runs only against the embedded Oxigraph store (its internals: "
-        "checkpoints, worker snapshots, the in-process SPARQL endpoint)",
+        "checkpoints, snapshots, the SPARQL worker processes and their limits)",
     )
 
 
