@@ -255,7 +255,10 @@ class QueryService:
         and at most once a minute however often the catalogue changes."""
         self._start()
         current = self.snapshots.current
-        generation = current.generation if current else 0
+        return self._counted_stats(current.generation if current else 0)
+
+    def _counted_stats(self, generation: int) -> DatasetStats:
+        """The VoID counts for ``generation``, from the cache when fresh enough."""
         with self._stats_lock:
             stats = self._stats
             if stats is not None and (

@@ -23,7 +23,7 @@ import requests
 
 from loader import query_checks
 from loader.errors import BigtentError
-from loader.query_service import INTERNAL, SPARQL_DIR, DatasetStats, QueryService
+from loader.query_service import INTERNAL, DatasetStats, QueryService
 from loader.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
 from loader.sparql_exec import (
     QueryOutcome,
@@ -86,26 +86,7 @@ class RemoteQueryService(QueryService):
 
     def dataset_stats(self) -> DatasetStats:
         """Triples and entities, counted at most once a minute and once per change."""
-        generation = self.catalogue.revisions.last_id()
-        with self._stats_lock:
-            stats = self._stats
-            if stats is not None and (
-                stats.generation == generation or time.monotonic() - stats.counted < 60
-            ):
-                return stats
-        triples = entities = None
-        try:
-            query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
-            rows = self.run(self.request(query)).bindings()
-            if rows:
-                triples = int(rows[0]["triples"])
-                entities = int(rows[0]["entities"])
-        except BigtentError:
-            pass
-        stats = DatasetStats(generation, triples, entities, time.monotonic())
-        with self._stats_lock:
-            self._stats = stats
-        return stats
+        return self._counted_stats(self.catalogue.revisions.last_id())
 
     def worker_pids(self) -> list[int]:
         """No worker processes: queries run in the engine."""
