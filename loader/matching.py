@@ -91,12 +91,15 @@ class Criteria:
     @property
     def count(self) -> int:
         """How many criteria were asked."""
-        return (
-            len(self.capacities)
-            + len(self.languages)
-            + len(self.territories)
-            + len(self.modalities)
-        )
+        return _criteria_count(self)
+
+
+def _criteria_count(found: Criteria | Match) -> int:
+    """Capacities, languages, territories and modalities, counted together."""
+    return sum(
+        len(values)
+        for values in (found.capacities, found.languages, found.territories, found.modalities)
+    )
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,7 @@ class Match:
     @property
     def matched(self) -> int:
         """Number of asked criteria this result matches."""
-        return (
-            len(self.capacities)
-            + len(self.languages)
-            + len(self.territories)
-            + len(self.modalities)
-        )
+        return _criteria_count(self)
 
 
 @dataclass(frozen=True)

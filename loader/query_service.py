@@ -257,6 +257,18 @@ class QueryService:
         current = self.snapshots.current
         return self._counted_stats(current.generation if current else 0)
 
+    def _timed_out(self, limit: float, lowered: bool) -> BigtentError:
+        """The error for a query stopped at its time limit (``lowered``: by ?timeout=)."""
+        return BigtentError(
+            f"The query ran for {limit:g} s, the limit "
+            + ("you asked for with ?timeout= (the most is " if lowered else "(")
+            + f"{self.timeout:g} s, setting SPARQL_TIMEOUT), and was stopped. Make it "
+            "more selective: fewer unbound triple patterns, a LIMIT, no cartesian "
+            "products.",
+            title="Query timeout",
+            status=503,
+        )
+
     def _counted_stats(self, generation: int) -> DatasetStats:
         """The VoID counts for ``generation``, from the cache when fresh enough."""
         with self._stats_lock:
@@ -384,15 +396,7 @@ class QueryService:
             header, body = worker.call(payload, deadline)
         except _Timeout:
             self._discard(worker)
-            raise BigtentError(
-                f"The query ran for {limit:g} s, the limit "
-                + ("you asked for with ?timeout= (the most is " if lowered else "(")
-                + f"{self.timeout:g} s, setting SPARQL_TIMEOUT), and was stopped. Make it "
-                "more selective: fewer unbound triple patterns, a LIMIT, no cartesian "
-                "products.",
-                title="Query timeout",
-                status=503,
-            ) from None
+            raise self._timed_out(limit, lowered) from None
         except _WorkerDied:
             self._discard(worker)
             log.warning(

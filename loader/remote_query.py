@@ -125,15 +125,7 @@ class RemoteQueryService(QueryService):
         try:
             response = self.remote.public_query(text, accept, dataset, limit)
         except requests.Timeout:
-            raise BigtentError(
-                f"The query ran for {limit:g} s, the limit "
-                + ("you asked for with ?timeout= (the most is " if lowered else "(")
-                + f"{self.timeout:g} s, setting SPARQL_TIMEOUT), and was stopped. Make it "
-                "more selective: fewer unbound triple patterns, a LIMIT, no cartesian "
-                "products.",
-                title="Query timeout",
-                status=503,
-            ) from None
+            raise self._timed_out(limit, lowered) from None
         except requests.ConnectionError:
             raise BigtentError(
                 f"The SPARQL store at {self.remote.query_url} (setting STORE_QUERY_URL) "

@@ -49,6 +49,12 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD) -> str:
     return token
 
 
+def staff_client(app: Flask, name: str) -> tuple[FlaskClient, dict[str, str]]:
+    """A client logged in as ``name``, and the headers its JSON writes need (CSRF)."""
+    client = app.test_client()
+    return client, {"X-CSRF-Token": login(client, name)}
+
+
 def state(cat: Catalogue) -> tuple[int, int, int]:
     """(revisions, live entities, named graphs): to check that nothing was written."""
     return (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from staff_support import catalogue, login, staff_app, state
+from staff_support import catalogue, login, staff_app, staff_client, state
 
 from tests.conftest import PREFIXES
 
@@ -25,8 +25,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture
 def bob(app: Flask) -> tuple[FlaskClient, dict[str, str]]:
-    client = app.test_client()
-    return client, {"X-CSRF-Token": login(client, "bob")}
+    return staff_client(app, "bob")
 
 
 def org(**extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from staff_support import catalogue, login, staff_app, state
+from staff_support import catalogue, login, staff_app, staff_client, state
 
 USERS = {"alice": "admin", "bob": "editor"}
 ENTITY = "Q1200"
@@ -22,8 +22,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture
 def bob(app: Flask) -> tuple[FlaskClient, dict[str, str]]:
-    client = app.test_client()
-    return client, {"X-CSRF-Token": login(client, "bob")}
+    return staff_client(app, "bob")
 
 
 def record(client: FlaskClient, entity: str = ENTITY) -> tuple[dict[str, Any], int]:

@@ -78,6 +78,23 @@ def _login_first() -> BaseResponse | None:
     return None
 
 
+def _gate(role: str = EDITOR, *, sized: bool = False) -> BaseResponse | None:
+    """Who may use a form: a GET from someone not logged in goes to the login page (the
+    answer to return); any other request needs ``role``, and a POST a valid CSRF token
+    (and, when ``sized``, a body within EDIT_MAX_BYTES)."""
+    if request.method == "GET":
+        refused = _login_first()
+        if refused is not None:
+            return refused
+        auth.require(role)
+        return None
+    auth.require(role)
+    auth.check_csrf(auth.current())
+    if sized:
+        _check_size()
+    return None
+
+
 def _check_size() -> None:
     limit = int(get_settings().EDIT_MAX_BYTES)
     if request.content_length is not None and request.content_length > limit:
@@ -329,14 +346,9 @@ def new_index() -> BaseResponse | str:
 @bp.route("/new/<class_id>", methods=["GET", "POST"])
 def new(class_id: str) -> BaseResponse:
     """The create form of a record type (GET), and creating the record (POST)."""
-    if request.method == "GET":
-        refused = _login_first()
-        if refused is not None:
-            return refused
-    else:
-        auth.require(EDITOR)
-        auth.check_csrf(auth.current())
-        _check_size()
+    refused = _gate(sized=True)
+    if refused is not None:
+        return refused
     languages = reader_languages()
     record_type = _record_type(class_id, languages)
     if record_type is None:
@@ -380,14 +392,9 @@ def new(class_id: str) -> BaseResponse:
 def edit(entity_id: str) -> BaseResponse:
     """The edit form of a record (GET), and saving it (POST)."""
     entity = _entity_id(entity_id)
-    if request.method == "GET":
-        refused = _login_first()
-        if refused is not None:
-            return refused
-    else:
-        auth.require(EDITOR)
-        auth.check_csrf(auth.current())
-        _check_size()
+    refused = _gate(sized=True)
+    if refused is not None:
+        return refused
     editor = get_catalogue().editor
     types = editor.property_types()
     if request.method == "GET":
@@ -548,15 +555,12 @@ def _shown(value: object, types: dict[str, str]) -> object:
 def delete(entity_id: str) -> BaseResponse:
     """Delete a record with a reason (administrators)."""
     entity = _entity_id(entity_id)
+    refused = _gate(ADMIN)
+    if refused is not None:
+        return refused
     if request.method == "GET":
-        refused = _login_first()
-        if refused is not None:
-            return refused
-        auth.require(ADMIN)
         rev = get_catalogue().editor.current(entity)[1]
         return _small_form("edit_delete.html", entity, rev.id)
-    auth.require(ADMIN)
-    auth.check_csrf(auth.current())
     reason = request.form.get("reason", "")[:500]
     base = request.form.get("base_revision", "")
     try:
@@ -577,14 +581,12 @@ def delete(entity_id: str) -> BaseResponse:
 def merge(entity_id: str) -> BaseResponse:
     """Merge a record into another one (it then redirects there)."""
     entity = _entity_id(entity_id)
+    refused = _gate()
+    if refused is not None:
+        return refused
     if request.method == "GET":
-        refused = _login_first()
-        if refused is not None:
-            return refused
         rev = get_catalogue().editor.current(entity)[1]
         return _small_form("edit_merge.html", entity, rev.id)
-    auth.require(EDITOR)
-    auth.check_csrf(auth.current())
     raw = request.form.get("into", "").strip()
     target = entity_id_in(raw)
     summary = request.form.get("summary", "")[:500]
