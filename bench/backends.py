@@ -35,9 +35,9 @@ from typing import Any
 from bench import generate as gen
 from bench.run import DEFAULT_OUT, cached_input, parse_sizes, size_label
 from bench.tables import fmt, markdown_table
+from loader.base.errors import BigtentError
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.errors import BigtentError
-from loader.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))

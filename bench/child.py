@@ -55,8 +55,8 @@ def bigtent_load(spec: Spec) -> Result:
 
     The only place that knows the loader's API; adapt here when it changes.
     """
+    from loader.base.settings import load_settings
     from loader.catalogue import Catalogue
-    from loader.settings import load_settings
 
     overrides: dict[str, Any] = {"DATA_DIR": spec["data_dir"], "BASE_URL": spec["base"]}
     if spec.get("workers") is not None:

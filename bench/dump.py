@@ -5,7 +5,7 @@
 Without ``--data-dir`` the catalogue is built once from generated records
 (``bench/out/records-<size>.nt``, see ``bench.generate``) into
 ``bench/out/work/dump-<size>/data`` and kept for later runs. Each measurement runs in a
-fresh process: open the catalogue (not timed), then ``loader.dumps.write_dumps`` into a
+fresh process: open the catalogue (not timed), then ``loader.publish.dumps.write_dumps`` into a
 fresh directory (timed: wall clock, CPU of all threads, peak memory). Prints a Markdown
 table; writes ``bench/out/dump-results.json``.
 """
@@ -34,7 +34,7 @@ Result = dict[str, Any]
 
 
 def _settings(data_dir: Path, base: str, workers: int | None = None) -> Any:
-    from loader.settings import load_settings
+    from loader.base.settings import load_settings
 
     overrides: dict[str, Any] = {"DATA_DIR": str(data_dir), "BASE_URL": base}
     if workers is not None:
@@ -57,7 +57,7 @@ def child_build(spec: Result) -> Result:
 def child_dump(spec: Result) -> Result:
     """One timed dump."""
     from loader.catalogue import Catalogue
-    from loader.dumps import write_dumps
+    from loader.publish.dumps import write_dumps
 
     out = Path(spec["out"])
     shutil.rmtree(out, ignore_errors=True)

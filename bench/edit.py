@@ -3,7 +3,7 @@
 ``python -m bench.edit [--records 10000] [--saves 200] [--keep]``
 
 Builds (or, with ``--keep``, reuses) a catalogue of generated records (bench/generate.py),
-then, in this process, through :class:`loader.editing.Editor` exactly as the edit API does:
+then, in this process, through :class:`loader.editing.editor.Editor` exactly as the edit API does:
 
 * **open**: ``record_json`` of a generated partnership (what an edit form starts from);
 * **save**: ``read_json`` + ``save`` of that record with a changed label, a new description
@@ -37,9 +37,9 @@ from typing import Any
 
 from bench import generate as gen
 from bench.run import DEFAULT_OUT, cached_input, machine, size_label
-from loader import editing
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.settings import load_settings
+from loader.editing import editor as editing
 
 Result = dict[str, Any]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from loader.namespaces import relative_turtle_prefixes
+from loader.base.namespaces import relative_turtle_prefixes
 
 GENERATOR_VERSION = 1
 DEFAULT_BASE = "https://bigtent.example.org/"

@@ -426,7 +426,7 @@ class Server:
     def __init__(self, data_dir: Path, base: str, work: Path, threads: int | None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        from loader.settings import SETTINGS
+        from loader.base.settings import SETTINGS
 
         known = {s.name for s in SETTINGS}
         settings = {k: v for k, v in LOAD_TEST_SETTINGS.items() if k in known}
@@ -1131,7 +1131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    from loader.settings import load_settings
+    from loader.base.settings import load_settings
 
     threads = args.server_threads or load_settings().SERVER_THREADS
     results: Result = {

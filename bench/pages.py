@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.generate import DEFAULT_BASE
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,8 +75,8 @@ def index_command(args: argparse.Namespace) -> None:
 
 def search_command(args: argparse.Namespace) -> None:
     """Search, backlink and browse latency in process."""
-    from loader import browse
-    from loader.search import search
+    from loader.discovery import browse
+    from loader.discovery.search import search
 
     with _open(args) as cat:
         index = cat.page_index
@@ -127,7 +127,7 @@ def search_command(args: argparse.Namespace) -> None:
         row = index.db.execute(
             "SELECT target, count(*) AS n FROM link GROUP BY target ORDER BY n DESC LIMIT 1"
         ).fetchone()
-        from loader.page_index import entity_id
+        from loader.storage.page_index import entity_id
 
         target, total = entity_id(row[0]), int(row[1])
         last = (total - 1) // 50 * 50

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import DEFAULT_OUT, machine
-from loader.revisions import NewRevision, RevisionLog
+from loader.storage.revision_log import NewRevision, RevisionLog
 
 BATCH = 500
 ROOT = Path(__file__).resolve().parent.parent

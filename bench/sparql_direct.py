@@ -24,7 +24,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from loader.namespaces import Namespaces
+from loader.base.namespaces import Namespaces
 
 
 def run_query(store: ox.Store, query: str, base: str, prefixes: dict[str, str]) -> dict[str, Any]:

@@ -19,20 +19,24 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.context import INDEXED_PROPERTIES, Context
-from loader.database import database_target
-from loader.documents import EntityDocuments
-from loader.errors import BigtentError, ConfigError, NotFound
-from loader.examples import Examples
-from loader.feed import ChangeFeed
-from loader.inputs import expand, parse_format_option
-from loader.namespaces import OWL, RDFS, WIKIBASE, Namespaces
-from loader.normalise import canonical_ntriples, data_document
-from loader.page_index import PageIndex
-from loader.pipeline import LoadReport, run_load
-from loader.profiles import load_shapes
-from loader.reader import Term, Triple
-from loader.revisions import (
+from loader.base.errors import BigtentError, ConfigError, NotFound
+from loader.base.namespaces import OWL, RDFS, WIKIBASE, Namespaces
+from loader.base.resources import DEMO_DIR, ONTOLOGY_DIR, SPARQL_DIR
+from loader.base.settings import Settings
+from loader.ingest.inputs import expand, parse_format_option
+from loader.ingest.pipeline import LoadReport, run_load
+from loader.ingest.reader import Term, Triple
+from loader.publish.entity_documents import EntityDocuments
+from loader.publish.feed import ChangeFeed
+from loader.query.examples import Examples
+from loader.records.context import INDEXED_PROPERTIES, Context
+from loader.records.normalise import canonical_ntriples, data_document
+from loader.records.profiles import load_shapes
+from loader.records.shacl import ShapesGraph
+from loader.storage.database import database_target
+from loader.storage.oxigraph_store import OxigraphStore, TripleStore
+from loader.storage.page_index import PageIndex
+from loader.storage.revision_log import (
     DELETED,
     LIVE,
     PRIVATE_STATES,
@@ -41,25 +45,18 @@ from loader.revisions import (
     Revision,
     RevisionLog,
 )
-from loader.settings import Settings
-from loader.shacl import ShapesGraph
-from loader.store import OxigraphStore, TripleStore
 
 if TYPE_CHECKING:
-    from loader.accounts import DatabaseAccounts
-    from loader.bulk_import import Uploads
-    from loader.editing import Editor
-    from loader.form_model import FormModels
-    from loader.network import PartnershipNetwork
-    from loader.privacy import Privacy
-    from loader.query_service import QueryService
-    from loader.statistics import Statistics
-    from loader.verify import Drift
+    from loader.discovery.network import PartnershipNetwork
+    from loader.discovery.statistics import Statistics
+    from loader.editing.bulk_import import Uploads
+    from loader.editing.editor import Editor
+    from loader.editing.forms import FormModels
+    from loader.editing.privacy import Privacy
+    from loader.query.service import QueryService
+    from loader.staff.accounts import DatabaseAccounts
+    from loader.storage.verify import Drift
 
-ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = ROOT / "ontology"
-SPARQL_DIR = ROOT / "sparql"
-DEMO_DIR = Path(__file__).resolve().parent / "demo"
 OWL_FILE = "bigtent-owl.ttl"
 ONTOLOGY_GRAPH = "ontology"  # below the base: {base}ontology
 
@@ -96,7 +93,7 @@ class Catalogue:
             raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
         store: TripleStore
         if settings.STORE == "sparql":
-            from loader.remote_store import RemoteStore
+            from loader.storage.remote_store import RemoteStore
 
             store = RemoteStore(settings)
         else:
@@ -151,10 +148,10 @@ class Catalogue:
     def query_service(self) -> QueryService:
         """The public SPARQL query service (worker processes start on first use)."""
         if self.settings.STORE == "sparql":
-            from loader.remote_query import RemoteQueryService
+            from loader.query.remote import RemoteQueryService
 
             return RemoteQueryService(self)
-        from loader.query_service import QueryService
+        from loader.query.service import QueryService
 
         return QueryService(self)
 
@@ -162,35 +159,35 @@ class Catalogue:
     @cached_property
     def accounts(self) -> DatabaseAccounts:
         """The staff account database (``DATA_DIR/accounts.sqlite3``, apart from the store)."""
-        from loader.accounts import open_accounts
+        from loader.staff.accounts import open_accounts
 
         return open_accounts(self.settings)
 
     @cached_property
     def editor(self) -> Editor:
         """The write path for staff edits (create, save, revert, delete, merge)."""
-        from loader.editing import Editor
+        from loader.editing.editor import Editor
 
         return Editor(self)
 
     @cached_property
     def privacy(self) -> Privacy:
-        """Hiding, unhiding and erasing person items (``loader.privacy``)."""
-        from loader.privacy import Privacy
+        """Hiding, unhiding and erasing person items (``loader.editing.privacy``)."""
+        from loader.editing.privacy import Privacy
 
         return Privacy(self)
 
     @cached_property
     def form_models(self) -> FormModels:
         """What the edit forms offer per record type (from the shapes and the ontology)."""
-        from loader.form_model import FormModels
+        from loader.editing.forms import FormModels
 
         return FormModels(self)
 
     @cached_property
     def imports(self) -> Uploads:
         """Bulk-import uploads waiting for confirmation (``DATA_DIR/imports``)."""
-        from loader.bulk_import import Uploads
+        from loader.editing.bulk_import import Uploads
 
         return Uploads(self.settings.data_dir / "imports", int(self.settings.IMPORT_TTL))
 
@@ -204,14 +201,14 @@ class Catalogue:
     @cached_property
     def network(self) -> PartnershipNetwork:
         """The partnership network's data (the network view), from the page index."""
-        from loader.network import PartnershipNetwork
+        from loader.discovery.network import PartnershipNetwork
 
         return PartnershipNetwork(self)
 
     @cached_property
     def statistics(self) -> Statistics:
         """The statistics charts, each the result of a public example query."""
-        from loader.statistics import Statistics
+        from loader.discovery.statistics import Statistics
 
         return Statistics(self)
 
@@ -328,8 +325,8 @@ class Catalogue:
 
     def verify(self, *, repair: bool = False) -> Drift:
         """Compare the store with the revision log; with ``repair``, rewrite what drifted
-        (see :mod:`loader.verify`)."""
-        from loader.verify import verify
+        (see :mod:`loader.storage.verify`)."""
+        from loader.storage.verify import verify
 
         return verify(self, repair=repair)
 
@@ -463,7 +460,7 @@ class Catalogue:
             raise BigtentError(f"cannot merge {source} into itself")
         self._live(source)
         self._live(target)
-        from loader.merge import merged_content  # local: merging is rare
+        from loader.editing.merge import merged_content  # local: merging is rare
 
         content, content_hash = merged_content(self, source, target)
         who = self._author(author)
@@ -544,7 +541,7 @@ class Catalogue:
 
     def labels(self, entities: Sequence[str], languages: Sequence[str]) -> dict[str, str]:
         """Best label of each entity id in the reader's languages (falls back to any)."""
-        from loader.describe import pick
+        from loader.publish.describe import pick
 
         found: dict[str, str] = {}
         label = ox.NamedNode(RDFS + "label")
@@ -567,9 +564,9 @@ class Catalogue:
 
     def dump(self, out_dir: Path | None = None) -> list[Path]:
         """Full and truthy dumps, N-Triples and Turtle, gzipped, with their manifest
-        (``loader.dumps.read_manifest``), in ``out_dir`` (default DATA_DIR/dumps, where
+        (``loader.publish.dumps.read_manifest``), in ``out_dir`` (default DATA_DIR/dumps, where
         the web app serves them from); returns the dump files."""
-        from loader.dumps import dumps_dir, write_dumps
+        from loader.publish.dumps import dumps_dir, write_dumps
 
         target = out_dir or dumps_dir(self.settings)
         return [target / entry.name for entry in write_dumps(self, target).files]

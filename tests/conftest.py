@@ -17,10 +17,10 @@ from live_server import LiveServer
 from postgres import Cluster, running_cluster
 from virtuoso import Virtuoso
 
+from loader.base.namespaces import relative_turtle_prefixes
+from loader.base.settings import ENV_PREFIX, Settings, load_settings
 from loader.catalogue import Catalogue
-from loader.namespaces import relative_turtle_prefixes
-from loader.remote_store import RemoteStore
-from loader.settings import ENV_PREFIX, Settings, load_settings
+from loader.storage.remote_store import RemoteStore
 from webapp import create_app
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
 
-PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/demo/people.ttl)
+PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/data/demo/people.ttl)
 EVENT = "Q1604"  # lists PERSON as a participant (P5)
 ORG = "Q1061"  # PERSON is a member of it (P4)
 #: What must not appear: the label, a distinctive part of it, words of the description.

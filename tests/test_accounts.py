@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from databases import raw_rows
 
-from loader.accounts import (
+from loader.base.errors import ConfigError
+from loader.base.settings import Settings
+from loader.catalogue import Catalogue
+from loader.staff.accounts import (
     ADMIN,
     EDITOR,
     AccountError,
@@ -22,9 +25,6 @@ from loader.accounts import (
     open_accounts,
     verify_password,
 )
-from loader.catalogue import Catalogue
-from loader.errors import ConfigError
-from loader.settings import Settings
 from webapp.cli import main
 
 PASSWORD = "correct horse battery staple"

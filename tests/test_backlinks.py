@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pages_support import Page
 
+from loader.base.namespaces import relative_turtle_prefixes
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.namespaces import relative_turtle_prefixes
-from loader.page_index import num
-from loader.settings import load_settings
-from webapp.pages import BACKLINKS_PER_PAGE
+from loader.storage.page_index import num
+from webapp.public.pages import BACKLINKS_PER_PAGE
 
 PEOPLE = 2600  # each states the capacity once; every tenth also needs it, with a qualifier
 TARGET = "Q5000"

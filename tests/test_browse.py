@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from pages_support import Page, squash
 
 from loader.catalogue import Catalogue
-from webapp import browse
+from webapp.public import browse
 
 
 def members(html: str) -> list[str]:

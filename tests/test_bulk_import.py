@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app, state
 
 USERS = {"alice": "admin", "bob": "editor"}
-DEMO = Path(__file__).resolve().parent.parent / "loader" / "demo" / "documents.ttl"
+DEMO = Path(__file__).resolve().parent.parent / "loader" / "data" / "demo" / "documents.ttl"
 PREFIXES = "".join(
     line for line in DEMO.read_text(encoding="utf-8").splitlines(True) if line.startswith("@prefix")
 )

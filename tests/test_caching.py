@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from webapp.caching import conditional
+from webapp.http.caching import conditional
 
 
 def _answer(app: Flask, headers: dict[str, str]) -> Response:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from loader.base.settings import SETTINGS
 from loader.catalogue import Catalogue
-from loader.settings import SETTINGS
 from tests.conftest import BASE, PREFIXES
 from webapp.cli import main
 

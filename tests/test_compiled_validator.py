@@ -9,11 +9,11 @@ import pytest
 from shapes_support import context_graph
 from test_shapes import EXAMPLES, Example, RecordValidator, curie
 
-from loader.context import Context
-from loader.namespaces import Namespaces
-from loader.profiles import SHAPES_DIR, shape_files
-from loader.shacl import ShapesGraph
-from loader.wikibase_rules import NATIVES
+from loader.base.namespaces import Namespaces
+from loader.records.context import Context
+from loader.records.profiles import SHAPES_DIR, shape_files
+from loader.records.shacl import ShapesGraph
+from loader.records.wikibase_rules import NATIVES
 from tests.conftest import BASE
 
 NS = Namespaces(BASE)

@@ -16,7 +16,7 @@ from pyshacl import validate
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
 from loader.catalogue import Catalogue
-from loader.dumps import dumps_dir, read_manifest
+from loader.publish.dumps import dumps_dir, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "shapes" / "dcat" / "dcat-ap.ttl"

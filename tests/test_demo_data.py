@@ -1,4 +1,4 @@
-"""Checks of the demo catalogue in loader/demo/ (the records `bigtent demo` loads).
+"""Checks of the demo catalogue in loader/data/demo/ (the records `bigtent demo` loads).
 
 The files are parsed exactly as the loader parses them: Turtle with relative prefixes and
 no @base, read with the catalogue base as base_iri.
@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "loader" / "demo"
+DEMO = ROOT / "loader" / "data" / "demo"
 ONTOLOGY = ROOT / "ontology"
 SEED_FACTS = ROOT.parent / "shared" / "data" / "seed-facts.yaml"  # outside the repo: optional
 BASE = "https://bigtent.example.org/"
@@ -486,8 +486,8 @@ def test_resources_services_events_address_capacities(by_subject: dict, entities
 
 def test_demo_loads_through_the_loader_without_rejections(tmp_path: Path) -> None:
     """The demo passes the normal loader path (normalisation and SHACL) with the ontology."""
+    from loader.base.settings import load_settings
     from loader.catalogue import Catalogue
-    from loader.settings import load_settings
 
     settings = load_settings(
         env={},

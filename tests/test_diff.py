@@ -11,12 +11,12 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from loader.base.errors import BigtentError
+from loader.base.namespaces import Namespaces
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.diff import diff_models, diff_revisions
-from loader.errors import BigtentError
-from loader.namespaces import Namespaces
-from loader.record_model import RecordModel, Reference, Snak, Statement, Value
-from loader.settings import Settings
+from loader.records.diff import diff_models, diff_revisions
+from loader.records.record_model import RecordModel, Reference, Snak, Statement, Value
 from tests.conftest import BASE
 
 NS = Namespaces(BASE)

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from rdflib import Graph
 from werkzeug.test import TestResponse
 
+from loader.base.namespaces import Namespaces
 from loader.catalogue import Catalogue
-from loader.namespaces import Namespaces
 from tests.conftest import BASE
 from tests.graphs import assert_isomorphic, to_rdflib
 

@@ -16,7 +16,7 @@ from graphs import assert_isomorphic, to_rdflib
 from live_server import bigtent
 
 from loader.catalogue import Catalogue
-from loader.dumps import (
+from loader.publish.dumps import (
     DUMPS,
     MANIFEST,
     DumpCancelled,
@@ -25,7 +25,7 @@ from loader.dumps import (
     read_manifest,
     write_dumps,
 )
-from loader.revisions import NewRevision
+from loader.storage.revision_log import NewRevision
 
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
 

@@ -15,8 +15,8 @@ from browser import WatchedPage, watched_page
 from live_server import LiveServer
 from playwright.sync_api import Browser, Page, expect
 
-from loader.accounts import open_accounts
-from loader.settings import load_settings
+from loader.base.settings import load_settings
+from loader.staff.accounts import open_accounts
 
 PASSWORD = "correct horse battery staple"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"

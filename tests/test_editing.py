@@ -11,13 +11,13 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.editing import EditConflict, Editor, ValidationFailed
-from loader.normalise import normalise
-from loader.reader import SourceRecord
-from loader.record_model import model_json, to_triples
-from loader.revisions import NewRevision, StaleRevision
-from loader.settings import Settings
+from loader.editing.editor import EditConflict, Editor, ValidationFailed
+from loader.ingest.reader import SourceRecord
+from loader.records.normalise import normalise
+from loader.records.record_model import model_json, to_triples
+from loader.storage.revision_log import NewRevision, StaleRevision
 from tests.conftest import PREFIXES
 
 

@@ -1,7 +1,7 @@
 """The public SPARQL endpoint's policy on both store backends (``client`` runs on each).
 
 On the embedded store queries run in worker processes; with STORE=sparql they are
-forwarded to the engine (loader/remote_query.py). Either way: the same answers, labels,
+forwarded to the engine (loader/query/remote.py). Either way: the same answers, labels,
 prefixes, read-only refusal, SERVICE allow-list, row cap and time limit.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
 from tests.conftest import BASE
 
 WD = BASE + "entity/"

@@ -13,7 +13,7 @@ from conftest import close_app, open_app
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loader.settings import Settings
+from loader.base.settings import Settings
 
 DATA = Path(__file__).parent / "data" / "wikibase"
 ACME = "http://acme.test/"

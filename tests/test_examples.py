@@ -9,8 +9,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from loader.errors import ConfigError, NotFound
-from loader.examples import (
+from loader.base.errors import ConfigError, NotFound
+from loader.base.namespaces import STANDARD_PREFIXES, Namespaces
+from loader.query.examples import (
     AUDIENCES,
     EXAMPLES_DIR,
     Example,
@@ -19,7 +20,6 @@ from loader.examples import (
     declared_prefixes,
     load_example,
 )
-from loader.namespaces import STANDARD_PREFIXES, Namespaces
 
 BASE = "https://bigtent.example.org/"
 NS = Namespaces(BASE)

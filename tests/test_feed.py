@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from graphs import assert_isomorphic, to_rdflib
 
+from loader.base.namespaces import OWL, RDF, relative_turtle_prefixes
 from loader.catalogue import Catalogue
-from loader.feed import AS, LDES, TREE
-from loader.namespaces import OWL, RDF, relative_turtle_prefixes
+from loader.publish.feed import AS, LDES, TREE
 
 BASE = "https://bigtent.example.org/"
 PAGE_SIZE = 50

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from live_server import LiveServer
 
 from loader.catalogue import Catalogue
-from loader.dumps import DUMPS, dumps_dir, read_manifest
-from webapp import harvest
+from loader.publish.dumps import DUMPS, dumps_dir, read_manifest
+from webapp.linked_data import harvest
 
 BASE = "https://bigtent.example.org/"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from live_server import LiveServer
 
-from webapp.negotiation import best_type
+from webapp.http.negotiation import best_type
 
 OFFERED = ["text/turtle", "application/n-triples", "application/ld+json"]
 

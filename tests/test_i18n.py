@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from webapp.i18n import COOKIE, TRANSLATIONS, UI_LANGUAGES, compile_catalogues
+from webapp.http.i18n import COOKIE, TRANSLATIONS, UI_LANGUAGES, compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("webapp/**.py", "python"), ("webapp/templates/**.html", "jinja2")]

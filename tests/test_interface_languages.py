@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from staff_support import login, staff_app
 
-from loader.settings import load_settings
-from webapp.i18n import TRANSLATIONS, UI_LANGUAGES
+from loader.base.settings import load_settings
+from webapp.http.i18n import TRANSLATIONS, UI_LANGUAGES
 
 LANGUAGES = [lang for lang in UI_LANGUAGES if lang != "en"]
 #: Each key page, and strings its interface shows (msgids, looked up in each catalogue).

@@ -23,10 +23,10 @@ import requests
 from live_server import LiveServer, free_port
 from werkzeug.serving import make_server
 
+from loader.base.namespaces import RDF, relative_turtle_prefixes
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.feed import AS
-from loader.namespaces import RDF, relative_turtle_prefixes
-from loader.settings import load_settings
+from loader.publish.feed import AS
 from webapp import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

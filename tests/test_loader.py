@@ -11,9 +11,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from loader.base.namespaces import Namespaces
 from loader.catalogue import Catalogue
-from loader.namespaces import Namespaces
-from loader.revisions import NewRevision
+from loader.storage.revision_log import NewRevision
 from tests.conftest import BASE
 from tests.graphs import assert_isomorphic, to_rdflib
 from webapp.cli import main

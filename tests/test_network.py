@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
-from loader.network_layout import ring_layout
-from webapp.vendor import package_version
+from loader.discovery.network_layout import ring_layout
+from webapp.public.vendor import package_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,10 +7,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.page_index import LABEL, PageIndex, entity_id, extract, fold, num
-from loader.search import search
-from loader.settings import Settings
+from loader.discovery.search import search
+from loader.storage.page_index import LABEL, PageIndex, entity_id, extract, fold, num
 
 RECORD = """
 wd:Q5000 a wikibase:Item ;

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from pages_support import Page
 
-from webapp.reader import LANGUAGE_TAG
+from webapp.http.request_args import LANGUAGE_TAG
 
 PAGES = [
     "/",

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
-from loader.matching import Criteria, check_criteria, match
+from loader.discovery.peers import Criteria, check_criteria, match
 
 ASKED = "capacity=Q300,Q303&language=Q250&territory=Q1401&modality=Q230"
 
@@ -219,9 +219,9 @@ def test_territories_include_the_places_in_them_and_deprecated_offers_do_not_cou
 def test_entity_pages_bound_their_work_and_link_to_the_search_instead(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import loader.matching
+    import loader.discovery.peers
 
-    monkeypatch.setattr(loader.matching, "SECTION_BUDGET", 1)
+    monkeypatch.setattr(loader.discovery.peers, "SECTION_BUDGET", 1)
     page = client.get("/page/Q1518").data.decode()
     assert "many match: see them, with reasons" in page
     assert "/peers?capacity=Q321" in page

@@ -11,13 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app
 
-from loader.accounts import ADMIN, EDITOR
+from loader.base.errors import BigtentError
 from loader.catalogue import Catalogue
-from loader.errors import BigtentError
-from loader.revisions import HIDDEN, LIVE
+from loader.staff.accounts import ADMIN, EDITOR
+from loader.storage.revision_log import HIDDEN, LIVE
 from webapp.cli import main
 
-PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/demo/people.ttl)
+PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/data/demo/people.ttl)
 NAME = "Amara Okonkwo"
 EVENT = "Q1604"  # lists PERSON as a participant (P5)
 ORG = "Q1061"  # PERSON is a member of it (P4)

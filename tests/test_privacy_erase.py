@@ -11,7 +11,7 @@ from pathlib import Path
 from privacy_sweep import MARKERS, PERSON, PUBLIC_URLS, body_of, expand, leaks
 from staff_support import FAST, catalogue
 
-from loader.settings import Settings, load_settings
+from loader.base.settings import Settings, load_settings
 from webapp import create_app
 from webapp.cli import main
 

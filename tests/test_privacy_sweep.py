@@ -15,9 +15,9 @@ from flask import Flask
 from privacy_sweep import MARKERS, PERSON, PUBLIC_URLS, body_of, expand, leaks, sparql_url
 from staff_support import FAST, PASSWORD, catalogue, login
 
-from loader.accounts import EDITOR
-from loader.dumps import DumpScheduler, dumps_dir
-from loader.settings import load_settings
+from loader.base.settings import load_settings
+from loader.publish.dumps import DumpScheduler, dumps_dir
+from loader.staff.accounts import EDITOR
 
 BASE = "https://bigtent.example.org/"
 

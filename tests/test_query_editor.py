@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from webapp.query_editor import MAX_QUERY_CHARS, MAX_URL_LENGTH
+from webapp.public.query_editor import MAX_QUERY_CHARS, MAX_URL_LENGTH
 
 BASE = "https://bigtent.example.org/"
 

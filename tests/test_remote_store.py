@@ -23,11 +23,11 @@ from requests.auth import HTTPDigestAuth
 from tcp_proxy import CuttingProxy
 from virtuoso import WRITER, Virtuoso
 
+from loader.base.errors import BigtentError
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.errors import BigtentError
-from loader.remote_store import RemoteStore, StoreUnavailable, with_bindings
-from loader.settings import Settings
-from loader.verify import graph_digest
+from loader.storage.remote_store import RemoteStore, StoreUnavailable, with_bindings
+from loader.storage.verify import graph_digest
 from tests.conftest import BASE
 from webapp.cli import main
 

@@ -13,12 +13,12 @@ import pyoxigraph as ox
 import pytest
 from postgres import Cluster
 
+from loader.base.errors import ConfigError
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.database import Database, database_target, postgres_schema
-from loader.errors import ConfigError
-from loader.revisions import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
-from loader.settings import Settings
-from loader.store import OxigraphStore
+from loader.storage.database import Database, database_target, postgres_schema
+from loader.storage.oxigraph_store import OxigraphStore
+from loader.storage.revision_log import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
 
 Target = Callable[[str], Path | str]
 
@@ -273,7 +273,7 @@ def test_copy_database_moves_log_and_accounts_into_postgresql(
 ) -> None:
     from contextlib import closing
 
-    from loader.accounts import DatabaseAccounts, Policy, open_accounts
+    from loader.staff.accounts import DatabaseAccounts, Policy, open_accounts
     from webapp.cli import main
 
     monkeypatch.setenv("BIGTENT_PASSWORD_SCRYPT_N", "1024")

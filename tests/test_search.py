@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
-from loader.search import match_expression
-from webapp import search as search_view
+from loader.discovery.search import match_expression
+from webapp.public import search as search_view
 
 
 def found(client: FlaskClient, query: str, **args: str) -> list[str]:

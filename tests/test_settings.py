@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loader.errors import ConfigError
-from loader.settings import SETTINGS, load_settings
+from loader.base.errors import ConfigError
+from loader.base.settings import SETTINGS, load_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -22,11 +22,11 @@ from flask.testing import FlaskClient
 from postgres import Cluster
 from staff_support import FAST, PASSWORD, catalogue, login
 
+from loader.base.settings import Settings, load_settings
 from loader.catalogue import Catalogue
-from loader.settings import Settings, load_settings
 from tests.conftest import BASE
 from webapp import create_app
-from webapp.auth import SECURE_COOKIE as COOKIE  # BASE is https
+from webapp.http.auth import SECURE_COOKIE as COOKIE  # BASE is https
 
 SECRET = "one-secret-key-for-every-instance"
 ENTITY = "Q1200"
@@ -216,7 +216,7 @@ def test_wrong_credentials_are_refused_with_the_setting(
 def test_dumps_are_written_from_the_postgresql_log(
     pair: tuple[Flask, Flask], tmp_path: Path
 ) -> None:
-    from loader.dumps import DumpScheduler
+    from loader.publish.dumps import DumpScheduler
 
     cat = catalogue(pair[1])
     assert isinstance(cat.revisions.target, str)  # the child process opens the URL

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from loader import snapshots as snapshots_module
 from loader.catalogue import Catalogue
-from loader.snapshots import Snapshots
-from loader.store import OxigraphStore
+from loader.query import snapshots as snapshots_module
+from loader.query.snapshots import Snapshots
+from loader.storage.oxigraph_store import OxigraphStore
 
 pytestmark = pytest.mark.embedded_store  # checkpoints of the embedded store
 

@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from graphs import assert_isomorphic, to_rdflib
 
-from loader.settings import load_settings
+from loader.base.settings import load_settings
 
 WD = BASE + "entity/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from loader.client_budget import ClientBudget
-from loader.errors import BigtentError
-from loader.query_checks import disallowed_services, scan, service_iris
-from loader.settings import load_settings
+from loader.base.errors import BigtentError
+from loader.base.settings import load_settings
+from loader.query.budgets import ClientBudget
+from loader.query.policy import disallowed_services, scan, service_iris
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_workers_without_network_cannot_connect(tmp_path: Path) -> None:
         port = listener.getsockname()[1]
         probe = (
             "import socket, sys\n"
-            "from loader.query_worker import isolate_network\n"
+            "from loader.query.worker import isolate_network\n"
             "isolated = isolate_network() if sys.argv[1] == 'isolate' else False\n"
             "try:\n"
             f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
@@ -229,7 +229,7 @@ def test_a_query_over_the_memory_limit_is_stopped(app_with: Any) -> None:
 
 
 def test_sparql_settings_take_fractions_and_refuse_nonsense() -> None:
-    from loader.errors import ConfigError
+    from loader.base.errors import ConfigError
 
     settings = load_settings(
         env={"BIGTENT_SPARQL_TIMEOUT": "2.5", "BIGTENT_SPARQL_SERVICE_ALLOW": "urn:a, urn:b"}

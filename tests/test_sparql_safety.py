@@ -38,7 +38,7 @@ def worker_pids(server: LiveServer) -> set[int]:
         pid = stack.pop()
         for child in children.get(pid, []):
             stack.append(child)
-            if b"loader.query_worker" in commands.get(child, b""):
+            if b"loader.query.worker" in commands.get(child, b""):
                 found.add(child)
     return found
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
-from loader.statistics import CHARTS, Chart
+from loader.discovery.statistics import CHARTS, Chart
 
 
 def rows(body: bytes) -> list[dict[str, str]]:

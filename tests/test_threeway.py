@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from loader.languages import LanguageTags
-from loader.namespaces import Namespaces
-from loader.record_model import (
+from loader.base.languages import LanguageTags
+from loader.base.namespaces import Namespaces
+from loader.records.record_model import (
     JsonReader,
     RecordModel,
     Reference,
@@ -17,7 +17,7 @@ from loader.record_model import (
     parse_time,
     value_json,
 )
-from loader.threeway import merge3
+from loader.records.threeway import merge3
 from tests.conftest import BASE
 
 NS = Namespaces(BASE)

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from loader.base.namespaces import Namespaces
 from loader.catalogue import Catalogue
-from loader.namespaces import Namespaces
 from tests.conftest import BASE
 from tests.graphs import assert_isomorphic
 

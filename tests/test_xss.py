@@ -27,7 +27,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_support import catalogue, login, staff_app
 
-from loader.settings import load_settings
+from loader.base.settings import load_settings
 
 SCRIPT = "<script>alert('label')</script>"
 CLOSER = "</script><script>alert('closed')</script>"

@@ -7,36 +7,24 @@ from typing import Any
 
 from flask import Flask
 
-from loader.settings import Settings, load_settings
-from webapp import (
-    accounts,
-    auth,
+from loader.base.settings import Settings, load_settings
+from webapp.http import auth, errors, i18n
+from webapp.http import catalogue as catalogue_ext
+from webapp.http import headers as http_headers
+from webapp.linked_data import dataset, documents, feed, harvest, reconcile, sparql
+from webapp.public import (
     browse,
-    bulk_import,
-    catalogue_ext,
-    dataset,
-    documents,
-    edit_api,
-    edit_forms,
-    errors,
-    feed,
-    harvest,
     health,
-    history,
-    http_headers,
-    i18n,
     network,
     pages,
     partnerships,
     peers,
-    privacy,
     query_editor,
-    reconcile,
     search,
-    sparql,
     statistics,
     vendor,
 )
+from webapp.staff import accounts, bulk_import, edit_api, edit_forms, history, privacy
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from loader.accounts import (
+from loader.base.errors import BigtentError
+from loader.base.settings import SETTINGS, Settings, load_settings
+from loader.catalogue import Catalogue, revision_log_target
+from loader.ingest.pipeline import LoadReport
+from loader.publish.dumps import dumps_dir, write_dumps
+from loader.staff.accounts import (
     ACCOUNTS_FILE,
     EDITOR,
     ROLES,
@@ -23,13 +28,8 @@ from loader.accounts import (
     check_name,
     open_accounts,
 )
-from loader.catalogue import Catalogue, revision_log_target
-from loader.database import is_postgres_url, redact
-from loader.dumps import dumps_dir, write_dumps
-from loader.errors import BigtentError
-from loader.pipeline import LoadReport
-from loader.revisions import RevisionLog
-from loader.settings import SETTINGS, Settings, load_settings
+from loader.storage.database import is_postgres_url, redact
+from loader.storage.revision_log import RevisionLog
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 #: Commands that change the catalogue: the page index catches up after them, so

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
-from loader.settings import Settings
+from loader.base.settings import Settings
 
 
 class BigtentServer(BaseApplication):  # type: ignore[misc]

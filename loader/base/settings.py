@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loader.errors import ConfigError
+from loader.base.errors import ConfigError
 
 ENV_PREFIX = "BIGTENT_"
 

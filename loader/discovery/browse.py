@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from loader.page_index import PageIndex, entity_id, num
+from loader.storage.page_index import PageIndex, entity_id, num
 
 INSTANCE_OF, SUBCLASS_OF = num("P1"), num("P2")
 CONTROLLED_VOCABULARY = num("Q20")

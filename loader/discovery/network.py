@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from loader.browse import subclasses
-from loader.errors import BigtentError
-from loader.page_index import PageIndex, entity_id, num
+from loader.base.errors import BigtentError
+from loader.discovery.browse import subclasses
+from loader.storage.page_index import PageIndex, entity_id, num
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

@@ -32,9 +32,9 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from loader.errors import BigtentError
-from loader.lru import ByteLRU
-from loader.page_index import QUALIFIER, VALUE, PageIndex, entity_id, num
+from loader.base.errors import BigtentError
+from loader.base.lru import ByteLRU
+from loader.storage.page_index import QUALIFIER, VALUE, PageIndex, entity_id, num
 
 OFFER, NEED = "offer", "need"
 DIRECTIONS = {OFFER: "P14", NEED: "P15"}
@@ -209,8 +209,8 @@ def _check_criteria(index: PageIndex, criteria: Criteria) -> None:
 
 def _instances(index: PageIndex, cls: str, values: Sequence[str]) -> list[str]:
     """Those of ``values`` that are instances of ``cls`` or of a class below it."""
-    from loader.browse import subclasses
-    from loader.namespaces import ENTITY_ID
+    from loader.base.namespaces import ENTITY_ID
+    from loader.discovery.browse import subclasses
 
     wanted = [num(v) for v in values if ENTITY_ID.match(v) and v.startswith("Q")]
     if not wanted:
@@ -567,7 +567,7 @@ def counterparts(index: PageIndex, entity: str, direction: str, limit: int) -> l
 def choices(index: PageIndex, cls: str, limit: int) -> list[str]:
     """Up to ``limit`` instances of ``cls`` (or of a class below it), by name: the
     values a form offers for a criterion."""
-    from loader.browse import subclasses
+    from loader.discovery.browse import subclasses
 
     def compute() -> list[str]:
         classes = [num(c) for c in subclasses(index, cls)]

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loader.browse import subclasses
-from loader.errors import BigtentError
-from loader.namespaces import ENTITY_ID
-from loader.page_index import DESCRIPTION, PageIndex, fold
-from loader.search import search
+from loader.base.errors import BigtentError
+from loader.base.namespaces import ENTITY_ID
+from loader.discovery.browse import subclasses
+from loader.discovery.search import search
+from loader.storage.page_index import DESCRIPTION, PageIndex, fold
 
 NAME_SCORES = (100, 95, 80, 75, 60, 55)
 #: Queries one batch may hold (OpenRefine sends 10 at a time).

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loader.page_index import ALIAS, LABEL, PageIndex, entity_id, fold, num
+from loader.storage.page_index import ALIAS, LABEL, PageIndex, entity_id, fold, num
 
 #: Words of a query used for matching; more are ignored (and said so).
 MAX_QUERY_WORDS = 8

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loader.errors import NotFound
-from loader.lru import ByteLRU
+from loader.base.errors import NotFound
+from loader.base.lru import ByteLRU
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

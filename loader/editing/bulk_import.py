@@ -2,8 +2,8 @@
 
 An upload is kept in ``DATA_DIR/imports`` under a random token (with who uploaded it,
 when, its name and format) until it is confirmed, discarded or older than IMPORT_TTL.
-Validation reads it the loader's way (:func:`loader.reader.scan` and
-:func:`~loader.reader.read_records`, the normaliser, the compiled shapes, a context built
+Validation reads it the loader's way (:func:`loader.ingest.reader.scan` and
+:func:`~loader.ingest.reader.read_records`, the normaliser, the compiled shapes, a context built
 like a load's) and writes nothing. The report says, per record, whether it is new,
 changed, unchanged or rejected (with each problem's focus node, path and message) and the
 revision it was compared with.
@@ -28,12 +28,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loader.errors import BigtentError, NotFound, SourceError
-from loader.inputs import FORMATS, Source, format_from_name
-from loader.normalise import normalise
-from loader.reader import Rebase, SourceRecord, locate, read_records, scan
-from loader.revisions import IMPORT_SUMMARY, LIVE, NewRevision, Revision
-from loader.shacl import Problem
+from loader.base.errors import BigtentError, NotFound, SourceError
+from loader.ingest.inputs import FORMATS, Source, format_from_name
+from loader.ingest.reader import Rebase, SourceRecord, locate, read_records, scan
+from loader.records.normalise import normalise
+from loader.records.shacl import Problem
+from loader.storage.revision_log import IMPORT_SUMMARY, LIVE, NewRevision, Revision
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

@@ -7,10 +7,10 @@ only matters for hand-made input: referenced entities exist and are not deleted 
 merged, language tags are known, web addresses are http(s), dates exist.
 
 A save names the revision it started from. When the entity has moved on since, the
-edit is merged three-way with the newer revision (:mod:`loader.threeway`); a save that
+edit is merged three-way with the newer revision (:mod:`loader.records.threeway`); a save that
 conflicts is refused with both versions and the conflicting fields, and nothing is
 written. All writes of one process go through one lock; the revision log also refuses
-a write whose base is stale (:class:`~loader.revisions.StaleRevision`), which protects
+a write whose base is stale (:class:`~loader.storage.revision_log.StaleRevision`), which protects
 writers in other processes.
 """
 
@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.context import INDEXED_PROPERTIES, Context
-from loader.errors import BigtentError, NotFound, SourceError
-from loader.inputs import Source
-from loader.languages import LanguageTags
-from loader.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS
-from loader.normalise import NormalRecord, normalise, time_value
-from loader.reader import Grouper, SourceRecord, Triple
-from loader.record_model import (
+from loader.base.errors import BigtentError, NotFound, SourceError
+from loader.base.languages import LanguageTags
+from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS
+from loader.ingest.inputs import Source
+from loader.ingest.reader import Grouper, SourceRecord, Triple
+from loader.records.context import INDEXED_PROPERTIES, Context
+from loader.records.normalise import NormalRecord, normalise, time_value
+from loader.records.record_model import (
     FieldProblem,
     JsonReader,
     RecordModel,
@@ -48,7 +48,9 @@ from loader.record_model import (
     statement_json,
     to_triples,
 )
-from loader.revisions import (
+from loader.records.shacl import Problem, term_text
+from loader.records.threeway import Conflict, merge3
+from loader.storage.revision_log import (
     DELETED,
     ERASED,
     HIDDEN,
@@ -59,8 +61,6 @@ from loader.revisions import (
     Revision,
     StaleRevision,
 )
-from loader.shacl import Problem, term_text
-from loader.threeway import Conflict, merge3
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
@@ -268,7 +268,7 @@ class Editor:
 
     # --- parsing submissions ---------------------------------------------------------------
     def read_json(self, data: object, entity: str) -> Submission:
-        """A JSON record (see :mod:`loader.record_model`) as a submission for ``entity``."""
+        """A JSON record (see :mod:`loader.records.record_model`) as a submission for ``entity``."""
         reader = JsonReader(self.ns, self.property_types(), self.languages().ok)
         model = reader.read(data, entity)
         if reader.problems:
@@ -614,7 +614,7 @@ class Editor:
             return rev
 
     def hide(self, entity: str, reason: str, *, author: str) -> Revision:
-        """Hide a person item from the public (``loader.privacy``)."""
+        """Hide a person item from the public (``loader.editing.privacy``)."""
         self._check_id(entity)
         with self.lock:
             return self.cat.privacy.hide(entity, reason, author)

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.namespaces import RDF, RDFS, SCHEMA, SH, WIKIBASE, Namespaces
-from loader.page_index import pick
-from loader.profiles import shape_files
-from loader.record_model import EDITABLE_TYPES
+from loader.base.namespaces import RDF, RDFS, SCHEMA, SH, WIKIBASE, Namespaces
+from loader.records.profiles import shape_files
+from loader.records.record_model import EDITABLE_TYPES
+from loader.storage.page_index import pick
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

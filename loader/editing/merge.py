@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.errors import BigtentError
-from loader.namespaces import RDFS, SCHEMA, SKOS
-from loader.normalise import normalise
-from loader.reader import SourceRecord, Term, Triple
+from loader.base.errors import BigtentError
+from loader.base.namespaces import RDFS, SCHEMA, SKOS
+from loader.ingest.reader import SourceRecord, Term, Triple
+from loader.records.normalise import normalise
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

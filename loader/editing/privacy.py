@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.errors import BigtentError, Gone, NotFound
-from loader.namespaces import BT, ENTITY_ID, RDF
-from loader.revisions import (
+from loader.base.errors import BigtentError, Gone, NotFound
+from loader.base.namespaces import BT, ENTITY_ID, RDF
+from loader.storage.revision_log import (
     DELETED,
     ERASED,
     HIDDEN,
@@ -169,7 +169,7 @@ class Privacy:
         """Make removed content unrecoverable from DATA_DIR: rebuild the store in fresh
         files, vacuum the revision log and page index, drop SPARQL snapshots, rewrite
         existing dumps. Needs the store to itself (the server stopped), like reindex."""
-        from loader.dumps import dumps_dir, read_manifest
+        from loader.publish.dumps import dumps_dir, read_manifest
 
         cat = self.cat
         cat.rebuild_store()

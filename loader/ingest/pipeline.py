@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from loader.context import Context
-from loader.errors import SourceError
-from loader.inputs import Source
-from loader.normalise import normalise
-from loader.profiles import load_shapes
-from loader.reader import SourceRecord, locate, read_records, scan
-from loader.revisions import HIDDEN, PRIVATE_STATES, NewRevision, compress
-from loader.shacl import Problem, ShapesGraph
+from loader.base.errors import SourceError
+from loader.ingest.inputs import Source
+from loader.ingest.reader import SourceRecord, locate, read_records, scan
+from loader.records.context import Context
+from loader.records.normalise import normalise
+from loader.records.profiles import load_shapes
+from loader.records.shacl import Problem, ShapesGraph
+from loader.storage.revision_log import HIDDEN, PRIVATE_STATES, NewRevision, compress
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from loader.context import INDEXED_PROPERTIES
-from loader.errors import SourceError
-from loader.inputs import Source
-from loader.namespaces import SCHEMA, WIKIBASE, Namespaces
+from loader.base.errors import SourceError
+from loader.base.namespaces import SCHEMA, WIKIBASE, Namespaces
+from loader.ingest.inputs import Source
+from loader.records.context import INDEXED_PROPERTIES
 
 Node = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.dumps import DUMPS, DumpFile, DumpKind, Manifest, read_manifest
-from loader.feed import COLLECTION_PATH, LDES, STREAM_PATH
-from loader.namespaces import RDF, RDFS, SCHEMA, SKOS, STANDARD_PREFIXES, WIKIBASE, XSD
+from loader.base.namespaces import RDF, RDFS, SCHEMA, SKOS, STANDARD_PREFIXES, WIKIBASE, XSD
+from loader.publish.dumps import DUMPS, DumpFile, DumpKind, Manifest, read_manifest
+from loader.publish.feed import COLLECTION_PATH, LDES, STREAM_PATH
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

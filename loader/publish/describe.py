@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from loader.namespaces import PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
-from loader.page_index import PropertyInfo, pick
-from loader.reader import Term, Triple
+from loader.base.namespaces import PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
+from loader.ingest.reader import Term, Triple
+from loader.storage.page_index import PropertyInfo, pick
 
 LABEL, DESCRIPTION, ALIAS = RDFS + "label", SCHEMA + "description", SKOS + "altLabel"
 RANK = WIKIBASE + "rank"

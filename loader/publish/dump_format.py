@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from loader.namespaces import RDF, Namespaces
+from loader.base.namespaces import RDF, Namespaces
 
 RDF_TYPE = f"<{RDF}type>".encode()
 # An IRI as namespace (up to its last "/" or "#") and a local name that Turtle takes

@@ -3,7 +3,7 @@ N-Triples and Turtle, gzipped, described by a manifest (``dumps.json``).
 
 The catalogue is the union of every entity graph (the OWL ontology graph aside). The
 dumps are made from the revision log, which holds each entity's graph as N-Triples
-already, in one pass that writes all four files (see ``loader.dump_format``): reading
+already, in one pass that writes all four files (see ``loader.publish.dump_format``): reading
 the same triples back out of the store costs ten times as much, in decoding terms.
 Reference and value nodes shared by several entities are written once.
 
@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
-from loader.dump_format import DumpFormatter
-from loader.namespaces import Namespaces
-from loader.revisions import LIVE, Revision, RevisionLog
-from loader.settings import Settings
+from loader.base.namespaces import Namespaces
+from loader.base.settings import Settings
+from loader.publish.dump_format import DumpFormatter
+from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

@@ -23,8 +23,18 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
-from loader.namespaces import GREGORIAN, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
-from loader.reader import Term, Triple
+from loader.base.namespaces import (
+    GREGORIAN,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    WIKIBASE,
+    XSD,
+    Namespaces,
+)
+from loader.ingest.reader import Term, Triple
 
 RDF_TYPE = RDF + "type"
 COMMONS_FILE = "http://commons.wikimedia.org/wiki/Special:FilePath/"

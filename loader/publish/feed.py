@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from loader.errors import BigtentError, NotFound
-from loader.namespaces import OWL, RDF, SCHEMA, SH, XSD, Namespaces
-from loader.revisions import PRIVATE_STATES, Revision, RevisionLog
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import OWL, RDF, SCHEMA, SH, XSD, Namespaces
+from loader.storage.revision_log import PRIVATE_STATES, Revision, RevisionLog
 
 AS = "https://www.w3.org/ns/activitystreams#"
 LDES = "https://w3id.org/ldes#"

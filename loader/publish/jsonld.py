@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 
-from loader.namespaces import RDF, XSD
-from loader.reader import Term, Triple
+from loader.base.namespaces import RDF, XSD
+from loader.ingest.reader import Term, Triple
 
 RDF_TYPE = RDF + "type"
 XSD_STRING = XSD + "string"

@@ -1,8 +1,8 @@
 """A diff between two revisions as a reader sees it: values shown by label.
 
-:mod:`loader.diff` says *what* changed (terms, statements, qualifiers, references);
+:mod:`loader.records.diff` says *what* changed (terms, statements, qualifiers, references);
 this module turns that into rows a page can show: every value as a
-:class:`loader.describe.Value` (entities by their label in the reader's languages, looked
+:class:`loader.publish.describe.Value` (entities by their label in the reader's languages, looked
 up in one batch), and the parts that did not change counted and listed apart so a page
 can fold them away.
 """
@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.describe import Value, primary
-from loader.diff import Diff, diff_models, revision_model
-from loader.errors import BigtentError
-from loader.record_model import Reference, Snak, Statement, time_text
-from loader.record_model import Value as ModelValue
-from loader.revisions import Revision
+from loader.base.errors import BigtentError
+from loader.publish.describe import Value, primary
+from loader.records.diff import Diff, diff_models, revision_model
+from loader.records.record_model import Reference, Snak, Statement, time_text
+from loader.records.record_model import Value as ModelValue
+from loader.storage.revision_log import Revision
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
-    from loader.page_index import PageIndex
+    from loader.storage.page_index import PageIndex
 
 
 @dataclass

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.namespaces import SCHEMA
+from loader.base.namespaces import SCHEMA
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
-    from loader.describe import Description
+    from loader.publish.describe import Description
 
 OFFICIAL_WEBSITE, EXACT_MATCH = "P11", "P21"
 _SUBCLASS_QUERY = "SELECT ?g ?c ?super WHERE { GRAPH ?g { ?c rdfs:subClassOf ?super } }"

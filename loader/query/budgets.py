@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
 
 _PRUNE_ABOVE = 10000  # clients remembered before idle, full buckets are forgotten
 

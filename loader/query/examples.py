@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from loader.errors import ConfigError, NotFound
-from loader.namespaces import Namespaces
-
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "sparql" / "examples"
+from loader.base.errors import ConfigError, NotFound
+from loader.base.namespaces import Namespaces
+from loader.base.resources import EXAMPLES_DIR
 
 #: Who an example is for, in the order the editor's menu lists them.
 AUDIENCES = ("data consumers", "aggregators", "staff")

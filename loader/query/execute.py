@@ -17,11 +17,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from loader import query_checks
-from loader.errors import BigtentError
-from loader.namespaces import ENTITY_ID
-from loader.sparql_labels import fill_labels
-from loader.sparql_results import (
+from loader.base.errors import BigtentError
+from loader.base.namespaces import ENTITY_ID
+from loader.query import policy as query_checks
+from loader.query.labels import fill_labels
+from loader.query.results import (
     BY_MEDIA_TYPE,
     GRAPH,
     SOLUTIONS,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from loader.namespaces import RDFS, SCHEMA, SKOS
+from loader.base.namespaces import RDFS, SCHEMA, SKOS
 
 SUFFIXES: tuple[tuple[str, str], ...] = (
     ("AltLabel", SKOS + "altLabel"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
 
 # One alternative per token class; order matters (prefixed names before bare words).
 _TOKEN = re.compile(

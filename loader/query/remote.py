@@ -1,6 +1,6 @@
 """The public SPARQL endpoint over a remote engine (``STORE=sparql``).
 
-The same policy as on the embedded store (:mod:`loader.query_service`): read-only (only
+The same policy as on the embedded store (:mod:`loader.query.service`): read-only (only
 SELECT, ASK, CONSTRUCT and DESCRIBE are forwarded), SERVICE only to SPARQL_SERVICE_ALLOW,
 the endpoint's prefixes and base, the ``?xLabel`` convenience, SPARQL_MAX_ROWS with
 truncation flagged, the client budget, and SPARQL_TIMEOUT as the HTTP time limit of the
@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 import requests
 
-from loader import query_checks
-from loader.errors import BigtentError
-from loader.query_service import INTERNAL, DatasetStats, QueryService
-from loader.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
-from loader.sparql_exec import (
+from loader.base.errors import BigtentError
+from loader.query import policy as query_checks
+from loader.query.execute import (
     QueryOutcome,
     QueryRequest,
     _check_services,
@@ -33,14 +31,16 @@ from loader.sparql_exec import (
     _format,
     _read_only,
 )
-from loader.sparql_labels import fill_labels, label_columns
-from loader.sparql_results import (
+from loader.query.labels import fill_labels, label_columns
+from loader.query.results import (
     GRAPH,
     SOLUTIONS,
     serialise_boolean,
     serialise_solutions,
     serialise_triples,
 )
+from loader.query.service import INTERNAL, DatasetStats, QueryService
+from loader.storage.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

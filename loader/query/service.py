@@ -1,8 +1,8 @@
 """The public SPARQL query service: worker processes, hard time limits, budgets.
 
 pyoxigraph cannot cancel a running query, so queries do not run in the web process. A
-pool of SPARQL_WORKERS worker processes (:mod:`loader.query_worker`) each open the newest
-read-only snapshot of the store (:mod:`loader.snapshots`) and run one query at a time,
+pool of SPARQL_WORKERS worker processes (:mod:`loader.query.worker`) each open the newest
+read-only snapshot of the store (:mod:`loader.query.snapshots`) and run one query at a time,
 serialising the complete result before sending a byte back. The web process waits at
 most the query's time limit; past it, it SIGKILLs the worker (freeing its CPU at once),
 starts a replacement and answers with an error naming SPARQL_TIMEOUT. Because nothing is
@@ -33,18 +33,18 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.client_budget import ClientBudget
-from loader.errors import BigtentError, ConfigError
-from loader.query_worker import read_frame, write_frame
-from loader.snapshots import Snapshot, Snapshots
-from loader.sparql_exec import QueryOutcome, QueryRequest, execute
-from loader.store import OxigraphStore
+from loader.base.errors import BigtentError, ConfigError
+from loader.base.resources import SPARQL_DIR
+from loader.query.budgets import ClientBudget
+from loader.query.execute import QueryOutcome, QueryRequest, execute
+from loader.query.snapshots import Snapshot, Snapshots
+from loader.query.worker import read_frame, write_frame
+from loader.storage.oxigraph_store import OxigraphStore
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
-SPARQL_DIR = Path(__file__).resolve().parent.parent / "sparql"
 
 _GRAPH_PARAMETERS = (("default_graphs", "default-graph-uri"), ("named_graphs", "named-graph-uri"))
 INTERNAL = ""  # client key of the service's own queries: no budget
@@ -62,7 +62,7 @@ class _Worker:
     """One worker process and the pipes to it."""
 
     def __init__(self, memory_mb: int, isolate: bool) -> None:
-        command = [sys.executable, "-m", "loader.query_worker", "--memory", str(memory_mb)]
+        command = [sys.executable, "-m", "loader.query.worker", "--memory", str(memory_mb)]
         if isolate:
             command.append("--isolate")
         self.process = subprocess.Popen(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from loader.namespaces import BT, RDF, RDFS, SH, XSD
-from loader.query_service import QueryService
-from loader.sparql_results import BY_NAME, GRAPH, ResultFormat, serialise_triples
+from loader.base.namespaces import BT, RDF, RDFS, SH, XSD
+from loader.query.results import BY_NAME, GRAPH, ResultFormat, serialise_triples
+from loader.query.service import QueryService
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS = "http://www.w3.org/ns/formats/"

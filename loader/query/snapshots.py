@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from loader.revisions import RevisionLog
-from loader.store import OxigraphStore
+from loader.storage.oxigraph_store import OxigraphStore
+from loader.storage.revision_log import RevisionLog
 
 log = logging.getLogger(__name__)
 

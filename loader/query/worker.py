@@ -1,6 +1,6 @@
 """A SPARQL worker process: runs queries one at a time over a read-only store snapshot.
 
-Started by :mod:`loader.query_service` as ``python -m loader.query_worker``; it reads
+Started by :mod:`loader.query.service` as ``python -m loader.query.worker``; it reads
 framed requests on stdin and writes framed, fully serialised results on stdout. The
 parent enforces the time limit by killing the process, which is the only way to stop a
 pyoxigraph query. Before it touches any query the worker caps its own heap
@@ -107,7 +107,7 @@ def serve(inp: IO[bytes], out: IO[bytes], isolated: bool) -> None:
     """Answer requests until the input ends."""
     import pyoxigraph as ox
 
-    from loader.sparql_exec import QueryOutcome, QueryRequest, execute
+    from loader.query.execute import QueryOutcome, QueryRequest, execute
 
     store: ox.Store | None = None
     opened: str | None = None
@@ -138,7 +138,7 @@ def serve(inp: IO[bytes], out: IO[bytes], isolated: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m loader.query_worker``."""
+    """Entry point of ``python -m loader.query.worker``."""
     parser = argparse.ArgumentParser(description="Bigtent SPARQL worker (internal)")
     parser.add_argument("--memory", type=int, default=0, help="heap limit in MB (0: none)")
     parser.add_argument("--isolate", action="store_true", help="run without network access")
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parent = os.getppid()
     import pyoxigraph  # noqa: F401  (imported before the heap limit applies)
 
-    import loader.sparql_exec  # noqa: F401
+    import loader.query.execute  # noqa: F401
 
     _limit_memory(args.memory)
     with contextlib.suppress(OSError):

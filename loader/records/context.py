@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from loader.namespaces import BT, RDF, RDFS, SKOS, WIKIBASE, Namespaces
+from loader.base.namespaces import BT, RDF, RDFS, SKOS, WIKIBASE, Namespaces
 
 CONTROLLED_VOCABULARY = "Q20"
 SKOS_CONCEPT = SKOS + "Concept"

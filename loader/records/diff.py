@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from loader.errors import BigtentError, NotFound
-from loader.record_model import (
+from loader.base.errors import BigtentError, NotFound
+from loader.records.record_model import (
     RecordModel,
     Reference,
     Snak,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from loader.record_model import RecordModel
-from loader.threeway import Conflict, merge3
+from loader.records.record_model import RecordModel
+from loader.records.threeway import Conflict, merge3
 
 
 def keep_mine(

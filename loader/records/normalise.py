@@ -18,9 +18,19 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from loader.context import SKOS_CONCEPT, Context
-from loader.namespaces import BT, GREGORIAN, OWL, PROPERTY_LINKS, RDF, SCHEMA, SKOS, WIKIBASE, XSD
-from loader.reader import Node, SourceRecord, Term, Triple
+from loader.base.namespaces import (
+    BT,
+    GREGORIAN,
+    OWL,
+    PROPERTY_LINKS,
+    RDF,
+    SCHEMA,
+    SKOS,
+    WIKIBASE,
+    XSD,
+)
+from loader.ingest.reader import Node, SourceRecord, Term, Triple
+from loader.records.context import SKOS_CONCEPT, Context
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 STATEMENT = ox.NamedNode(WIKIBASE + "Statement")

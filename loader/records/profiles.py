@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from loader.errors import ConfigError
-from loader.shacl import ShapesGraph
-from loader.wikibase_rules import NATIVES
+from loader.base.errors import ConfigError
+from loader.base.resources import SHAPES_DIR
+from loader.records.shacl import ShapesGraph
+from loader.records.wikibase_rules import NATIVES
 
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 #: The Wikibase statement-structure shapes: all a mirror of another Wikibase is held to.
 WIKIBASE_FILE = "wikibase.ttl"
 PROFILES = ("bigtent", "wikibase")

@@ -28,7 +28,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from loader.namespaces import (
+from loader.base.namespaces import (
     BT,
     ENTITY_ID,
     GREGORIAN,
@@ -41,7 +41,7 @@ from loader.namespaces import (
     XSD,
     Namespaces,
 )
-from loader.reader import Node, Term, Triple
+from loader.ingest.reader import Node, Term, Triple
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 LABEL = ox.NamedNode(RDFS + "label")
@@ -744,7 +744,7 @@ def parse_time(text: str, precision: int | None = None) -> Value:
             f"{text[:40]!r} is not a date: write YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ"
         )
     sign, year, month, day, hh, mm, ss = m.groups()
-    from loader.normalise import check_date  # the loader's own date rule
+    from loader.records.normalise import check_date  # the loader's own date rule
 
     check_date(int(year), int(month or 1), int(day or 1))
     if hh is not None and (int(hh) > 23 or int(mm) > 59 or int(ss) > 59):

@@ -6,7 +6,7 @@ but running it per record is far too slow for bulk loads, so the shapes are
 compiled once into Python objects and evaluated over an indexed record graph.
 Only the SHACL Core subset the shapes use is supported; an unsupported construct
 makes compilation fail loudly rather than silently pass data. Nodes outside the
-record are looked up in the load :class:`~loader.context.Context`.
+record are looked up in the load :class:`~loader.records.context.Context`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from loader.context import Context
-from loader.namespaces import RDF, RDFS, SH, XSD
-from loader.reader import Term, Triple
+from loader.base.namespaces import RDF, RDFS, SH, XSD
+from loader.ingest.reader import Term, Triple
+from loader.records.context import Context
 
 BTS = "https://w3id.org/bigtent/shapes#"
 RDF_TYPE = ox.NamedNode(RDF + "type")

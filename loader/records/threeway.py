@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from loader.record_model import RecordModel, Reference, Snak, Statement
+from loader.records.record_model import RecordModel, Reference, Snak, Statement
 
 T = TypeVar("T")
 

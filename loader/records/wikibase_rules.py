@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 
-from loader.namespaces import OWL, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
-from loader.reader import Term
-from loader.shacl import BTS, NativeCheck, RecordGraph
+from loader.base.namespaces import OWL, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
+from loader.ingest.reader import Term
+from loader.records.shacl import BTS, NativeCheck, RecordGraph
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 RANK = ox.NamedNode(WIKIBASE + "rank")

@@ -13,7 +13,7 @@ ending a session, "log out everywhere", disabling or removing an account take ef
 at the next request. Each session has its own CSRF token.
 
 Callers use the :class:`AccountStore` protocol; :class:`DatabaseAccounts` implements it
-on SQLite or PostgreSQL (:mod:`loader.database`); nothing outside this module sees SQL.
+on SQLite or PostgreSQL (:mod:`loader.storage.database`); nothing outside this module sees SQL.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from loader.database import Database, database_target
-from loader.errors import BigtentError, ConfigError
-from loader.settings import Settings
+from loader.base.errors import BigtentError, ConfigError
+from loader.base.settings import Settings
+from loader.storage.database import Database, database_target
 
 EDITOR, ADMIN = "editor", "admin"
 ROLES = (EDITOR, ADMIN)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loader.browse import subclasses
-from loader.revisions import CHANGE_KINDS, Revision
+from loader.discovery.browse import subclasses
+from loader.storage.revision_log import CHANGE_KINDS, Revision
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

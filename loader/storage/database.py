@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from loader.errors import ConfigError
+from loader.base.errors import ConfigError
 
 if TYPE_CHECKING:
     import psycopg

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from loader.errors import StoreBusyError
+from loader.base.errors import StoreBusyError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Triple3 = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]

@@ -32,8 +32,8 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
-from loader.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
-from loader.revisions import LIVE, Revision, RevisionLog
+from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
+from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
 SCHEMA_VERSION = "3"
 LABEL, ALIAS, DESCRIPTION = 0, 1, 2

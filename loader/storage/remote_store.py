@@ -25,9 +25,9 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from loader.errors import BigtentError, ConfigError
-from loader.settings import Settings
-from loader.store import Term, Triple3
+from loader.base.errors import BigtentError, ConfigError
+from loader.base.settings import Settings
+from loader.storage.oxigraph_store import Term, Triple3
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def with_prefixes(query: str, prefixes: Mapping[str, str] | None) -> str:
 
 
 class RemoteStore:
-    """The :class:`loader.store.TripleStore` protocol over SPARQL 1.1 protocols."""
+    """The :class:`loader.storage.oxigraph_store.TripleStore` protocol over SPARQL 1.1 protocols."""
 
     def __init__(self, settings: Settings, *, check: bool = True) -> None:
         self.query_url = str(settings.STORE_QUERY_URL)

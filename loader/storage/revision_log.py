@@ -1,7 +1,7 @@
 """The revision log: every accepted change; the source of truth for history.
 
 It lives in SQLite (``DATA_DIR/revisions.sqlite3``) or, for several app processes sharing
-one catalogue, in PostgreSQL (``DATABASE_URL``); :mod:`loader.database` hides the
+one catalogue, in PostgreSQL (``DATABASE_URL``); :mod:`loader.storage.database` hides the
 difference.
 
 Each revision row holds the full content snapshot of its entity (compressed
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loader.database import POSTGRESQL, Database, Rows
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
+from loader.storage.database import POSTGRESQL, Database, Rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -57,11 +57,11 @@ CREATE INDEX IF NOT EXISTS entities_latest ON entities (latest);
 TABLES = ("revisions", "entities")
 LIVE, DELETED, REDIRECT = "live", "deleted", "redirect"
 #: A hidden person: the log keeps the content (staff see it), the public sees nothing.
-#: An erased one: the log keeps only when each revision was made (loader.privacy).
+#: An erased one: the log keeps only when each revision was made (loader.editing.privacy).
 HIDDEN, ERASED = "hidden", "erased"
 PRIVATE_STATES = (HIDDEN, ERASED)
 #: Summaries that mark a revision as a revert or a bulk import (written by the Editor's
-#: revert and by :mod:`loader.bulk_import`).
+#: revert and by :mod:`loader.editing.bulk_import`).
 REVERT_SUMMARY, IMPORT_SUMMARY = "Reverted to revision ", "Imported from "
 #: Kinds of change (the audit view's filter) as conditions on the revisions table.
 CHANGE_KINDS = {

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.store import Triple3
+from loader.storage.oxigraph_store import Triple3
 
 if TYPE_CHECKING:
     from loader.catalogue import Catalogue

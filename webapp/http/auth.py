@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import Account, Session, csrf_matches
-from loader.errors import BigtentError
-from loader.settings import Settings
-from webapp.catalogue_ext import get_catalogue, get_settings
+from loader.base.errors import BigtentError
+from loader.base.settings import Settings
+from loader.staff.accounts import Account, Session, csrf_matches
+from webapp.http.catalogue import get_catalogue, get_settings
 
 COOKIE = "bigtent_session"
 SECURE_COOKIE = "__Host-bigtent_session"  # the prefix makes browsers insist on Secure, Path=/

@@ -6,8 +6,8 @@ import secrets
 
 from flask import Flask, current_app
 
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.settings import Settings
 
 EXTENSION = "bigtent"
 

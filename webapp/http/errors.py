@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ cookie set by the language switch, ``Accept-Language``, then English.
 from __future__ import annotations
 
 import logging
+from importlib.resources import files
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -21,9 +22,9 @@ from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
-from webapp import ui_terms
+from webapp.http import ui_terms
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+TRANSLATIONS = Path(str(files("webapp") / "translations"))
 UI_LANGUAGES = ("en", "fr", "es", "pt")
 ENDONYMS = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
 COOKIE = "bigtent_lang"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from flask import request
 
-from loader.errors import BigtentError
+from loader.base.errors import BigtentError
 
 # Longer Accept headers are cut here before parsing: no client needs more, and a
 # hostile one must not cost us a quadratic parse.

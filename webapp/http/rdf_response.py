@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 from flask import request
 
-from loader.errors import BigtentError
-from webapp.negotiation import best_type, not_acceptable
+from loader.base.errors import BigtentError
+from webapp.http.negotiation import best_type, not_acceptable
 
 HTML = "text/html"
 JSON = "application/json"

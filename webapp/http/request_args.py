@@ -6,10 +6,10 @@ import re
 
 from flask import request
 
-from loader.errors import BigtentError, NotFound
-from loader.namespaces import ENTITY_ID
-from webapp.catalogue_ext import get_settings
-from webapp.negotiation import best_type, not_acceptable
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import ENTITY_ID
+from webapp.http.catalogue import get_settings
+from webapp.http.negotiation import best_type, not_acceptable
 
 # BCP 47 as Wikimedia writes it: a primary language and optional subtags.
 LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8}){0,3}$")

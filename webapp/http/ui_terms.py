@@ -107,7 +107,7 @@ ERROR_TITLES = {
     )
 }
 ROLES = {"editor": N_("editor"), "admin": N_("admin")}
-#: Revision actions (``loader.revisions``), as the history page lists them.
+#: Revision actions (``loader.storage.revision_log``), as the history page lists them.
 ACTIONS = {
     "create": N_("created"),
     "update": N_("updated"),
@@ -118,19 +118,19 @@ ACTIONS = {
 #: Activity Streams activity types of the change feed.
 # Past participles: "Create" and "Delete" are buttons (verbs) elsewhere.
 ACTIVITIES = {"Create": N_("Created"), "Update": N_("Updated"), "Delete": N_("Deleted")}
-#: Where a backlink is used (``webapp.pages.LINK_KINDS``).
+#: Where a backlink is used (``webapp.public.pages.LINK_KINDS``).
 LINK_KINDS = {
     "statement": N_("statement"),
     "qualifier": N_("qualifier"),
     "reference": N_("reference"),
 }
-#: Audiences of the example queries (``loader.examples.AUDIENCES``).
+#: Audiences of the example queries (``loader.query.examples.AUDIENCES``).
 AUDIENCES = {
     "data consumers": N_("For data consumers"),
     "aggregators": N_("For aggregators"),
     "staff": N_("For staff"),
 }
-#: The dump files (``loader.dumps.DUMPS``), by file name.
+#: The dump files (``loader.publish.dumps.DUMPS``), by file name.
 DUMP_TITLES = {
     "bigtent-full.nt.gz": N_("Full dump (N-Triples, gzip)"),
     "bigtent-full.ttl.gz": N_("Full dump (Turtle, gzip)"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from loader.dataset import DATASET_PREFIXES, describe_dataset
-from loader.dumps import dumps_dir
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.i18n import language_etag
-from webapp.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
+from loader.publish.dataset import DATASET_PREFIXES, describe_dataset
+from loader.publish.dumps import dumps_dir
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.i18n import language_etag
+from webapp.http.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
 
 bp = Blueprint("dataset", __name__)
 

@@ -3,7 +3,7 @@
 ``/entity/Q1`` answers 303 See Other to the representation the client prefers: the
 HTML page (``/page/Q1``) or a data document (``/data/Q1.ttl`` …). Statement,
 property-predicate, reference and value IRIs dereference too. Documents come from
-the revision log (see :mod:`loader.documents`); every answer carries an ETag and
+the revision log (see :mod:`loader.publish.entity_documents`); every answer carries an ETag and
 Last-Modified and honours conditional requests.
 """
 
@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request, url_for
 from werkzeug.routing import BuildError
 
-from loader.documents import FORMATS, RDF_FORMATS, parse_flavor, parse_revision
-from loader.errors import BigtentError, NotFound
-from loader.namespaces import ENTITY_ID
-from loader.revisions import REDIRECT, Revision
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.negotiation import best_type, not_acceptable
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import ENTITY_ID
+from loader.publish.entity_documents import FORMATS, RDF_FORMATS, parse_flavor, parse_revision
+from loader.storage.revision_log import REDIRECT, Revision
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.negotiation import best_type, not_acceptable
 
 bp = Blueprint("documents", __name__)
 

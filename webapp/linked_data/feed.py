@@ -11,12 +11,12 @@ import json
 
 from flask import Blueprint, Response, render_template
 
-from loader.errors import BigtentError
-from loader.feed import FEED_PREFIXES, Activity, ChangeFeed, FeedPage, parse_page_number
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.i18n import language_etag
-from webapp.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
+from loader.base.errors import BigtentError
+from loader.publish.feed import FEED_PREFIXES, Activity, ChangeFeed, FeedPage, parse_page_number
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.i18n import language_etag
+from webapp.http.rdf_response import HTML, RDF_FORMATS, choose, content_type, serialise
 
 bp = Blueprint("feed", __name__)
 

@@ -1,8 +1,8 @@
 """Harvesting: the dumps (/dumps/), the sitemap and robots.txt, and the background
 thread that keeps the dumps in step with the catalogue.
 
-The dataset description lives in ``webapp.dataset`` and the change feed in
-``webapp.feed``.
+The dataset description lives in ``webapp.linked_data.dataset`` and the change feed in
+``webapp.linked_data.feed``.
 """
 
 from __future__ import annotations
@@ -25,13 +25,20 @@ from flask import (
 from markupsafe import escape
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from loader.dumps import DUMPS, DUMPS_BY_NAME, DumpScheduler, Manifest, dumps_dir, read_manifest
-from loader.errors import BigtentError, NotFound
-from loader.settings import Settings
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.i18n import language_etag
-from webapp.rdf_response import HTML, JSON, choose
+from loader.base.errors import BigtentError, NotFound
+from loader.base.settings import Settings
+from loader.publish.dumps import (
+    DUMPS,
+    DUMPS_BY_NAME,
+    DumpScheduler,
+    Manifest,
+    dumps_dir,
+    read_manifest,
+)
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.i18n import language_etag
+from webapp.http.rdf_response import HTML, JSON, choose
 
 bp = Blueprint("harvest", __name__)
 

@@ -15,15 +15,15 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from loader import reconciliation as recon
-from loader.browse import class_counts
-from loader.errors import BigtentError, NotFound
-from loader.page_index import DESCRIPTION
-from loader.search import search
-from webapp.browse import SLUGS
-from webapp.catalogue_ext import get_settings
-from webapp.pages import index
-from webapp.reader import check_entity_id, reader_languages
+from loader.base.errors import BigtentError, NotFound
+from loader.discovery import reconciliation as recon
+from loader.discovery.browse import class_counts
+from loader.discovery.search import search
+from loader.storage.page_index import DESCRIPTION
+from webapp.http.catalogue import get_settings
+from webapp.http.request_args import check_entity_id, reader_languages
+from webapp.public.browse import SLUGS
+from webapp.public.pages import index
 
 bp = Blueprint("reconcile", __name__)
 
@@ -151,7 +151,7 @@ def suggest_entity() -> Response:
     type_id = request.args.get("type")
     classes = None
     if type_id:
-        from loader.browse import subclasses
+        from loader.discovery.browse import subclasses
 
         classes = subclasses(found, SLUGS.get(type_id, type_id)[:20])
     hits = search(found, _prefix(), classes=classes, limit=SUGGESTIONS).hits

@@ -4,7 +4,7 @@ GET ``?query=``, form POST and direct POST (``application/sparql-query``); datas
 ``default-graph-uri``/``named-graph-uri``; results by content negotiation or ``?format=``;
 ``?timeout=`` lowers the time limit, ``?uselang=`` picks label languages. A GET without a
 query answers with the service description. Every limit is enforced by the catalogue's
-query service (:mod:`loader.query_service`); this module only speaks HTTP.
+query service (:mod:`loader.query.service`); this module only speaks HTTP.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, redirect, request
 from flask.typing import ResponseReturnValue
 
-from loader.errors import BigtentError
-from loader.query_service import QueryService, client_key
-from loader.service_description import describe
-from loader.sparql_results import (
+from loader.base.errors import BigtentError
+from loader.query.results import (
     GRAPH,
     SOLUTIONS,
     ResultFormat,
@@ -28,10 +26,12 @@ from loader.sparql_results import (
     formats_named,
     offered,
 )
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.negotiation import best_type, not_acceptable
-from webapp.reader import reader_languages
+from loader.query.service import QueryService, client_key
+from loader.query.service_description import describe
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.negotiation import best_type, not_acceptable
+from webapp.http.request_args import reader_languages
 
 bp = Blueprint("sparql", __name__)
 

@@ -11,12 +11,12 @@ import re
 
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 
-from loader import browse as listing_data
-from loader.errors import BigtentError, NotFound
-from loader.page_index import PageIndex
-from webapp.catalogue_ext import get_catalogue
-from webapp.pages import cached_html, index, language_tag
-from webapp.reader import check_page_in_range, page_number, reader_languages
+from loader.base.errors import BigtentError, NotFound
+from loader.discovery import browse as listing_data
+from loader.storage.page_index import PageIndex
+from webapp.http.catalogue import get_catalogue
+from webapp.http.request_args import check_page_in_range, page_number, reader_languages
+from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("browse", __name__)
 

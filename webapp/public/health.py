@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from webapp.catalogue_ext import get_catalogue
+from webapp.http.catalogue import get_catalogue
 
 bp = Blueprint("health", __name__)
 

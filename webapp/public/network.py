@@ -3,8 +3,8 @@
 
 The three take the same filters (``activity``, ``tier``, ``status``: concept ids, repeatable;
 ``from``/``to``: years; ``limit``: organisations shown, at most NETWORK_MAX_ORGANISATIONS),
-checked by :meth:`loader.network.PartnershipNetwork.parse_filter`. The graph is drawn in the
-browser with Cytoscape.js, served from node_modules by :mod:`webapp.vendor`.
+checked by :meth:`loader.discovery.network.PartnershipNetwork.parse_filter`. The graph is
+drawn in the browser with Cytoscape.js, served from node_modules by :mod:`webapp.public.vendor`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from loader.network import VOCABULARIES, Graph, NetworkFilter, PartnershipNetwork
-from loader.network_layout import ring_layout
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.pages import cached_html, index, language_tag, page_href
-from webapp.reader import reader_languages
+from loader.discovery.network import VOCABULARIES, Graph, NetworkFilter, PartnershipNetwork
+from loader.discovery.network_layout import ring_layout
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.request_args import reader_languages
+from webapp.public.pages import cached_html, index, language_tag, page_href
 
 bp = Blueprint("network", __name__)
 

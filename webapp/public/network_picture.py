@@ -1,6 +1,6 @@
 """Writes the README's picture of the demo catalogue's partnership network.
 
-``python -m webapp.network_picture [OUT]`` (default ``docs/network.svg``) builds the demo
+``python -m webapp.public.network_picture [OUT]`` (default ``docs/network.svg``) builds the demo
 catalogue in a temporary directory, then renders ``/network.svg`` exactly as the web app
 serves it (English labels, links to ``https://bigtent.example.org/page/...``).
 """
@@ -12,11 +12,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
-from loader.settings import load_settings
 from webapp import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the source checkout: docs/ is not package data
 DEFAULT_OUT = ROOT / "docs" / "network.svg"
 BASE = "https://bigtent.example.org/"
 

@@ -15,20 +15,25 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from loader.base.errors import BigtentError, NotFound
+from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.describe import describe, referenced_ids
-from loader.errors import BigtentError, NotFound
-from loader.page_index import Backlink, PageIndex
-from loader.revisions import DELETED, PRIVATE_STATES, REDIRECT
-from loader.schema_org import SchemaTypes, json_ld
-from loader.settings import Settings
-from webapp import auth, page_cache
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.i18n import language_etag, ui_language
-from webapp.page_cache import CachedPage, get_page_cache
-from webapp.privacy import check_reader_may_see, page_status
-from webapp.reader import check_entity_id, check_page_in_range, page_number, reader_languages
+from loader.publish.describe import describe, referenced_ids
+from loader.publish.schema_org import SchemaTypes, json_ld
+from loader.storage.page_index import Backlink, PageIndex
+from loader.storage.revision_log import DELETED, PRIVATE_STATES, REDIRECT
+from webapp.http import auth, page_cache
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.i18n import language_etag, ui_language
+from webapp.http.page_cache import CachedPage, get_page_cache
+from webapp.http.request_args import (
+    check_entity_id,
+    check_page_in_range,
+    page_number,
+    reader_languages,
+)
+from webapp.staff.privacy import check_reader_may_see, page_status
 
 bp = Blueprint("pages", __name__)
 
@@ -144,7 +149,7 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
 @bp.get("/")
 def home() -> str:
     """Counts per class, with links to browse them."""
-    from loader.browse import class_counts
+    from loader.discovery.browse import class_counts
 
     languages = reader_languages()
     found = index()

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, render_template
 
-from loader.describe import Description, Value
-from loader.network import RegisterEntry, partnership_register
-from webapp.catalogue_ext import get_catalogue
-from webapp.pages import cached_html, index, language_tag
-from webapp.reader import reader_languages
+from loader.discovery.network import RegisterEntry, partnership_register
+from loader.publish.describe import Description, Value
+from webapp.http.catalogue import get_catalogue
+from webapp.http.request_args import reader_languages
+from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("partnerships", __name__)
 

@@ -6,7 +6,7 @@ comma-separated), ``capacity_name`` (a capacity's label or alias in any language
 to its best match), ``language``, ``territory``, ``modality`` (ids, likewise),
 ``direction`` (``offer``: who offers them, the default; ``need``: who needs them),
 ``all=1`` (only results matching every criterion) and ``page``. The matching and its
-rules are :mod:`loader.matching`.
+rules are :mod:`loader.discovery.peers`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from loader import matching
-from loader.browse import subclasses
-from loader.errors import BigtentError
-from loader.matching import Criteria, Match, Matches
-from loader.page_index import DESCRIPTION, PageIndex
-from loader.search import search
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.pages import cached_html, index, language_tag
-from webapp.reader import check_page_in_range, page_number, reader_languages
+from loader.base.errors import BigtentError
+from loader.discovery import peers as matching
+from loader.discovery.browse import subclasses
+from loader.discovery.peers import Criteria, Match, Matches
+from loader.discovery.search import search
+from loader.storage.page_index import DESCRIPTION, PageIndex
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.request_args import check_page_in_range, page_number, reader_languages
+from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("peers", __name__)
 

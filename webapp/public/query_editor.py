@@ -2,7 +2,7 @@
 
 The page is a plain HTML form that posts to ``/sparql`` and works without JavaScript;
 ``static/query-editor.js`` turns it into YASGUI (editor + results table), served from
-node_modules by :mod:`webapp.vendor`, never from a CDN.
+node_modules by :mod:`webapp.public.vendor`, never from a CDN.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from loader.errors import BigtentError
-from loader.examples import AUDIENCES, Example
-from loader.sparql_results import FORMATS
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.negotiation import best_type, not_acceptable
-from webapp.vendor import missing_assets, missing_message
+from loader.base.errors import BigtentError
+from loader.query.examples import AUDIENCES, Example
+from loader.query.results import FORMATS
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.negotiation import best_type, not_acceptable
+from webapp.public.vendor import missing_assets, missing_message
 
 bp = Blueprint("query_editor", __name__)
 

@@ -7,16 +7,16 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from loader import browse as listing_data
-from loader.errors import BigtentError
-from loader.namespaces import ENTITY_ID
-from loader.page_index import ALIAS, DESCRIPTION, PageIndex, fold
-from loader.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
-from loader.search import search as run_search
-from webapp.browse import ITEM_ID, SLUGS
-from webapp.catalogue_ext import get_settings
-from webapp.pages import index
-from webapp.reader import check_page_in_range, page_number, reader_languages, wants_json
+from loader.base.errors import BigtentError
+from loader.base.namespaces import ENTITY_ID
+from loader.discovery import browse as listing_data
+from loader.discovery.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
+from loader.discovery.search import search as run_search
+from loader.storage.page_index import ALIAS, DESCRIPTION, PageIndex, fold
+from webapp.http.catalogue import get_settings
+from webapp.http.request_args import check_page_in_range, page_number, reader_languages, wants_json
+from webapp.public.browse import ITEM_ID, SLUGS
+from webapp.public.pages import index
 
 bp = Blueprint("search", __name__)
 

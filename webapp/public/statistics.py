@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, render_template, url_for
 from flask_babel import gettext as _
 
-from loader.errors import NotFound
-from loader.statistics import CHARTS, Chart, ChartData, chart
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.pages import cached_html, language_tag
-from webapp.reader import reader_languages
+from loader.base.errors import NotFound
+from loader.discovery.statistics import CHARTS, Chart, ChartData, chart
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.request_args import reader_languages
+from webapp.public.pages import cached_html, language_tag
 
 bp = Blueprint("statistics", __name__)
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, request, url_for
 
-from loader.errors import NotFound
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_settings
+from loader.base.errors import NotFound
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_settings
 
 bp = Blueprint("vendor", __name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout, where scripts/bootstrap runs npm ci
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from flask import (
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import ADMIN, EDITOR, ROLES, AccountError, LoginThrottled
-from loader.errors import BigtentError
-from webapp import auth
-from webapp.catalogue_ext import get_catalogue
-from webapp.ui_terms import N_
+from loader.base.errors import BigtentError
+from loader.staff.accounts import ADMIN, EDITOR, ROLES, AccountError, LoginThrottled
+from webapp.http import auth
+from webapp.http.catalogue import get_catalogue
+from webapp.http.ui_terms import N_
 
 bp = Blueprint("accounts", __name__)
 

@@ -1,7 +1,7 @@
 """Bulk import for staff: ``/import`` (upload) → ``/import/<token>`` (validation report,
 nothing written) → ``POST /import/<token>/confirm`` (written, one revision per record).
 
-See :mod:`loader.bulk_import` for how uploads are kept and why confirming is safe twice
+See :mod:`loader.editing.bulk_import` for how uploads are kept and why confirming is safe twice
 and after someone else's change.
 """
 
@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import EDITOR
-from loader.bulk_import import (
+from loader.base.errors import BigtentError
+from loader.editing.bulk_import import (
     UPLOAD_FORMATS,
     StaleImport,
     Upload,
@@ -30,10 +30,10 @@ from loader.bulk_import import (
     upload_format,
     validate,
 )
-from loader.errors import BigtentError
-from webapp import auth
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.reader import wants_json
+from loader.staff.accounts import EDITOR
+from webapp.http import auth
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.request_args import wants_json
 
 bp = Blueprint("bulk_import", __name__)
 

@@ -2,7 +2,7 @@
 
 Reads are public (the catalogue is open data); every write needs a staff session with
 the right role and the session's CSRF token in ``X-CSRF-Token``. Records are sent as
-the JSON model (see :mod:`loader.record_model`) or as Turtle (``text/turtle``, short
+the JSON model (see :mod:`loader.records.record_model`) or as Turtle (``text/turtle``, short
 or full form, relative prefixes resolved against BASE_URL; a new record describes
 ``wd:new``). Errors: 401 not logged in, 403 role or CSRF, 404 unknown, 409 conflict
 (with both versions), 410 deleted or merged, 413 too big, 422 invalid (problems per
@@ -17,16 +17,16 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, make_response, request, url_for
 
-from loader.accounts import ADMIN, EDITOR
-from loader.diff import diff_revisions, revision_model
-from loader.editing import Submission
-from loader.errors import BigtentError, NotFound
-from loader.namespaces import ENTITY_ID
-from loader.record_model import model_json
-from webapp import auth
-from webapp.accounts import session_json
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.negotiation import best_type, not_acceptable
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import ENTITY_ID
+from loader.editing.editor import Submission
+from loader.records.diff import diff_revisions, revision_model
+from loader.records.record_model import model_json
+from loader.staff.accounts import ADMIN, EDITOR
+from webapp.http import auth
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.negotiation import best_type, not_acceptable
+from webapp.staff.accounts import session_json
 
 bp = Blueprint("edit_api", __name__, url_prefix="/api")
 

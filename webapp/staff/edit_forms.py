@@ -1,6 +1,6 @@
 """Staff edit forms in the browser: create and edit records, delete, merge.
 
-The forms are derived from the shapes (:mod:`loader.form_model`) and save through the
+The forms are derived from the shapes (:mod:`loader.editing.forms`) and save through the
 same Editor as the JSON API, so validation, merging of concurrent edits and conflicts
 are the Editor's. A form that does not save is shown again from what was submitted,
 with every problem next to its control. Adding a language, a value, a qualifier or a
@@ -29,17 +29,20 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import ADMIN, EDITOR
-from loader.diff import revision_model
-from loader.editing import EditConflict, SaveResult, ValidationFailed
-from loader.errors import BigtentError, NotFound
-from loader.form_model import INSTANCE_OF, Field, PropertyInfo, RecordType
-from loader.namespaces import ENTITY_ID
-from loader.reconcile import keep_mine
-from loader.record_model import FieldProblem, Statement, model_json, statement_json
-from webapp import auth
-from webapp.catalogue_ext import get_catalogue, get_settings
-from webapp.form_fields import (
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import ENTITY_ID
+from loader.editing.editor import EditConflict, SaveResult, ValidationFailed
+from loader.editing.forms import INSTANCE_OF, Field, PropertyInfo, RecordType
+from loader.records.diff import revision_model
+from loader.records.keep_mine import keep_mine
+from loader.records.record_model import FieldProblem, Statement, model_json, statement_json
+from loader.staff.accounts import ADMIN, EDITOR
+from webapp.http import auth
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.i18n import ui_language
+from webapp.http.request_args import reader_languages
+from webapp.public.pages import index
+from webapp.staff.form_fields import (
     KINDS,
     PRECISIONS,
     RANKS,
@@ -54,9 +57,6 @@ from webapp.form_fields import (
     place,
     to_json,
 )
-from webapp.i18n import ui_language
-from webapp.pages import index
-from webapp.reader import reader_languages
 
 bp = Blueprint("edit_forms", __name__, url_prefix="/edit")
 

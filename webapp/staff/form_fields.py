@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loader.record_model import FieldProblem
+from loader.records.record_model import FieldProblem
 
 KINDS = ("value", "novalue", "somevalue")
 RANKS = ("normal", "preferred", "deprecated")

@@ -25,18 +25,18 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import EDITOR
-from loader.audit import KINDS, recent_changes
-from loader.diff_view import compare, present
-from loader.editing import ValidationFailed
-from loader.errors import BigtentError, NotFound
-from loader.namespaces import ENTITY_ID
-from webapp import auth
-from webapp.caching import conditional
-from webapp.catalogue_ext import get_catalogue
-from webapp.i18n import language_etag
-from webapp.pages import index, language_tag
-from webapp.reader import check_entity_id, reader_languages, wants_json
+from loader.base.errors import BigtentError, NotFound
+from loader.base.namespaces import ENTITY_ID
+from loader.editing.editor import ValidationFailed
+from loader.publish.revision_diffs import compare, present
+from loader.staff.accounts import EDITOR
+from loader.staff.audit import KINDS, recent_changes
+from webapp.http import auth
+from webapp.http.caching import conditional
+from webapp.http.catalogue import get_catalogue
+from webapp.http.i18n import language_etag
+from webapp.http.request_args import check_entity_id, reader_languages, wants_json
+from webapp.public.pages import index, language_tag
 
 bp = Blueprint("history", __name__)
 

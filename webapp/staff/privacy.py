@@ -1,5 +1,5 @@
 """Hidden persons in the web app: who may see them, and the staff buttons that hide and
-unhide them (the JSON calls are on the edit API; the rules are in ``loader.privacy``).
+unhide them (the JSON calls are on the edit API; the rules are in ``loader.editing.privacy``).
 
 The public never sees a hidden person: its page, history, what-links-here and data
 documents answer 404 as for an id that does not exist; everything derived (search,
@@ -13,13 +13,13 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from loader.accounts import EDITOR
-from loader.errors import BigtentError
-from loader.namespaces import BT, RDF
-from loader.revisions import ERASED, HIDDEN, Revision
-from webapp import auth
-from webapp.catalogue_ext import get_catalogue
-from webapp.reader import check_entity_id
+from loader.base.errors import BigtentError
+from loader.base.namespaces import BT, RDF
+from loader.staff.accounts import EDITOR
+from loader.storage.revision_log import ERASED, HIDDEN, Revision
+from webapp.http import auth
+from webapp.http.catalogue import get_catalogue
+from webapp.http.request_args import check_entity_id
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
