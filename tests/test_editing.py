@@ -14,9 +14,9 @@ import pytest
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
 from loader.editing.editor import EditConflict, Editor, ValidationFailed
-from loader.ingest.reader import SourceRecord
 from loader.records.normalise import normalise
 from loader.records.record_model import model_json, to_triples
+from loader.records.source import SourceRecord
 from loader.storage.revision_log import NewRevision, StaleRevision
 from tests.conftest import PREFIXES
 

@@ -1,20 +1,31 @@
-"""Bigtent's web app: ``create_app(config)`` builds it; one blueprint per area."""
+"""Bigtent's web app. ``create_app(config)`` builds it and reads like a table of
+contents: the shared HTTP machinery first (``webapp.http``: the catalogue, languages,
+errors, headers, sessions), then every area's routes from one list, :data:`AREAS`.
+
+The areas are folders by audience: ``public`` (pages people read), ``linked_data``
+(what machines harvest) and ``staff`` (editing). A route added to any of them joins the
+privacy sweep and the hostile-input test through the app's URL map.
+
+May import: everything in ``loader`` and ``webapp``; nothing imports this package but
+the command line (``webapp.cli``) and tests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
 
 from loader.base.settings import Settings, load_settings
-from webapp.http import auth, errors, i18n
+from webapp.http import auth, errors, headers, i18n, rendering
 from webapp.http import catalogue as catalogue_ext
-from webapp.http import headers as http_headers
 from webapp.linked_data import dataset, documents, feed, harvest, reconcile, sparql
 from webapp.public import (
     browse,
     health,
+    language,
     network,
     pages,
     partnerships,
@@ -25,6 +36,35 @@ from webapp.public import (
     vendor,
 )
 from webapp.staff import accounts, bulk_import, edit_api, edit_forms, history, privacy
+
+#: Every area, in registration order. Each module has either ``init_app(app)`` (when it
+#: needs more than its routes: caches, template helpers, background work) or a blueprint
+#: ``bp``; adding an area is one entry here.
+AREAS: tuple[ModuleType, ...] = (
+    language,
+    sparql,
+    query_editor,
+    vendor,
+    documents,
+    accounts,
+    edit_api,
+    privacy,
+    edit_forms,
+    pages,
+    browse,
+    peers,
+    reconcile,
+    search,
+    harvest,  # dumps, sitemap, robots.txt; keeps the dumps fresh
+    feed,
+    dataset,
+    health,
+    network,
+    statistics,
+    partnerships,
+    history,
+    bulk_import,
+)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -38,28 +78,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     i18n.init_app(app)
     errors.init_app(app)
-    http_headers.init_app(app)
+    headers.init_app(app)
     auth.init_app(app, settings)
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(query_editor.bp)
-    vendor.init_app(app)
-    app.register_blueprint(documents.bp)
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(edit_api.bp)
-    app.register_blueprint(privacy.bp)
-    app.register_blueprint(edit_forms.bp)
-    pages.init_app(app)
-    browse.init_app(app)
-    peers.init_app(app)
-    app.register_blueprint(reconcile.bp)
-    app.register_blueprint(search.bp)
-    harvest.init_app(app, settings)  # dumps, sitemap, robots.txt; keeps the dumps fresh
-    app.register_blueprint(feed.bp)
-    app.register_blueprint(dataset.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(network.bp)
-    app.register_blueprint(statistics.bp)
-    partnerships.init_app(app)
-    app.register_blueprint(history.bp)
-    app.register_blueprint(bulk_import.bp)
+    rendering.init_app(app)
+    for area in AREAS:
+        init = getattr(area, "init_app", None)
+        if init is not None:
+            init(app)
+        else:
+            app.register_blueprint(area.bp)
     return app

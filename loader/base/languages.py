@@ -8,7 +8,7 @@ item (e.g. Cantonese with code ``yue``) is how a catalogue allows a new language
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 #: ISO 639-1 (two-letter) language codes.
 ISO_639_1 = frozenset(
@@ -216,3 +216,13 @@ class LanguageTags:
         """True for a well-formed tag whose language is known."""
         m = _TAG.match(tag) if len(tag) <= 35 else None
         return m is not None and m.group("lang").lower() in self.known
+
+
+def pick(values: dict[str, str], languages: Sequence[str]) -> tuple[str, str] | None:
+    """(language, text) by preference order, falling back to any language."""
+    for lang in languages:
+        if lang in values:
+            return lang, values[lang]
+    for lang in sorted(values):
+        return lang, values[lang]
+    return None

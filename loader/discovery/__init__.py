@@ -1,1 +1,13 @@
-"""TODO"""
+"""Finding things: browse (``browse.py``), search (``search.py``), peers by capacity
+(``peers.py``, whose ordering rule is ``PEER_ORDER``), the partnership network
+(``network.py``, ``network_layout.py``), statistics (``statistics.py``) and the W3C
+reconciliation API (``reconciliation.py``), all read from the page index or the
+public query service.
+
+May import: ``loader.base``, ``records``, ``storage``, ``ingest``, ``query``,
+``publish``.
+
+Common changes: how peers are ordered → ``peers.py`` ``PEER_ORDER`` (pages, API and
+README take it from there); a new chart → ``statistics.py`` and a ``sparql/examples``
+query.
+"""

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from loader.base import ids
 from loader.storage.page_index import PageIndex, entity_id, num
 
-INSTANCE_OF, SUBCLASS_OF = num("P1"), num("P2")
-CONTROLLED_VOCABULARY = num("Q20")
-TERRITORY = num("Q9")
+INSTANCE_OF, SUBCLASS_OF = num(ids.INSTANCE_OF), num(ids.SUBCLASS_OF)
+CONTROLLED_VOCABULARY = num(ids.CONTROLLED_VOCABULARY)
+TERRITORY = num(ids.TERRITORY)
 #: Values listed per facet (the selected ones are always listed too).
 FACET_VALUES = 15
 
@@ -186,7 +187,7 @@ def _facet_properties(index: PageIndex, classes: Sequence[str]) -> list[str]:
         numbers,
     ).fetchone()
     if int(used[0]) > 1:  # members of several classes: instance of is a facet too
-        props.insert(0, "P1")
+        props.insert(0, ids.INSTANCE_OF)
     return props
 
 

@@ -19,20 +19,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from loader.base import ids
 from loader.base.errors import BigtentError
+from loader.base.ids import (
+    ASSESSMENT_CRITERION,
+    GOVERNING_DOCUMENT,
+    INSTANCE_OF,
+    MEMBER_OF,
+    NETWORK,
+    ORGANISATION,
+    PARTICIPANT,
+    PARTNERSHIP,
+)
 from loader.discovery.browse import subclasses
 from loader.storage.page_index import PageIndex, entity_id, num
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
-ORGANISATION, NETWORK, PARTNERSHIP = "Q1", "Q3", "Q4"
-INSTANCE_OF, MEMBER_OF, PARTICIPANT = "P1", "P4", "P5"
 #: Filter parameter -> (property on partnerships, vocabulary class of its values).
 VOCABULARIES: dict[str, tuple[str, str]] = {
-    "activity": ("P7", "Q24"),
-    "tier": ("P25", "Q25"),
-    "status": ("P29", "Q29"),
+    "activity": (ids.ACTIVITY_TYPE, ids.ACTIVITY_TYPES),
+    "tier": (ids.TIER, ids.TIERS),
+    "status": (ids.STATUS, ids.STATUSES),
 }
 YEAR_PARAMETERS = ("from", "to")
 PARAMETERS = (*VOCABULARIES, *YEAR_PARAMETERS, "limit")
@@ -150,13 +159,14 @@ class Graph:
 class PartnershipNetwork:
     """The network view's data, owned by the catalogue (``Catalogue.network``)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
+    def __init__(self, repository: Repository, page_index: PageIndex) -> None:
+        self.repository = repository
+        self.page_index = page_index
 
     @property
     def index(self) -> PageIndex:
         """The page index, caught up with the log."""
-        index = self.catalogue.page_index
+        index = self.page_index
         index.catch_up()
         return index
 
@@ -296,8 +306,8 @@ class PartnershipNetwork:
     def years(self) -> dict[str, tuple[int | None, int | None]]:
         """(start year, end year) of each partnership that has either (from the store)."""
         found: dict[str, tuple[int | None, int | None]] = {}
-        for row in self.catalogue.named_query("partnership_years"):
-            pid = self.catalogue.ns.entity_id(row["partnership"].value)
+        for row in self.repository.named_query("partnership_years"):
+            pid = self.repository.ns.entity_id(row["partnership"].value)
             if pid is None:
                 continue
             start, end = (_year_of(row.get(name)) for name in ("start", "end"))
@@ -405,7 +415,6 @@ def _pick(choose: object, old: int | None, new: int | None) -> int | None:
     return int(choose(old, new))  # type: ignore[operator]
 
 
-ASSESSMENT_CRITERION, GOVERNING_DOCUMENT = "P32", "P30"
 STATUS = VOCABULARIES["status"][0]
 
 

@@ -32,18 +32,24 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from loader.base import ids
 from loader.base.errors import BigtentError
+from loader.base.ids import BROADER, INSTANCE_OF, LOCATED_IN
 from loader.base.lru import ByteLRU
 from loader.storage.page_index import QUALIFIER, VALUE, PageIndex, entity_id, num
 
 OFFER, NEED = "offer", "need"
-DIRECTIONS = {OFFER: "P14", NEED: "P15"}
+DIRECTIONS = {OFFER: ids.CAPACITY_OFFERED, NEED: ids.CAPACITY_NEEDED}
 #: The opposite direction: who can help with a need are those offering it.
 OPPOSITE = {OFFER: NEED, NEED: OFFER}
-BROADER, LOCATED_IN, INSTANCE_OF = "P20", "P12", "P1"
-MODALITY, LANGUAGE, TERRITORY = "P38", "P39", "P40"
+MODALITY, LANGUAGE, TERRITORY = ids.MODALITY, ids.LANGUAGE, ids.APPLIES_TO_TERRITORY
 #: Class of the values each criterion accepts (ontology/README.md).
-CAPACITY_CLASS, LANGUAGE_CLASS, TERRITORY_CLASS, MODALITY_CLASS = "Q5", "Q12", "Q9", "Q34"
+CAPACITY_CLASS, LANGUAGE_CLASS, TERRITORY_CLASS, MODALITY_CLASS = (
+    ids.CAPACITY,
+    ids.LANGUAGE_ITEM,
+    ids.TERRITORY,
+    ids.MODALITIES,
+)
 #: Levels below an asked capacity or territory that still match (the taxonomy has three).
 MAX_DEPTH = 3
 #: Values one search may name, per criterion and in all.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loader.base.errors import BigtentError
+from loader.base.ids import INSTANCE_OF
 from loader.base.namespaces import ENTITY_ID
 from loader.discovery.browse import subclasses
 from loader.discovery.search import search
@@ -153,7 +154,7 @@ def reconcile(index: PageIndex, query: Query, languages: Sequence[str]) -> list[
     scored.sort(key=lambda s: (-s[0], int(s[1][1:])))
     chosen = scored[: query.limit]
     ids = [c[1] for c in chosen]
-    kinds = index.values(ids, "P1")
+    kinds = index.values(ids, INSTANCE_OF)
     names = index.names(ids + [k for ks in kinds.values() for k in ks], languages)
     descriptions = index.names(ids, languages, kind=DESCRIPTION)
     return [

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loader.base import ids
 from loader.storage.page_index import ALIAS, LABEL, PageIndex, entity_id, fold, num
 
 #: Words of a query used for matching; more are ignored (and said so).
@@ -80,7 +81,7 @@ def search(
             " AND EXISTS (SELECT 1 FROM fact x WHERE x.num = n.num AND x.prop = ? "  # noqa: S608
             f"AND x.value IN ({marks}))"
         )
-        restrict_params = [num("P1"), *(num(c) for c in classes)]
+        restrict_params = [num(ids.INSTANCE_OF), *(num(c) for c in classes)]
     db = index.db
     prefixed = db.execute(
         "SELECT n.id, n.num, n.kind, n.norm FROM name n WHERE n.norm >= ? AND n.norm < ? "  # noqa: S608

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING
 
 from loader.base.errors import NotFound
 from loader.base.lru import ByteLRU
+from loader.base.namespaces import Namespaces
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.query.examples import Examples
+    from loader.query.service import QueryService
+    from loader.storage.repository import Repository
 
 CSV = "text/csv"
 #: Bytes of query results kept between requests (a few KB each).
@@ -105,18 +108,22 @@ def chart(chart_id: str) -> Chart:
 class Statistics:
     """Runs the charts' queries for one catalogue (``Catalogue.statistics``)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
+    def __init__(
+        self, repository: Repository, query_service: QueryService, examples: Examples
+    ) -> None:
+        self.repository = repository
+        self.query_service = query_service
+        self.examples = examples
         self._cache: ByteLRU[ChartData] = ByteLRU(CACHE_BYTES)
 
     def query(self, chart: Chart) -> str:
         """The example query behind a chart, as users get it (absolute prefixes)."""
-        examples = self.catalogue.examples
+        examples = self.examples
         return examples.query(examples.get(chart.example))
 
     def data(self, chart: Chart, languages: Sequence[str]) -> ChartData:
         """The chart's data, labelled in ``languages``."""
-        key = (chart.id, self.catalogue.revisions.last_id(), tuple(languages))
+        key = (chart.id, self.repository.revisions.last_id(), tuple(languages))
         found = self._cache.get(key)
         if found is None:
             found = self._run(chart, languages)
@@ -124,19 +131,19 @@ class Statistics:
         return found
 
     def _run(self, chart: Chart, languages: Sequence[str]) -> ChartData:
-        service = self.catalogue.query_service
+        service = self.query_service
         request = service.request(self.query(chart), solutions_type=CSV, languages=tuple(languages))
         outcome = service.run_local(request)
         outcome.raise_for_error()
-        return ChartData(chart, outcome.body, rows_of(chart, outcome.body, self.catalogue))
+        return ChartData(chart, outcome.body, rows_of(chart, outcome.body, self.repository.ns))
 
 
-def rows_of(chart: Chart, body: bytes, catalogue: Catalogue) -> list[Row]:
+def rows_of(chart: Chart, body: bytes, ns: Namespaces) -> list[Row]:
     """The chart rows of a SPARQL CSV result."""
     rows = []
     for record in csv.DictReader(io.StringIO(body.decode("utf-8"))):
         iri = record.get(chart.category, "")
-        entity = catalogue.ns.entity_id(iri) if iri else None
+        entity = ns.entity_id(iri) if iri else None
         label = record.get(chart.category + "Label") or entity or iri
         rows.append(
             Row(

@@ -30,13 +30,15 @@ from typing import TYPE_CHECKING
 
 from loader.base.errors import BigtentError, NotFound, SourceError
 from loader.ingest.inputs import FORMATS, Source, format_from_name
-from loader.ingest.reader import Rebase, SourceRecord, locate, read_records, scan
+from loader.ingest.reader import Rebase, locate, read_records, scan
 from loader.records.normalise import normalise
 from loader.records.shacl import Problem
+from loader.records.source import SourceRecord
 from loader.storage.revision_log import IMPORT_SUMMARY, LIVE, NewRevision, Revision
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.editing.editor import Editor
+    from loader.storage.repository import Repository
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: formats offered on the upload form (name, what people call it)
@@ -263,7 +265,8 @@ def _source(upload: Upload) -> Source:
     return Source(upload.filename, upload.path, FORMATS[upload.format], False)
 
 
-def _check(cat: Catalogue, upload: Upload) -> _Checked:
+def _check(editor: Editor, upload: Upload) -> _Checked:
+    cat, validation = editor.cat, editor.validation
     """Validate every record of an upload; write nothing."""
     report = ImportReport()
     contents: dict[str, tuple[bytes, str]] = {}
@@ -279,7 +282,7 @@ def _check(cat: Catalogue, upload: Upload) -> _Checked:
             f"<{cat.ns['wd']}Q…> (is it written with another base IRI?)"
         )
         return _Checked(report, contents)
-    ctx = cat.build_context()
+    ctx = validation.build_context()
     ctx.add_claims(scanned.claims)
     ctx.property_types.update(scanned.property_types)
     for label, owners in scanned.property_labels.items():
@@ -312,7 +315,7 @@ def _check(cat: Catalogue, upload: Upload) -> _Checked:
             )
             report.records.append(RecordReport(record.entity, REJECTED, line, base, [problem]))
             continue
-        found = cat.shapes.validate(normal.triples, ctx)
+        found = validation.shapes.validate(normal.triples, ctx)
         errors = [p for p in found if p.severity == "Violation"]
         warnings = [p for p in found if p.severity != "Violation"]
         if errors:
@@ -331,7 +334,7 @@ def _check(cat: Catalogue, upload: Upload) -> _Checked:
 
 
 def _records(
-    source: Source, cat: Catalogue, rebase: Rebase | None, buffered: int, report: ImportReport
+    source: Source, cat: Repository, rebase: Rebase | None, buffered: int, report: ImportReport
 ) -> Iterator[SourceRecord]:
     try:
         yield from read_records(source, cat.ns, rebase, max(buffered, 1))
@@ -339,20 +342,20 @@ def _records(
         report.file_errors.append(exc.message)
 
 
-def validate(cat: Catalogue, uploads: Uploads, upload: Upload) -> ImportReport:
+def validate(editor: Editor, uploads: Uploads, upload: Upload) -> ImportReport:
     """The report on an upload (nothing written); remembers what it compared with."""
-    report = _check(cat, upload).report
+    report = _check(editor, upload).report
     uploads.remember(upload, report)
     return report
 
 
-def confirm(cat: Catalogue, uploads: Uploads, upload: Upload) -> list[Revision]:
+def confirm(editor: Editor, uploads: Uploads, upload: Upload) -> list[Revision]:
     """Write the upload's accepted records (see the module docstring); returns the new
     revisions. Raises :class:`StaleImport` when records changed since the report."""
-    editor = cat.editor
+    cat = editor.cat
     with editor.lock:
         uploads.get(upload.token, upload.uploader)  # still there: not confirmed meanwhile
-        checked = _check(cat, upload)
+        checked = _check(editor, upload)
         report = checked.report
         if report.file_errors:
             raise BigtentError(

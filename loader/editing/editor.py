@@ -28,11 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from loader.base import ids
 from loader.base.errors import BigtentError, NotFound, SourceError
 from loader.base.languages import LanguageTags
 from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS
+from loader.base.rdf import Triple
+from loader.editing.merge import merge
 from loader.ingest.inputs import Source
-from loader.ingest.reader import Grouper, SourceRecord, Triple
+from loader.ingest.reader import Grouper
 from loader.records.context import INDEXED_PROPERTIES, Context
 from loader.records.normalise import NormalRecord, normalise, time_value
 from loader.records.record_model import (
@@ -49,6 +52,7 @@ from loader.records.record_model import (
     to_triples,
 )
 from loader.records.shacl import Problem, term_text
+from loader.records.source import SourceRecord
 from loader.records.threeway import Conflict, merge3
 from loader.storage.revision_log import (
     DELETED,
@@ -63,7 +67,9 @@ from loader.storage.revision_log import (
 )
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.editing.privacy import Privacy
+    from loader.ingest.validation import Validation
+    from loader.storage.repository import Repository
 
 log = logging.getLogger(__name__)
 PLACEHOLDER = "new"  # wd:new is the subject of a record being created in Turtle
@@ -146,8 +152,10 @@ class Submission:
 class Editor:
     """The write path for staff edits. One per catalogue (``Catalogue.editor``)."""
 
-    def __init__(self, cat: Catalogue) -> None:
+    def __init__(self, cat: Repository, validation: Validation, privacy: Privacy) -> None:
         self.cat = cat
+        self.validation = validation
+        self.privacy = privacy
         self.ns = cat.ns
         self.lock = threading.RLock()
         self._ctx: Context | None = None
@@ -162,7 +170,7 @@ class Editor:
         with self.lock:
             last = self.cat.revisions.last_id()
             if self._ctx is None or self._ctx_at != last:
-                self._ctx = self.cat.build_context()
+                self._ctx = self.validation.build_context()
                 self._ctx_at = last
                 self._languages = None
             return self._ctx
@@ -183,6 +191,11 @@ class Editor:
         except Exception:  # the catalogue closed meanwhile; the next save builds it
             log.debug("warming the validation context failed", exc_info=True)
 
+    def forget_context(self) -> None:
+        """Drop the validation context: the next edit builds it afresh, as after a restart."""
+        with self.lock:
+            self._ctx = None
+
     def close(self) -> None:
         """Wait for a warm-up in progress (before the catalogue closes its store)."""
         if self._warming is not None:
@@ -192,7 +205,10 @@ class Editor:
         """Acceptable language tags (ISO 639-1, LANGUAGES, codes of language items)."""
         self.context()
         if self._languages is None:
-            rows = self.cat.select("SELECT ?code WHERE { GRAPH ?g { ?l wdt:P41 ?code } }")
+            rows = self.cat.select(
+                "SELECT ?code ?p WHERE { GRAPH ?g { ?l ?p ?code } }",
+                {"p": self.ns.predicate("wdt", ids.LANGUAGE_CODE)},
+            )
             codes = [r["code"].value for r in rows] + self.cat.settings.languages
             self._languages = LanguageTags(codes)
         return self._languages
@@ -216,7 +232,7 @@ class Editor:
             if s == me and p.value in wdt and isinstance(o, ox.NamedNode):
                 claims[wdt[p.value]].add(o.value)
         ctx.set_entity_claims(entity, claims)
-        if any(p == self.ns.predicate("wdt", "P41") for _, p, _ in triples or ()):
+        if any(p == self.ns.predicate("wdt", ids.LANGUAGE_CODE) for _, p, _ in triples or ()):
             self._languages = None
         self._ctx_at = rev.id
 
@@ -373,7 +389,9 @@ class Editor:
                     )
                 ]
             )
-        found = self.cat.shapes.validate(normal.triples, ctx) + self._editor_checks(entity, normal)
+        found = self.validation.shapes.validate(normal.triples, ctx) + self._editor_checks(
+            entity, normal
+        )
         mapper = _ProblemMapper(self.ns, entity, normal.triples, index)
         errors = [mapper.map(p) for p in found if p.severity == "Violation"]
         warnings = [mapper.map(p) for p in found if p.severity != "Violation"]
@@ -617,13 +635,13 @@ class Editor:
         """Hide a person item from the public (``loader.editing.privacy``)."""
         self._check_id(entity)
         with self.lock:
-            return self.cat.privacy.hide(entity, reason, author)
+            return self.privacy.hide(entity, reason, author)
 
     def unhide(self, entity: str, *, author: str, summary: str = "") -> Revision:
         """Show a hidden person item again."""
         self._check_id(entity)
         with self.lock:
-            return self.cat.privacy.unhide(entity, author, summary)
+            return self.privacy.unhide(entity, author, summary)
 
     def merge(
         self, source: str, target: str, *, author: str, summary: str = ""
@@ -632,7 +650,7 @@ class Editor:
         self._check_id(source)
         self._check_id(target)
         with self.lock:
-            result = self.cat.merge(source, target, author, summary)
+            result = merge(self.cat, self.validation, source, target, author, summary)
             self._ctx = None  # two entities changed: rebuild at the next edit
             return result
 

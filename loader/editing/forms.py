@@ -27,17 +27,18 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from loader.base import ids
+from loader.base.ids import INSTANCE_OF
+from loader.base.languages import pick
 from loader.base.namespaces import RDF, RDFS, SCHEMA, SH, WIKIBASE, Namespaces
 from loader.records.profiles import shape_files
 from loader.records.record_model import EDITABLE_TYPES
-from loader.storage.page_index import pick
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 #: The class of controlled vocabularies (its instances are concept schemes).
-VOCABULARY_CLASS = "Q20"
-INSTANCE_OF = "P1"
+VOCABULARY_CLASS = ids.CONTROLLED_VOCABULARY
 #: Most values offered in a <select>; larger vocabularies use the type-ahead.
 MAX_OPTIONS = 400
 _FIRST = ox.NamedNode(RDF + "first")
@@ -282,7 +283,7 @@ class _Names:
 class FormModels:
     """Form models of one catalogue, per interface language (``Catalogue.form_models``)."""
 
-    def __init__(self, cat: Catalogue) -> None:
+    def __init__(self, cat: Repository) -> None:
         self.cat = cat
         self.ns = cat.ns
         self.lock = threading.Lock()
@@ -313,7 +314,7 @@ class FormModels:
             return True
         known = set(names.classes) | {c for cs in names.options.values() for c in cs}
         p1 = self.ns.predicate("wdt", INSTANCE_OF)
-        p3 = self.ns.predicate("wdt", "P3")
+        p3 = self.ns.predicate("wdt", ids.EQUIVALENT_CLASS)
         for state in changed:
             if state.entity.startswith("P") or state.entity in known:
                 return True
@@ -335,17 +336,23 @@ class FormModels:
             pid = self.ns.entity_id(row["p"].value)
             if pid is not None:
                 names.types[pid] = row["t"].value.removeprefix(WIKIBASE)
-        for row in self.cat.select("SELECT ?c ?eq WHERE { GRAPH ?g { ?c wdt:P3 ?eq } }"):
+        for row in self.cat.select(
+            "SELECT ?c ?eq ?p WHERE { GRAPH ?g { ?c ?p ?eq } }",
+            {"p": self.ns.predicate("wdt", ids.EQUIVALENT_CLASS)},
+        ):
             cid = self.ns.entity_id(row["c"].value)
             if cid is not None and isinstance(row["eq"], ox.NamedNode):
                 names.classes.setdefault(cid, row["eq"].value)
-        for row in self.cat.select("SELECT ?c ?s WHERE { GRAPH ?g { ?c wdt:P2 ?s } }"):
+        for row in self.cat.select(
+            "SELECT ?c ?s ?p WHERE { GRAPH ?g { ?c ?p ?s } }",
+            {"p": self.ns.predicate("wdt", ids.SUBCLASS_OF)},
+        ):
             cid, sup = self.ns.entity_id(row["c"].value), self.ns.entity_id(row["s"].value)
             if cid is not None and sup is not None:
                 names.superclasses.setdefault(cid, []).append(sup)
         for row in self.cat.select(
-            "SELECT ?c ?v WHERE { GRAPH ?g { ?c wdt:P1 ?v } }",
-            {"v": self.ns.entity(VOCABULARY_CLASS)},
+            "SELECT ?c ?v ?p WHERE { GRAPH ?g { ?c ?p ?v } }",
+            {"v": self.ns.entity(VOCABULARY_CLASS), "p": self.ns.predicate("wdt", INSTANCE_OF)},
         ):
             cid = self.ns.entity_id(row["c"].value)
             if cid is not None:
@@ -363,8 +370,8 @@ class FormModels:
         """The concepts of a vocabulary (read once per catalogue version)."""
         if vocabulary not in names.options:
             rows = self.cat.select(
-                "SELECT DISTINCT ?c ?v WHERE { GRAPH ?g { ?c wdt:P1 ?v } }",
-                {"v": self.ns.entity(vocabulary)},
+                "SELECT DISTINCT ?c ?v ?p WHERE { GRAPH ?g { ?c ?p ?v } }",
+                {"v": self.ns.entity(vocabulary), "p": self.ns.predicate("wdt", INSTANCE_OF)},
             )
             found = [e for r in rows if (e := self.ns.entity_id(r["c"].value)) is not None]
             names.options[vocabulary] = sorted(found, key=lambda e: (len(e), e))

@@ -8,18 +8,21 @@ import pyoxigraph as ox
 
 from loader.base.errors import BigtentError
 from loader.base.namespaces import RDFS, SCHEMA, SKOS
-from loader.ingest.reader import SourceRecord, Term, Triple
+from loader.base.rdf import Term, Triple
 from loader.records.normalise import normalise
+from loader.records.source import SourceRecord
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.ingest.validation import Validation
+    from loader.storage.repository import Repository
+    from loader.storage.revision_log import Revision
 
 LABEL = ox.NamedNode(RDFS + "label")
 ALIAS = ox.NamedNode(SKOS + "altLabel")
 DESCRIPTION = ox.NamedNode(SCHEMA + "description")
 
 
-def _content(cat: Catalogue, entity: str) -> list[Triple]:
+def _content(cat: Repository, entity: str) -> list[Triple]:
     rev = cat.revisions.get(entity)
     if rev is None or rev.snapshot is None:
         raise BigtentError(f"{entity} has no content to merge")
@@ -28,7 +31,9 @@ def _content(cat: Catalogue, entity: str) -> list[Triple]:
     ]
 
 
-def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str]:
+def merged_content(
+    cat: Repository, validation: Validation, source: str, target: str
+) -> tuple[bytes, str]:
     """The target's new content: its own plus the source's labels (as aliases where the
     language is taken) and statements. Raises when the result is not valid."""
     ns = cat.ns
@@ -66,9 +71,11 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
         moved.append((move(s), p, move(o)))  # type: ignore[arg-type]
     kept = [t for t in target_triples if not t[1].value.startswith(ns["wdt"])]
     record = SourceRecord(target, kept + moved, f"merge of {source}", None)
-    ctx = cat.build_context()
+    ctx = validation.build_context()
     normal = normalise(record, ctx)
-    problems = [p for p in cat.shapes.validate(normal.triples, ctx) if p.severity == "Violation"]
+    problems = [
+        p for p in validation.shapes.validate(normal.triples, ctx) if p.severity == "Violation"
+    ]
     if problems:
         details = "; ".join(f"{p.path or p.focus}: {p.message}" for p in problems[:5])
         raise BigtentError(
@@ -78,3 +85,26 @@ def merged_content(cat: Catalogue, source: str, target: str) -> tuple[bytes, str
             title="Merge conflict",
         )
     return normal.ntriples(), normal.content_hash
+
+
+def merge(
+    repository: Repository,
+    validation: Validation,
+    source: str,
+    target: str,
+    author: str | None = None,
+    summary: str = "",
+) -> tuple[Revision, Revision]:
+    """Merge ``source`` into ``target``: its labels and statements move, it redirects.
+    Returns (the redirect, the target's new revision)."""
+    if source == target:
+        raise BigtentError(f"cannot merge {source} into itself")
+    repository.live(source)
+    repository.live(target)
+    content, content_hash = merged_content(repository, validation, source, target)
+    who = repository.author(author)
+    text = summary or f"Merged {source} into {target}"
+    [target_rev] = repository.write_contents(
+        [(target, content, content_hash)], author=who, summary=text, action="update"
+    )
+    return repository.redirect(source, target, who, text), target_rev

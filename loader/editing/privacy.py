@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import getpass
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pyoxigraph as ox
-
-from loader.base.errors import BigtentError, Gone, NotFound
+from loader.base.errors import BigtentError, NotFound
 from loader.base.namespaces import BT, ENTITY_ID, RDF
 from loader.storage.revision_log import (
     DELETED,
     ERASED,
     HIDDEN,
     LIVE,
-    PRIVATE_STATES,
     REDIRECT,
     EntityState,
     NewRevision,
@@ -42,7 +39,8 @@ from loader.storage.revision_log import (
 )
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.page_index import PageIndex
+    from loader.storage.repository import Repository
 
 PERSON = BT + "Person"
 MAX_REASON = 500
@@ -51,41 +49,17 @@ MAX_REASON = 500
 class Privacy:
     """Hide, unhide and erase person items (the catalogue owns one)."""
 
-    def __init__(self, cat: Catalogue) -> None:
-        self.cat = cat
-
-    # --- reading --------------------------------------------------------------------------
-    def is_private(self, entity: str) -> bool:
-        """True when the public may not see ``entity`` (hidden or erased)."""
-        state = self.cat.revisions.state(entity)
-        return state is not None and state.state in PRIVATE_STATES
-
-    def check_public(self, entity: str) -> None:
-        """Raise what the public gets for a hidden (404, as for an unknown id) or erased
-        (410) entity; return quietly otherwise."""
-        state = self.cat.revisions.state(entity)
-        if state is None or state.state not in PRIVATE_STATES:
-            return
-        if state.state == HIDDEN:
-            raise not_found(entity)
-        raise erased(entity, self.cat.revisions.revision_time(state.latest))
-
-    def hidden_claims(self, properties: Sequence[str]) -> dict[str, dict[str, set[str]]]:
-        """Truthy item values of ``properties`` for each hidden entity, read from the log:
-        the validation context needs them (records that point at a hidden person still
-        validate), the store no longer has them."""
-        ns = self.cat.ns
-        wanted = {ns.predicate("wdt", pid).value: pid for pid in properties}
-        out: dict[str, dict[str, set[str]]] = {pid: {} for pid in properties}
-        hidden = self.cat.revisions.entities_in(HIDDEN)
-        for rev in self.cat.revisions.latest_revisions(hidden):
-            subject = ns.entity(rev.entity)
-            for quad in ox.parse(rev.snapshot or b"", ox.RdfFormat.N_TRIPLES):
-                pid = wanted.get(quad.predicate.value)
-                is_item = isinstance(quad.object, ox.NamedNode)
-                if pid is not None and is_item and quad.subject == subject:
-                    out[pid].setdefault(rev.entity, set()).add(quad.object.value)
-        return out
+    def __init__(
+        self,
+        repository: Repository,
+        page_index: PageIndex,
+        rewrite_dumps: Callable[[], None],
+        snapshots_in_use: Callable[[], bool],
+    ) -> None:
+        self.repository = repository
+        self.page_index = page_index
+        self.rewrite_dumps = rewrite_dumps
+        self.snapshots_in_use = snapshots_in_use
 
     # --- writing --------------------------------------------------------------------------
     def hide(self, entity: str, reason: str, author: str | None = None) -> Revision:
@@ -97,7 +71,7 @@ class Privacy:
         if state.state != LIVE:
             raise _not_live(entity, state, "hidden")
         rev = self._person_revision(entity)
-        return self.cat.write_revisions(
+        return self.repository.write_revisions(
             [
                 NewRevision(
                     entity,
@@ -128,9 +102,9 @@ class Privacy:
                 title="Not hidden",
                 status=409,
             )
-        rev = self.cat.revisions.get(entity)
+        rev = self.repository.revisions.get(entity)
         assert rev is not None
-        return self.cat.write_revisions(
+        return self.repository.write_revisions(
             [
                 NewRevision(
                     entity,
@@ -150,7 +124,7 @@ class Privacy:
         keeping a tombstone; then compact the files so no bytes of it remain."""
         state = self._state(entity)
         if state.state == ERASED:
-            when = self.cat.revisions.revision_time(state.latest)
+            when = self.repository.revisions.revision_time(state.latest)
             raise BigtentError(
                 f"{entity} was already erased on {when}; there is nothing left to erase",
                 title="Already erased",
@@ -161,7 +135,7 @@ class Privacy:
         change = NewRevision(
             entity, "erase", who, ERASED, check_latest=True, expect_latest=state.latest
         )
-        [rev] = self.cat.write_revisions([change], erase=True)
+        [rev] = self.repository.write_revisions([change], erase=True)
         self.purge()
         return rev
 
@@ -169,25 +143,20 @@ class Privacy:
         """Make removed content unrecoverable from DATA_DIR: rebuild the store in fresh
         files, vacuum the revision log and page index, drop SPARQL snapshots, rewrite
         existing dumps. Needs the store to itself (the server stopped), like reindex."""
-        from loader.publish.dumps import dumps_dir, read_manifest
-
-        cat = self.cat
-        cat.rebuild_store()
-        cat.revisions.compact()
-        index = cat.page_index
-        index.catch_up()
-        index.compact()
-        snapshots = cat.settings.data_dir / "snapshots"
-        if snapshots.is_dir() and "query_service" not in cat.__dict__:
+        repo = self.repository
+        repo.rebuild_store()
+        repo.revisions.compact()
+        self.page_index.catch_up()
+        self.page_index.compact()
+        snapshots = repo.settings.data_dir / "snapshots"
+        if snapshots.is_dir() and not self.snapshots_in_use():
             # Leftovers of a server that stopped abruptly: hard-linked copies of the store.
             shutil.rmtree(snapshots, ignore_errors=True)
-        target = dumps_dir(cat.settings)
-        if read_manifest(target) is not None:
-            cat.dump(target)
+        self.rewrite_dumps()
 
     # --- helpers --------------------------------------------------------------------------
     def _author(self, author: str | None) -> str:
-        return author or self.cat.settings.AUTHOR or getpass.getuser()
+        return author or self.repository.settings.AUTHOR or getpass.getuser()
 
     def _state(self, entity: str) -> EntityState:
         if not ENTITY_ID.match(entity):
@@ -196,18 +165,18 @@ class Privacy:
                 title="Bad entity id",
                 status=400,
             )
-        state = self.cat.revisions.state(entity)
+        state = self.repository.revisions.state(entity)
         if state is None:
             raise NotFound(f"there is no entity {entity} in this catalogue", title="Not found")
         return state
 
     def _person_revision(self, entity: str) -> Revision:
         """The newest revision of ``entity`` that has content; refuses non-persons."""
-        log = self.cat.revisions
+        log = self.repository.revisions
         for past in log.history(entity):
             rev = log.get(entity, past.id)
             if rev is not None and rev.snapshot is not None:
-                if _is_person(self.cat.ns.entity(entity).value, rev.snapshot):
+                if _is_person(self.repository.ns.entity(entity).value, rev.snapshot):
                     return rev
                 break
         raise BigtentError(
@@ -243,23 +212,4 @@ def _not_live(entity: str, state: EntityState, verb: str) -> BigtentError:
         why = f"is {state.state}"
     return BigtentError(
         f"{entity} {why}; only live person items can be {verb}", title="Conflict", status=409
-    )
-
-
-def not_found(entity: str) -> NotFound:
-    """What the public gets for a hidden entity: the same as for an unknown one."""
-    return NotFound(
-        f"There is no entity {entity} in this catalogue. Entity ids look like Q42 (items) "
-        "or P31 (properties).",
-        title="Not found",
-    )
-
-
-def erased(entity: str, when: str | None) -> Gone:
-    """The 410 for an erased entity (when, never what)."""
-    on = f" on {when}" if when else ""
-    return Gone(
-        f"{entity} was erased{on}; nothing of it is kept.",
-        title="Gone",
-        details={"erased": when},
     )

@@ -24,15 +24,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from loader.base.errors import SourceError
 from loader.ingest.inputs import Source
-from loader.ingest.reader import SourceRecord, locate, read_records, scan
+from loader.ingest.reader import locate, read_records, scan
 from loader.records.context import Context
 from loader.records.normalise import normalise
 from loader.records.profiles import load_shapes
 from loader.records.shacl import Problem, ShapesGraph
+from loader.records.source import SourceRecord
 from loader.storage.revision_log import HIDDEN, PRIVATE_STATES, NewRevision, compress
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.ingest.validation import Validation
+    from loader.storage.repository import Repository
 
 
 @dataclass
@@ -251,7 +253,8 @@ def _bounded_map(
 
 
 def run_load(
-    cat: Catalogue,
+    cat: Repository,
+    validation: Validation,
     sources: Sequence[Source | SourceError],
     *,
     dry_run: bool,
@@ -263,7 +266,7 @@ def run_load(
     settings = cat.settings
     started = time.monotonic()
     report = LoadReport(dry_run=dry_run, prefixes=cat.ns.prefixes)
-    ctx = cat.build_context()
+    ctx = validation.build_context()
     scanned = []
     for source in sources:
         if isinstance(source, SourceError):
@@ -334,7 +337,7 @@ def run_load(
 
 
 def _record_outcomes(
-    cat: Catalogue, source: Source, outcomes: list[Outcome], report: LoadReport, writer: _Writer
+    cat: Repository, source: Source, outcomes: list[Outcome], report: LoadReport, writer: _Writer
 ) -> None:
     """Report rejections and warnings; hand accepted records to the writer."""
     for outcome in outcomes:
@@ -366,7 +369,7 @@ class _Writer:
     unchanged check and the created/updated counts all happen here, in order."""
 
     def __init__(
-        self, cat: Catalogue, report: LoadReport, *, dry_run: bool, author: str, summary: str
+        self, cat: Repository, report: LoadReport, *, dry_run: bool, author: str, summary: str
     ) -> None:
         self.cat, self.report, self.dry_run = cat, report, dry_run
         self.author, self.summary = author, summary

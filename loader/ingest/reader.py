@@ -18,12 +18,10 @@ import pyoxigraph as ox
 
 from loader.base.errors import SourceError
 from loader.base.namespaces import SCHEMA, WIKIBASE, Namespaces
+from loader.base.rdf import Node, Term, Triple
 from loader.ingest.inputs import Source
 from loader.records.context import INDEXED_PROPERTIES
-
-Node = ox.NamedNode | ox.BlankNode
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Triple = tuple[Node, ox.NamedNode, Term]
+from loader.records.source import SourceRecord
 
 _STATEMENT_OWNER = re.compile(r"^([QPqp][1-9][0-9]*)-")
 _FOREIGN_PROP = re.compile(
@@ -37,16 +35,6 @@ _LINE_CHUNK = 20000
 SCHEMA_ABOUT = SCHEMA + "about"
 DUMP_NODE = WIKIBASE + "Dump"
 WIKI_GROUP = WIKIBASE + "wikiGroup"
-
-
-@dataclass
-class SourceRecord:
-    """The raw triples of one entity, as read from one source."""
-
-    entity: str
-    triples: list[Triple]
-    source: str
-    line: int | None = None
 
 
 # --- parsing with positions ----------------------------------------------------------

@@ -19,7 +19,7 @@ from loader.publish.dumps import DUMPS, DumpFile, DumpKind, Manifest, read_manif
 from loader.publish.feed import COLLECTION_PATH, LDES, STREAM_PATH
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
@@ -233,7 +233,7 @@ class DatasetDescription:
         return out
 
 
-def describe_dataset(cat: Catalogue, dumps_dir: Path) -> DatasetDescription:
+def describe_dataset(cat: Repository, dumps_dir: Path) -> DatasetDescription:
     """The current description of ``cat`` (with the dumps in ``dumps_dir``)."""
     settings = cat.settings
     base = cat.ns.base

@@ -18,9 +18,11 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from loader.base import ids
+from loader.base.languages import pick
 from loader.base.namespaces import PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
-from loader.ingest.reader import Term, Triple
-from loader.storage.page_index import PropertyInfo, pick
+from loader.base.rdf import Term, Triple
+from loader.storage.page_index import PropertyInfo
 
 LABEL, DESCRIPTION, ALIAS = RDFS + "label", SCHEMA + "description", SKOS + "altLabel"
 RANK = WIKIBASE + "rank"
@@ -33,7 +35,7 @@ QUANTITY_AMOUNT = WIKIBASE + "quantityAmount"
 UNIT_ONE = "http://www.wikidata.org/entity/Q199"
 RANKS = {"preferred": 0, "normal": 1, "deprecated": 2}
 #: Properties shown first, in this order; the rest follow by number.
-LEADING_PROPERTIES = ("P1", "P2", "P20", "P42", "P4")
+LEADING_PROPERTIES = (ids.INSTANCE_OF, ids.SUBCLASS_OF, ids.BROADER, ids.PART_OF, ids.MEMBER_OF)
 #: Properties whose values are identifiers of this entity elsewhere (shown apart).
 IDENTIFIER_TYPES = frozenset({"ExternalId"})
 LinkMaker = Callable[[str], str]
@@ -346,7 +348,9 @@ def describe(
         terms=terms,
         statements=statements,
         identifiers=identifiers,
-        classes=[s.value for g in statements if g.property == "P1" for s in g.statements],
+        classes=[
+            s.value for g in statements if g.property == ids.INSTANCE_OF for s in g.statements
+        ],
         types=sorted(o.value for o in mine.get(RDF_TYPE, []) if isinstance(o, ox.NamedNode)),
         property_type=property_type,
         revision=revision,

@@ -39,7 +39,7 @@ from loader.publish.dump_format import DumpFormatter
 from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class _Sink:
 
 
 class DumpSource(Protocol):
-    """What a dump is made from: a :class:`~loader.catalogue.Catalogue`, or a
+    """What a dump is made from: a :class:`~loader.storage.repository.Repository`, or a
     :class:`LogSource` over the revision log alone."""
 
     ns: Namespaces
@@ -271,7 +271,7 @@ class LogSource:
 
     def graph_ntriples(self, entity: str, content: bytes | None, revision: Revision) -> bytes:
         """The entity's graph as the store holds it."""
-        from loader.catalogue import entity_graph_ntriples
+        from loader.storage.repository import entity_graph_ntriples
 
         return entity_graph_ntriples(self.ns, entity, content, revision)
 
@@ -381,7 +381,7 @@ class DumpScheduler:
 
     def __init__(
         self,
-        cat: Catalogue,
+        cat: Repository,
         out_dir: Path,
         interval: float,
         poll: float = 5.0,

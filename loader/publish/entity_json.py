@@ -34,7 +34,7 @@ from loader.base.namespaces import (
     XSD,
     Namespaces,
 )
-from loader.ingest.reader import Term, Triple
+from loader.base.rdf import Term, Triple
 
 RDF_TYPE = RDF + "type"
 COMMONS_FILE = "http://commons.wikimedia.org/wiki/Special:FilePath/"

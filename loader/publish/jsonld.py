@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import pyoxigraph as ox
 
 from loader.base.namespaces import RDF, XSD
-from loader.ingest.reader import Term, Triple
+from loader.base.rdf import Term, Triple
 
 RDF_TYPE = RDF + "type"
 XSD_STRING = XSD + "string"

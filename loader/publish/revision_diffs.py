@@ -15,16 +15,23 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from loader.base.errors import BigtentError
+from loader.base.errors import BigtentError, NotFound
 from loader.publish.describe import Value, primary
-from loader.records.diff import Diff, diff_models, revision_model
-from loader.records.record_model import Reference, Snak, Statement, time_text
+from loader.records.diff import Diff, diff_models
+from loader.records.record_model import (
+    RecordModel,
+    Reference,
+    Snak,
+    Statement,
+    from_triples,
+    time_text,
+)
 from loader.records.record_model import Value as ModelValue
 from loader.storage.revision_log import Revision
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
     from loader.storage.page_index import PageIndex
+    from loader.storage.repository import Repository
 
 
 @dataclass
@@ -75,7 +82,7 @@ class Comparison:
     unchanged: list[Statement]  # statements identical in both
 
 
-def compare(cat: Catalogue, entity: str, old: int, new: int) -> Comparison:
+def compare(cat: Repository, entity: str, old: int, new: int) -> Comparison:
     """The diff from revision ``old`` to ``new`` of ``entity`` with both revisions;
     ``old`` must be the older one."""
     if old == new:
@@ -217,3 +224,25 @@ def present(
         rows.append(row)
     kept = [show.snak(Snak(s.property, s.value)) for s in unchanged]
     return DiffView(diff, comparison.old, comparison.new, rows, kept)
+
+
+def revision_model(cat: Repository, entity: str, revision: int) -> RecordModel:
+    """The record as it was after one revision (empty after a deletion or merge)."""
+
+    rev = cat.revisions.get(entity, revision)
+    if rev is None:
+        raise NotFound(f"{entity} has no revision {revision}")
+    if rev.snapshot is None:
+        return RecordModel(entity)
+    triples = [
+        (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
+    ]
+    return from_triples(cat.ns, entity, triples)
+
+
+def diff_revisions(cat: Repository, entity: str, old: int, new: int) -> Diff:
+    """What changed in ``entity`` from revision ``old`` to revision ``new`` (ids of
+    revisions of that entity, in either order)."""
+    if old == new:
+        raise BigtentError(f"compare two different revisions of {entity}, not {old} with itself")
+    return diff_models(revision_model(cat, entity, old), revision_model(cat, entity, new), old, new)

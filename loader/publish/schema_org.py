@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from loader.base.ids import EXACT_MATCH, OFFICIAL_WEBSITE
 from loader.base.namespaces import SCHEMA
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
     from loader.publish.describe import Description
+    from loader.storage.repository import Repository
 
-OFFICIAL_WEBSITE, EXACT_MATCH = "P11", "P21"
 _SUBCLASS_QUERY = "SELECT ?g ?c ?super WHERE { GRAPH ?g { ?c rdfs:subClassOf ?super } }"
 
 
@@ -31,7 +31,7 @@ class SchemaTypes:
         self._at = -1
         self._types: dict[str, list[str]] = {}
 
-    def get(self, cat: Catalogue, revision: int) -> Mapping[str, list[str]]:
+    def get(self, cat: Repository, revision: int) -> Mapping[str, list[str]]:
         """The mapping as of ``revision`` (the log's newest id)."""
         with self._lock:
             if self._at != revision:

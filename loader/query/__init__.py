@@ -1,1 +1,11 @@
-"""TODO"""
+"""The public SPARQL service: ``policy.py`` (read-only, SERVICE allow-list, nesting;
+fails closed), ``budgets.py`` (per-client time budgets), ``service.py`` (the queue and
+the worker processes, ``worker.py``, on ``snapshots.py``), ``remote.py`` (the same on a
+remote engine), ``execute.py``, ``labels.py`` (the label service), ``results.py``
+(result formats), ``service_description.py`` and ``examples.py`` (``sparql/examples``).
+
+May import: ``loader.base``, ``loader.records``, ``loader.storage``, ``loader.ingest``.
+
+Common changes: a new limit → ``service.py`` ``_configure`` and a setting; a new result
+format → ``results.py``; a new example → a file in ``sparql/examples/``.
+"""

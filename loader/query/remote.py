@@ -43,7 +43,7 @@ from loader.query.service import INTERNAL, DatasetStats, QueryService
 from loader.storage.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 QUERY_FORMS = frozenset({"select", "ask", "construct", "describe"})
 
@@ -51,12 +51,13 @@ QUERY_FORMS = frozenset({"select", "ask", "construct", "describe"})
 class RemoteQueryService(QueryService):
     """Runs public SPARQL queries on the remote engine under the endpoint's limits."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        store = catalogue.store
+    def __init__(self, repository: Repository) -> None:
+        store = repository.store
         if not isinstance(store, RemoteStore):
             raise TypeError("RemoteQueryService needs the remote store")
         self.remote = store
-        self._configure(catalogue)
+        self._configure(repository)
+        self._started = False
 
     def run(
         self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
@@ -86,7 +87,7 @@ class RemoteQueryService(QueryService):
 
     def dataset_stats(self) -> DatasetStats:
         """Triples and entities, counted at most once a minute and once per change."""
-        return self._counted_stats(self.catalogue.revisions.last_id())
+        return self._counted_stats(self.repository.revisions.last_id())
 
     def worker_pids(self) -> list[int]:
         """No worker processes: queries run in the engine."""

@@ -42,7 +42,7 @@ from loader.query.worker import read_frame, write_frame
 from loader.storage.oxigraph_store import OxigraphStore
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +143,14 @@ class DatasetStats:
 class QueryService:
     """Runs public SPARQL queries under the endpoint's limits (see the module docstring)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        store = catalogue.store
+    def __init__(self, repository: Repository) -> None:
+        store = repository.store
         if not isinstance(store, OxigraphStore) or store.path is None:
             raise ConfigError("the SPARQL endpoint needs the embedded on-disk store")
         self.store = store
-        self._configure(catalogue)
+        self._configure(repository)
         self.snapshots = Snapshots(
-            store, catalogue.revisions, catalogue.settings.data_dir / "snapshots"
+            store, repository.revisions, repository.settings.data_dir / "snapshots"
         )
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -161,10 +161,10 @@ class QueryService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _configure(self, catalogue: Catalogue) -> None:
+    def _configure(self, repository: Repository) -> None:
         """Every limit of the endpoint, from the settings (shared by every backend)."""
-        settings = catalogue.settings
-        self.catalogue = catalogue
+        settings = repository.settings
+        self.repository = repository
         self.workers_wanted = max(1, int(settings.SPARQL_WORKERS))
         self.timeout = float(settings.SPARQL_TIMEOUT)
         if self.timeout <= 0:
@@ -179,7 +179,7 @@ class QueryService:
             float(settings.SPARQL_CLIENT_BUDGET), int(settings.SPARQL_CLIENT_PARALLEL)
         )
         self.max_waiting = 2 * self.workers_wanted
-        ns = catalogue.ns
+        ns = repository.ns
         self.template = QueryRequest(
             query="",
             max_rows=self.max_rows,
@@ -291,6 +291,11 @@ class QueryService:
             self._stats = stats
         return stats
 
+    @property
+    def started(self) -> bool:
+        """Whether this service has started its workers (and so owns the snapshots)."""
+        return self._started
+
     def worker_pids(self) -> list[int]:
         """Process ids of the current workers (for monitoring and tests)."""
         with self._cond:
@@ -324,6 +329,7 @@ class QueryService:
                 raise BigtentError("the query service is shut down", status=503)
             if self._started:
                 return
+            self.snapshots.open()
             self.snapshots.refresh()
             for _ in range(self.workers_wanted):
                 self._spawn()

@@ -49,8 +49,16 @@ class Snapshots:
         self._pending: Path | None = None  # being written
         self._users: Counter[Path] = Counter()
         self._serial = 0
-        shutil.rmtree(root, ignore_errors=True)  # left over from an earlier process
-        root.mkdir(parents=True, exist_ok=True)
+        self._opened = False
+
+    def open(self) -> None:
+        """Clear what an earlier process left in the folder and start afresh (the query
+        service does this when it starts its workers, not when it is built)."""
+        with self._lock:
+            if not self._opened:
+                shutil.rmtree(self.root, ignore_errors=True)
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._opened = True
 
     @property
     def current(self) -> Snapshot | None:
@@ -120,4 +128,6 @@ class Snapshots:
         with self._lock:
             self._current = None
             self._users.clear()
-        shutil.rmtree(self.root, ignore_errors=True)
+            opened, self._opened = self._opened, False
+        if opened:
+            shutil.rmtree(self.root, ignore_errors=True)

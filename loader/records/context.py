@@ -10,14 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from loader.base import ids
+from loader.base.ids import CONTROLLED_VOCABULARY
 from loader.base.namespaces import BT, RDF, RDFS, SKOS, WIKIBASE, Namespaces
 
-CONTROLLED_VOCABULARY = "Q20"
 SKOS_CONCEPT = SKOS + "Concept"
 RDF_TYPE = RDF + "type"
 #: Properties whose values validation may need for entities outside a record:
 #: instance of, subclass of, equivalent class, broader concept.
-INDEXED_PROPERTIES = ("P1", "P2", "P3", "P20")
+INDEXED_PROPERTIES = (ids.INSTANCE_OF, ids.SUBCLASS_OF, ids.EQUIVALENT_CLASS, ids.BROADER)
 
 
 @dataclass
@@ -51,12 +52,12 @@ class Context:
             table = self.claims.setdefault(self.ns["wdt"] + pid, {})
             for eid, values in per_entity.items():
                 table.setdefault(wd + eid, set()).update(values)
-        for eid, values in claims.get("P3", {}).items():
+        for eid, values in claims.get(ids.EQUIVALENT_CLASS, {}).items():
             for v in values:
                 self.equivalent_class[wd + eid] = v
-        for eid, values in claims.get("P2", {}).items():
+        for eid, values in claims.get(ids.SUBCLASS_OF, {}).items():
             self.item_superclasses[wd + eid].update(values)
-        for eid, values in claims.get("P1", {}).items():
+        for eid, values in claims.get(ids.INSTANCE_OF, {}).items():
             self.instance_of[wd + eid].update(values)
         self._class_cache.clear()
 
@@ -72,9 +73,12 @@ class Context:
             else:
                 table.pop(iri, None)
         self.equivalent_class.pop(iri, None)
-        for value in sorted(claims.get("P3", ())):
+        for value in sorted(claims.get(ids.EQUIVALENT_CLASS, ())):
             self.equivalent_class[iri] = value
-        for index, pid in ((self.item_superclasses, "P2"), (self.instance_of, "P1")):
+        for index, pid in (
+            (self.item_superclasses, ids.SUBCLASS_OF),
+            (self.instance_of, ids.INSTANCE_OF),
+        ):
             values = set(claims.get(pid, ()))
             if values:
                 index[iri] = values

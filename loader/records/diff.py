@@ -11,21 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from loader.base.errors import BigtentError, NotFound
 from loader.records.record_model import (
     RecordModel,
     Reference,
     Snak,
     Statement,
-    from_triples,
     snak_json,
     statement_json,
 )
-
-if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
 
 
 @dataclass
@@ -181,26 +175,3 @@ def diff_models(
     out.other_added = sorted(new_other - old_other)
     out.other_removed = sorted(old_other - new_other)
     return out
-
-
-def revision_model(cat: Catalogue, entity: str, revision: int) -> RecordModel:
-    """The record as it was after one revision (empty after a deletion or merge)."""
-    import pyoxigraph as ox
-
-    rev = cat.revisions.get(entity, revision)
-    if rev is None:
-        raise NotFound(f"{entity} has no revision {revision}")
-    if rev.snapshot is None:
-        return RecordModel(entity)
-    triples = [
-        (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
-    ]
-    return from_triples(cat.ns, entity, triples)
-
-
-def diff_revisions(cat: Catalogue, entity: str, old: int, new: int) -> Diff:
-    """What changed in ``entity`` from revision ``old`` to revision ``new`` (ids of
-    revisions of that entity, in either order)."""
-    if old == new:
-        raise BigtentError(f"compare two different revisions of {entity}, not {old} with itself")
-    return diff_models(revision_model(cat, entity, old), revision_model(cat, entity, new), old, new)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from loader.base import ids
 from loader.base.namespaces import (
     BT,
     GREGORIAN,
@@ -29,8 +30,9 @@ from loader.base.namespaces import (
     WIKIBASE,
     XSD,
 )
-from loader.ingest.reader import Node, SourceRecord, Term, Triple
+from loader.base.rdf import Node, Term, Triple
 from loader.records.context import SKOS_CONCEPT, Context
+from loader.records.source import SourceRecord
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 STATEMENT = ox.NamedNode(WIKIBASE + "Statement")
@@ -398,7 +400,7 @@ class _Builder:
 
     def _entity_types(self) -> None:
         self.add(self.entity, RDF_TYPE, PROPERTY if self.eid.startswith("P") else ITEM)
-        wdt_p1 = self.ns.predicate("wdt", "P1")
+        wdt_p1 = self.ns.predicate("wdt", ids.INSTANCE_OF)
         for s, p, o in list(self.triples):
             if s == self.entity and p == wdt_p1 and isinstance(o, ox.NamedNode):
                 for cls in self.ctx.classes_of_item(o.value):

@@ -41,7 +41,7 @@ from loader.base.namespaces import (
     XSD,
     Namespaces,
 )
-from loader.ingest.reader import Node, Term, Triple
+from loader.base.rdf import Node, Term, Triple
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 LABEL = ox.NamedNode(RDFS + "label")

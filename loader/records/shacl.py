@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from loader.base.namespaces import RDF, RDFS, SH, XSD
-from loader.ingest.reader import Term, Triple
+from loader.base.rdf import Term, Triple
 from loader.records.context import Context
 
 BTS = "https://w3id.org/bigtent/shapes#"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 
 from loader.base.namespaces import OWL, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
-from loader.ingest.reader import Term
+from loader.base.rdf import Term
 from loader.records.shacl import BTS, NativeCheck, RecordGraph
 
 RDF_TYPE = ox.NamedNode(RDF + "type")

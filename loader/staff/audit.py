@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from loader.base.ids import INSTANCE_OF
 from loader.discovery.browse import subclasses
 from loader.storage.revision_log import CHANGE_KINDS, Revision
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.page_index import PageIndex
+    from loader.storage.revision_log import RevisionLog
 
 KINDS = tuple(CHANGE_KINDS)
 #: revisions read per batch, and at most per request, when filtering by class
 BATCH, SCAN_LIMIT = 500, 20_000
-INSTANCE_OF = "P1"
 
 
 @dataclass
@@ -34,7 +35,8 @@ class ChangesPage:
 
 
 def recent_changes(
-    cat: Catalogue,
+    log: RevisionLog,
+    index: PageIndex,
     *,
     limit: int,
     before: int | None = None,
@@ -43,13 +45,11 @@ def recent_changes(
     entity_class: str | None = None,
 ) -> ChangesPage:
     """Newest changes first, filtered by author, kind and class of the entity."""
-    log = cat.revisions
     if entity_class is None:
         rows = log.recent_matching(before=before, limit=limit + 1, author=author, kind=kind)
         more = len(rows) > limit
         rows = rows[:limit]
         return ChangesPage(rows, rows[-1].id if more and rows else None, False)
-    index = cat.page_index
     index.catch_up()
     classes = set(subclasses(index, entity_class)) | {entity_class}
     found: list[Revision] = []

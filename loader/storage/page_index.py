@@ -32,6 +32,8 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
+from loader.base.ids import FORMATTER_URL
+from loader.base.languages import pick
 from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
 from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
@@ -49,7 +51,6 @@ DERIVED_FROM = PROV + "wasDerivedFrom"
 INSTANCE_OF = -1  # P1
 PROPERTY_TYPE = WIKIBASE + "propertyType"
 #: formatter URL (ontology/README.md): turns an external identifier into a link
-FORMATTER_URL = "P52"
 BATCH = 500
 #: Derived figures remembered between catch-ups (see PageIndex.memo).
 MEMO_SIZE = 512
@@ -135,16 +136,6 @@ def fold(text: str) -> str:
         return " ".join(text.lower().split())
     bare = unicodedata.normalize("NFKD", text).translate(_DIACRITICS)
     return " ".join(unicodedata.normalize("NFC", bare).casefold().split())
-
-
-def pick(values: dict[str, str], languages: Sequence[str]) -> tuple[str, str] | None:
-    """(language, text) by preference order, falling back to any language."""
-    for lang in languages:
-        if lang in values:
-            return lang, values[lang]
-    for lang in sorted(values):
-        return lang, values[lang]
-    return None
 
 
 @dataclass(frozen=True)

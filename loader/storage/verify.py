@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from loader.storage.oxigraph_store import Triple3
 
 if TYPE_CHECKING:
-    from loader.catalogue import Catalogue
+    from loader.storage.repository import Repository
 
 BATCH = 200  # entities compared per round trip to the store
 
@@ -106,7 +106,7 @@ def _parse(ntriples: bytes) -> list[Triple3]:
     return [(q.subject, q.predicate, q.object) for q in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)]
 
 
-def _stored(cat: Catalogue, graphs: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[Triple3]]:
+def _stored(cat: Repository, graphs: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[Triple3]]:
     many = getattr(cat.store, "graphs_triples", None)
     if many is not None:
         found: dict[ox.NamedNode, list[Triple3]] = many(graphs)
@@ -114,7 +114,7 @@ def _stored(cat: Catalogue, graphs: Sequence[ox.NamedNode]) -> dict[ox.NamedNode
     return {g: cat.store.graph_triples(g) for g in graphs}
 
 
-def verify(cat: Catalogue, *, repair: bool = False) -> Drift:
+def verify(cat: Repository, *, repair: bool = False) -> Drift:
     """Compare every graph with the revision log; with ``repair``, fix the drift."""
     drift = Drift()
     expected_names: set[str] = set()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, redirect, request
+from flask import Flask, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
@@ -31,7 +31,6 @@ COOKIE = "bigtent_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 log = logging.getLogger(__name__)
-bp = Blueprint("i18n", __name__)
 
 
 def ui_language() -> str:
@@ -77,28 +76,12 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
     return written
 
 
-@bp.get("/language")
-def switch() -> Response:
-    """Remember the interface language chosen with the switch, and go back."""
-    chosen = request.args.get("to", "")
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"  # only ever back into this site
-    response = redirect(target, code=303)
-    if chosen in UI_LANGUAGES:
-        response.set_cookie(
-            COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure
-        )
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Install gettext in Jinja and views, and the language switch."""
+    """Install gettext in Jinja and views (the language switch is ``webapp.public.language``)."""
     compile_catalogues()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     Babel(app, locale_selector=ui_language)
-    app.register_blueprint(bp)
     ui_terms.init_app(app)
 
     @app.context_processor

@@ -29,7 +29,7 @@ REPRESENTATION = "v1"
 def dataset() -> Response:
     """What the catalogue is and every way to get it."""
     chosen = choose(OFFERED)
-    described = describe_dataset(get_catalogue(), dumps_dir(get_settings()))
+    described = describe_dataset(get_catalogue().repository, dumps_dir(get_settings()))
     if chosen == HTML:
         response = Response(render_template("dataset.html", d=described, formats=RDF_FORMATS))
     else:

@@ -63,13 +63,15 @@ ROBOTS_DISALLOW = (
 )
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Start keeping the dumps up to date (unless DUMP_INTERVAL is 0)."""
+def init_app(app: Flask) -> None:
+    """Register the routes and start keeping the dumps up to date (unless DUMP_INTERVAL
+    is 0)."""
     app.register_blueprint(bp)
+    settings: Settings = app.extensions["bigtent.settings"]
     if settings.DUMP_INTERVAL <= 0:
         return
     cat = app.extensions["bigtent"]
-    scheduler = DumpScheduler(cat, dumps_dir(settings), float(settings.DUMP_INTERVAL))
+    scheduler = DumpScheduler(cat.repository, dumps_dir(settings), float(settings.DUMP_INTERVAL))
     app.extensions[SCHEDULER] = scheduler
     cat.on_close(scheduler.stop)
     scheduler.start()

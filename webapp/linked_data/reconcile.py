@@ -15,21 +15,33 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from loader.base import ids
 from loader.base.errors import BigtentError, NotFound
+from loader.base.ids import RECORD_TYPES
 from loader.discovery import reconciliation as recon
 from loader.discovery.browse import class_counts
 from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION
 from webapp.http.catalogue import get_settings
+from webapp.http.rendering import index
 from webapp.http.request_args import check_entity_id, reader_languages
-from webapp.public.browse import SLUGS
-from webapp.public.pages import index
 
 bp = Blueprint("reconcile", __name__)
 
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
 #: The classes offered as default types, in this order.
-DEFAULT_TYPES = ("Q1", "Q3", "Q2", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10")
+DEFAULT_TYPES = (
+    ids.ORGANISATION,
+    ids.NETWORK,
+    ids.PERSON,
+    ids.PARTNERSHIP,
+    ids.CAPACITY,
+    ids.RESOURCE,
+    ids.SERVICE,
+    ids.EVENT,
+    ids.TERRITORY,
+    ids.DOCUMENT,
+)
 SUGGESTIONS = 10
 #: Longest ``queries`` value accepted (50 queries of generous size).
 MAX_BATCH_CHARS = 200_000
@@ -123,7 +135,7 @@ def preview() -> str:
     if not found.exists(entity):
         raise NotFound(f"There is no entity {entity} in this catalogue.", title="Not found")
     languages = reader_languages()
-    kinds = found.values([entity], "P1").get(entity, [])
+    kinds = found.values([entity], ids.INSTANCE_OF).get(entity, [])
     names = found.names([entity, *kinds], languages)
     description = found.names([entity], languages, kind=DESCRIPTION).get(entity)
     return render_template(
@@ -153,7 +165,7 @@ def suggest_entity() -> Response:
     if type_id:
         from loader.discovery.browse import subclasses
 
-        classes = subclasses(found, SLUGS.get(type_id, type_id)[:20])
+        classes = subclasses(found, RECORD_TYPES.get(type_id, type_id)[:20])
     hits = search(found, _prefix(), classes=classes, limit=SUGGESTIONS).hits
     return _answer(_suggestions([h.id for h in hits]))
 

@@ -12,28 +12,16 @@ import re
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 
 from loader.base.errors import BigtentError, NotFound
+from loader.base.ids import RECORD_TYPES
 from loader.discovery import browse as listing_data
 from loader.storage.page_index import PageIndex
 from webapp.http.catalogue import get_catalogue
+from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages
-from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("browse", __name__)
 
-#: Stable slugs of the ontology's record classes (ontology/README.md: ids Q1-Q12 are fixed).
-SLUGS = {
-    "organisations": "Q1",
-    "people": "Q2",
-    "networks": "Q3",
-    "partnerships": "Q4",
-    "capacities": "Q5",
-    "resources": "Q6",
-    "services": "Q7",
-    "events": "Q8",
-    "territories": "Q9",
-    "documents": "Q10",
-    "languages": "Q12",
-}
+SLUGS = RECORD_TYPES  # URL slug -> class item (loader.base.ids)
 SLUG_OF = {qid: slug for slug, qid in SLUGS.items()}
 MEMBERS_PER_PAGE = 50
 #: Facet filters one request may combine.

@@ -21,8 +21,8 @@ from loader.discovery.network import VOCABULARIES, Graph, NetworkFilter, Partner
 from loader.discovery.network_layout import ring_layout
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.rendering import cached_html, index, language_tag, page_href
 from webapp.http.request_args import reader_languages
-from webapp.public.pages import cached_html, index, language_tag, page_href
 
 bp = Blueprint("network", __name__)
 

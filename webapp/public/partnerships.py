@@ -8,19 +8,24 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, render_template
 
+from loader.base import ids
+from loader.base.ids import DECISION_LEVEL, GOVERNING_DOCUMENT, PARTNERSHIP, STATUS
 from loader.discovery.network import RegisterEntry, partnership_register
 from loader.publish.describe import Description, Value
 from webapp.http.catalogue import get_catalogue
+from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import reader_languages
-from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("partnerships", __name__)
 
-PARTNERSHIP = "Q4"
 BT_PARTNERSHIP = "https://w3id.org/bigtent/ontology#Partnership"
-CRITERION, RATING, QUANTITY, POINT_IN_TIME = "P32", "P33", "P34", "P36"
-STATUS, DECISION_LEVEL, GOVERNING_DOCUMENT = "P29", "P35", "P30"
-CRITERIA_VOCABULARY = "Q31"
+CRITERION, RATING, QUANTITY, POINT_IN_TIME = (
+    ids.ASSESSMENT_CRITERION,
+    ids.ASSESSMENT_RATING,
+    ids.QUANTITY,
+    ids.POINT_IN_TIME,
+)
+CRITERIA_VOCABULARY = ids.ASSESSMENT_CRITERIA
 
 
 @dataclass

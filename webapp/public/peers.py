@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
+from loader.base import ids
 from loader.base.errors import BigtentError
 from loader.discovery import peers as matching
 from loader.discovery.browse import subclasses
@@ -24,8 +25,8 @@ from loader.discovery.peers import Criteria, Match, Matches
 from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION, PageIndex
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages
-from webapp.public.pages import cached_html, index, language_tag
 
 bp = Blueprint("peers", __name__)
 
@@ -224,7 +225,7 @@ def api() -> Response:
         if matches.total:
             check_page_in_range(page, matches.total, RESULTS_PER_PAGE)
         shown = matches.results
-        kinds = found.values([r.id for r in shown], "P1")
+        kinds = found.values([r.id for r in shown], ids.INSTANCE_OF)
         wanted = _criteria_ids(criteria) | _result_ids(shown)
         wanted |= {c for cs in kinds.values() for c in cs}
         names = found.names(wanted, languages)
@@ -265,7 +266,7 @@ def find() -> Response:
             "territory": matching.choices(found, matching.TERRITORY_CLASS, SELECT_OTHERS),
             "modality": matching.choices(found, matching.MODALITY_CLASS, SELECT_OTHERS),
         }
-        kinds = found.values([r.id for r in shown], "P1")
+        kinds = found.values([r.id for r in shown], ids.INSTANCE_OF)
         wanted = _result_ids(shown) | (_criteria_ids(criteria) if criteria else set())
         wanted |= {c for cs in kinds.values() for c in cs}
         wanted |= {r for r, _ in tree} | {c for _, cs in tree for c in cs}

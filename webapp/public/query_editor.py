@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from loader.base import ids
 from loader.base.errors import BigtentError
 from loader.query.examples import AUDIENCES, Example
 from loader.query.results import FORMATS
@@ -37,8 +38,8 @@ PREFIX wdt: <{wdt}>
 
 # Organisations and where they are; ?xLabel columns are filled with labels.
 SELECT ?organisation ?organisationLabel ?country ?countryLabel WHERE {{
-  ?organisation wdt:P1 wd:Q1 .
-  OPTIONAL {{ ?organisation wdt:P12 ?country }}
+  ?organisation wdt:{instance_of} wd:{organisation} .
+  OPTIONAL {{ ?organisation wdt:{located_in} ?country }}
 }}
 LIMIT 100
 """
@@ -72,7 +73,13 @@ def editor() -> tuple[str, int]:
         chosen = examples.get(example_id)
         query = examples.query(chosen)
     if query is None:
-        query = DEFAULT_QUERY.format(wd=cat.ns["wd"], wdt=cat.ns["wdt"])
+        query = DEFAULT_QUERY.format(
+            wd=cat.ns["wd"],
+            wdt=cat.ns["wdt"],
+            instance_of=ids.INSTANCE_OF,
+            organisation=ids.ORGANISATION,
+            located_in=ids.LOCATED_IN,
+        )
     missing = missing_assets(EDITOR_ASSETS)
     listed = examples.all()
     endpoint = request.script_root + ENDPOINT_PATH

@@ -8,15 +8,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from loader.base.errors import BigtentError
+from loader.base.ids import INSTANCE_OF
 from loader.base.namespaces import ENTITY_ID
 from loader.discovery import browse as listing_data
 from loader.discovery.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
 from loader.discovery.search import search as run_search
 from loader.storage.page_index import ALIAS, DESCRIPTION, PageIndex, fold
 from webapp.http.catalogue import get_settings
+from webapp.http.rendering import index
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages, wants_json
 from webapp.public.browse import ITEM_ID, SLUGS
-from webapp.public.pages import index
 
 bp = Blueprint("search", __name__)
 
@@ -50,7 +51,7 @@ def search() -> Response | str:
     )
     pages = check_page_in_range(page, results.total, RESULTS_PER_PAGE)
     ids = [h.id for h in results.hits]
-    kinds = found.values(ids, "P1")
+    kinds = found.values(ids, INSTANCE_OF)
     wanted = {*ids, *(c for cs in kinds.values() for c in cs)}
     wanted |= {e for e in (type_id, jump) if e is not None}
     names = found.names(wanted, languages)

@@ -14,8 +14,8 @@ from loader.base.errors import NotFound
 from loader.discovery.statistics import CHARTS, Chart, ChartData, chart
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
+from webapp.http.rendering import cached_html, language_tag
 from webapp.http.request_args import reader_languages
-from webapp.public.pages import cached_html, language_tag
 
 bp = Blueprint("statistics", __name__)
 

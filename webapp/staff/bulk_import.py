@@ -110,7 +110,7 @@ def upload() -> BaseResponse:
         raise BigtentError("the file is empty (file)", title="Empty file", status=422)
     cat = get_catalogue()
     kept = cat.imports.save(data, sent.filename, fmt, auth.author(), summary)
-    report = validate(cat, cat.imports, kept)
+    report = validate(cat.editor, cat.imports, kept)
     if report.file_errors:
         cat.imports.discard(kept.token)
         raise BigtentError(
@@ -129,7 +129,7 @@ def _render_report(
     cat = get_catalogue()
     report = cat.imports.report(upload)
     if report is None:  # made by another version, or lost: make it again
-        report = validate(cat, cat.imports, upload).as_dict()
+        report = validate(cat.editor, cat.imports, upload).as_dict()
     if wants_json():
         response = jsonify({"token": upload.token, **report})
         response.status_code = status
@@ -164,7 +164,7 @@ def confirmed(token: str) -> BaseResponse:
     upload = _upload(token)
     cat = get_catalogue()
     try:
-        written = confirm(cat, cat.imports, upload)
+        written = confirm(cat.editor, cat.imports, upload)
     except StaleImport as exc:
         return _render_report(upload, 409, exc.entities)
     message = _("%(n)s records imported.", n=len(written))

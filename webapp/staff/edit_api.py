@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, make_response, request, url_for
 from loader.base.errors import BigtentError, NotFound
 from loader.base.namespaces import ENTITY_ID
 from loader.editing.editor import Submission
-from loader.records.diff import diff_revisions, revision_model
+from loader.publish.revision_diffs import diff_revisions, revision_model
 from loader.records.record_model import model_json
 from loader.staff.accounts import ADMIN, EDITOR
 from webapp.http import auth
@@ -124,7 +124,7 @@ def _hidden_from_public() -> None:
     """A hidden person does not exist for the public, here as everywhere (404)."""
     entity = (request.view_args or {}).get("entity_id")
     if isinstance(entity, str) and ENTITY_ID.match(entity) and auth.current() is None:
-        get_catalogue().privacy.check_public(entity)
+        get_catalogue().visibility.check_public(entity)
 
 
 @bp.get("/session")
@@ -168,7 +168,7 @@ def get_revision(entity_id: str, revision: int) -> Response:
     """The record as it was after one revision (JSON model)."""
     entity = _entity_id(entity_id)
     cat = get_catalogue()
-    model = revision_model(cat, entity, revision)
+    model = revision_model(cat.repository, entity, revision)
     data = model_json(model, cat.editor.property_types())
     data["revision"] = revision
     return jsonify(data)
@@ -217,7 +217,7 @@ def diff(entity_id: str) -> Response:
         if newer is None or newer.parent is None:
             raise BigtentError(f"revision {new} of {entity} has no earlier revision: give ?from=")
         old = newer.parent
-    result = diff_revisions(cat, entity, old, new)
+    result = diff_revisions(cat.repository, entity, old, new)
     return jsonify(result.as_dict(cat.editor.property_types()))
 
 

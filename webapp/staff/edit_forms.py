@@ -30,18 +30,19 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from loader.base.errors import BigtentError, NotFound
+from loader.base.ids import INSTANCE_OF
 from loader.base.namespaces import ENTITY_ID
 from loader.editing.editor import EditConflict, SaveResult, ValidationFailed
-from loader.editing.forms import INSTANCE_OF, Field, PropertyInfo, RecordType
-from loader.records.diff import revision_model
-from loader.records.keep_mine import keep_mine
+from loader.editing.forms import Field, PropertyInfo, RecordType
+from loader.publish.revision_diffs import revision_model
 from loader.records.record_model import FieldProblem, Statement, model_json, statement_json
+from loader.records.threeway import keep_mine
 from loader.staff.accounts import ADMIN, EDITOR
 from webapp.http import auth
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.i18n import ui_language
+from webapp.http.rendering import index
 from webapp.http.request_args import reader_languages
-from webapp.public.pages import index
 from webapp.staff.form_fields import (
     KINDS,
     PRECISIONS,
@@ -460,7 +461,7 @@ def _conflict_view(
     editor = cat.editor
     types = editor.property_types()
     theirs, latest = editor.current(entity)
-    merged, found = keep_mine(revision_model(cat, entity, base), theirs, mine)
+    merged, found = keep_mine(revision_model(cat.repository, entity, base), theirs, mine)
     fresh = from_json(model_json(merged, types), types)
     fresh.terms = _keep_term_order(state, fresh)
     fresh.base_revision = str(latest.id)

@@ -35,8 +35,8 @@ from webapp.http import auth
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
 from webapp.http.i18n import language_etag
+from webapp.http.rendering import index, language_tag
 from webapp.http.request_args import check_entity_id, reader_languages, wants_json
-from webapp.public.pages import index, language_tag
 
 bp = Blueprint("history", __name__)
 
@@ -82,7 +82,7 @@ def diff(entity_id: str) -> Response:
                 title="Nothing to compare",
             )
         old = newer.parent
-    comparison = compare(cat, entity_id, old, new)
+    comparison = compare(cat.repository, entity_id, old, new)
     if as_json:
         types = {pid: info.type for pid, info in index().properties().items()}
         response = jsonify(comparison.diff.as_dict(types))
@@ -219,8 +219,10 @@ def changes() -> Response:
             title="Bad filter",
         )
     before = _revision_arg("before")
+    cat = get_catalogue()
     page = recent_changes(
-        get_catalogue(),
+        cat.revisions,
+        cat.page_index,
         limit=CHANGES_PER_PAGE,
         before=before,
         author=author,

@@ -14,36 +14,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from loader.base.errors import BigtentError
-from loader.base.namespaces import BT, RDF
 from loader.staff.accounts import EDITOR
-from loader.storage.revision_log import ERASED, HIDDEN, Revision
 from webapp.http import auth
 from webapp.http.catalogue import get_catalogue
 from webapp.http.request_args import check_entity_id
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
-
-PERSON = BT + "Person"
-
-
-def check_reader_may_see(entity_id: str) -> bool:
-    """True when ``entity_id`` is hidden and the reader is staff (show a banner); raises
-    the public's 404 (hidden) or 410 (erased); False for everything else."""
-    cat = get_catalogue()
-    state = cat.revisions.state(entity_id)
-    if state is None or state.state not in (HIDDEN, ERASED):
-        return False
-    if state.state == HIDDEN and auth.current() is not None:
-        return True
-    cat.privacy.check_public(entity_id)
-    return False
-
-
-def page_status(rev: Revision) -> dict[str, bool]:
-    """What the entity page needs for the staff controls: is it a person, is it hidden."""
-    snapshot = rev.snapshot or b""
-    person = f"<{RDF}type> <{PERSON}> .".encode() in snapshot
-    return {"person": person, "hidden": rev.state == HIDDEN}
 
 
 def _back(entity_id: str) -> BaseResponse:

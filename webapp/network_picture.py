@@ -1,6 +1,6 @@
 """Writes the README's picture of the demo catalogue's partnership network.
 
-``python -m webapp.public.network_picture [OUT]`` (default ``docs/network.svg``) builds the demo
+``python -m webapp.network_picture [OUT]`` (default ``docs/network.svg``) builds the demo
 catalogue in a temporary directory, then renders ``/network.svg`` exactly as the web app
 serves it (English labels, links to ``https://bigtent.example.org/page/...``).
 """
@@ -16,7 +16,7 @@ from loader.base.settings import load_settings
 from loader.catalogue import Catalogue
 from webapp import create_app
 
-ROOT = Path(__file__).resolve().parents[2]  # the source checkout: docs/ is not package data
+ROOT = Path(__file__).resolve().parents[1]  # the source checkout: docs/ is not package data
 DEFAULT_OUT = ROOT / "docs" / "network.svg"
 BASE = "https://bigtent.example.org/"
 
