@@ -15,7 +15,8 @@ from loader.base.errors import BigtentError
 from loader.base.namespaces import Namespaces
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.records.diff import diff_models, diff_revisions
+from loader.publish.revision_diffs import diff_revisions
+from loader.records.diff import diff_models
 from loader.records.record_model import RecordModel, Reference, Snak, Statement, Value
 from tests.conftest import BASE
 

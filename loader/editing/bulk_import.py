@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loader.base.errors import BigtentError, NotFound, SourceError
+from loader.base.rdf import syntaxes
 from loader.ingest.inputs import FORMATS, Source, format_from_name
 from loader.ingest.reader import Rebase, locate, read_records, scan
 from loader.records.normalise import normalise
@@ -42,12 +43,7 @@ if TYPE_CHECKING:
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: formats offered on the upload form (name, what people call it)
-UPLOAD_FORMATS = {
-    "ttl": "Turtle",
-    "nt": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdf": "RDF/XML",
-}
+UPLOAD_FORMATS = {s.extension: s.label for s in syntaxes("ttl", "nt", "jsonld", "rdf")}
 NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
 
 

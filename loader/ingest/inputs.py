@@ -14,28 +14,15 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from loader.base.errors import BigtentError, SourceError
+from loader.base.rdf import BY_NAME, SYNTAXES
 
-FORMATS: dict[str, ox.RdfFormat] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "rdf": ox.RdfFormat.RDF_XML,
-    "owl": ox.RdfFormat.RDF_XML,
-    "xml": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
+#: File extensions and ``--format`` values, from the one table of syntaxes.
+FORMATS: dict[str, ox.RdfFormat] = {name: s.rdf_format for name, s in BY_NAME.items()}
 #: Formats with one triple or quad per line, where line numbers are exact.
-LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+LINE_FORMATS = tuple(s.rdf_format for s in SYNTAXES if s.line_based)
 
 SUPPORTED = (
-    "Turtle (.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig), JSON-LD (.jsonld), "
-    "RDF/XML (.rdf, .owl, .xml), each optionally gzipped (.gz)"
+    ", ".join(f"{s.label} (.{s.extension})" for s in SYNTAXES) + ", each optionally gzipped (.gz)"
 )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from loader.base.namespaces import RDF, RDFS, SCHEMA, SKOS, STANDARD_PREFIXES, WIKIBASE, XSD
+from loader.base.rdf import BY_MEDIA_TYPE
 from loader.publish.dumps import DUMPS, DumpFile, DumpKind, Manifest, read_manifest
 from loader.publish.feed import COLLECTION_PATH, LDES, STREAM_PATH
 
@@ -44,7 +45,6 @@ DATASET_PREFIXES = {
 DATASET_PATH = "dataset"
 DUMPS_PATH = "dumps/"
 SPARQL_PATH = "sparql"
-FILE_TYPES = {"application/n-triples": "RDF_N_TRIPLES", "text/turtle": "RDF_TURTLE"}
 VOCABULARIES = (WIKIBASE, STANDARD_PREFIXES["bt"], RDFS, SKOS, SCHEMA, "http://www.w3.org/ns/prov#")
 KEYWORDS = ("partnerships", "capacities", "skills", "organisations", "networks", "linked data")
 
@@ -165,7 +165,9 @@ class DatasetDescription:
             add(node, DCAT + "downloadURL", iri(dist.download_url))
             add(node, DCAT + "mediaType", iri(IANA + dist.kind.media_type))
             add(node, DCAT + "compressFormat", iri(IANA + "application/gzip"))
-            add(node, DCT + "format", iri(FILE_TYPE + FILE_TYPES[dist.kind.media_type]))
+            add(
+                node, DCT + "format", iri(FILE_TYPE + BY_MEDIA_TYPE[dist.kind.media_type].file_type)
+            )
             add(
                 node,
                 DCAT + "byteSize",

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 import pyoxigraph as ox
 
 from loader.base.namespaces import Namespaces
+from loader.base.rdf import syntaxes
 from loader.base.settings import Settings
 from loader.publish.dump_format import DumpFormatter
 from loader.storage.revision_log import LIVE, Revision, RevisionLog
@@ -64,35 +65,16 @@ class DumpKind:
     title: str
 
 
-DUMPS: tuple[DumpKind, ...] = (
+DUMPS: tuple[DumpKind, ...] = tuple(
     DumpKind(
-        "bigtent-full.nt.gz",
-        FULL,
-        ox.RdfFormat.N_TRIPLES,
-        "application/n-triples",
-        "Full dump (N-Triples, gzip)",
-    ),
-    DumpKind(
-        "bigtent-full.ttl.gz",
-        FULL,
-        ox.RdfFormat.TURTLE,
-        "text/turtle",
-        "Full dump (Turtle, gzip)",
-    ),
-    DumpKind(
-        "bigtent-truthy.nt.gz",
-        TRUTHY,
-        ox.RdfFormat.N_TRIPLES,
-        "application/n-triples",
-        "Truthy dump (N-Triples, gzip)",
-    ),
-    DumpKind(
-        "bigtent-truthy.ttl.gz",
-        TRUTHY,
-        ox.RdfFormat.TURTLE,
-        "text/turtle",
-        "Truthy dump (Turtle, gzip)",
-    ),
+        f"bigtent-{flavour}.{s.extension}.gz",
+        flavour,
+        s.rdf_format,
+        s.media_type,
+        f"{flavour.capitalize()} dump ({s.label}, gzip)",
+    )
+    for flavour in (FULL, TRUTHY)
+    for s in syntaxes("nt", "ttl")
 )
 DUMPS_BY_NAME = {d.name: d for d in DUMPS}
 

@@ -15,6 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from loader.base.rdf import syntaxes
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 SOLUTIONS, GRAPH = "solutions", "graph"
@@ -39,6 +41,8 @@ class ResultFormat:
         return self.media_type
 
 
+#: The RDF syntaxes CONSTRUCT and DESCRIBE answer in, preferred first.
+GRAPH_SYNTAXES = ("ttl", "nt", "jsonld", "rdf")
 FORMATS: tuple[ResultFormat, ...] = (
     ResultFormat(
         "json",
@@ -58,36 +62,23 @@ FORMATS: tuple[ResultFormat, ...] = (
     ),
     ResultFormat("csv", "text/csv", SOLUTIONS, "CSV"),
     ResultFormat("tsv", "text/tab-separated-values", SOLUTIONS, "TSV"),
-    ResultFormat(
-        "ttl", "text/turtle", GRAPH, "Turtle", ("application/x-turtle",), ("turtle", "n3")
-    ),
-    ResultFormat("nt", "application/n-triples", GRAPH, "N-Triples", ("text/plain",), ("ntriples",)),
-    # As ?format= values, "json" and "xml" name the JSON and XML format of either form.
-    ResultFormat(
-        "jsonld",
-        "application/ld+json",
-        GRAPH,
-        "JSON-LD",
-        ("application/json",),
-        ("json-ld", "json"),
-    ),
-    ResultFormat(
-        "rdf",
-        "application/rdf+xml",
-        GRAPH,
-        "RDF/XML",
-        ("application/xml", "text/xml"),
-        ("rdfxml", "rdf+xml", "xml"),
+    # CONSTRUCT and DESCRIBE results, from the one table of RDF syntaxes. As ?format=
+    # values, "json" and "xml" name the JSON and XML format of either form.
+    *(
+        ResultFormat(
+            s.extension,
+            s.media_type,
+            GRAPH,
+            s.label,
+            s.media_aliases + (("application/json",) if s.extension == "jsonld" else ()),
+            s.names + (("json",) if s.extension == "jsonld" else ()),
+        )
+        for s in syntaxes(*GRAPH_SYNTAXES)
     ),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
-_RDF_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdf": ox.RdfFormat.RDF_XML,
-}
+_RDF_FORMATS = {s.extension: s.rdf_format for s in syntaxes(*GRAPH_SYNTAXES)}
 
 
 def formats_named(name: str) -> dict[str, ResultFormat]:

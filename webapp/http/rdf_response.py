@@ -9,26 +9,18 @@ import pyoxigraph as ox
 from flask import request
 
 from loader.base.errors import BigtentError
+from loader.base.rdf import SYNTAXES, syntaxes
 from webapp.http.negotiation import best_type, not_acceptable
 
 HTML = "text/html"
 JSON = "application/json"
+#: Media type -> syntax, for every RDF syntax (``loader.base.rdf``), preferred first.
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
+    s.media_type: s.rdf_format for s in syntaxes("ttl", "jsonld", "nt", "rdf", "trig", "nq")
 }
 #: ``?format=`` values, for links and for people trying URLs by hand.
 FORMAT_NAMES = {
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
+    **{s.extension: s.media_type for s in SYNTAXES},
     "html": HTML,
     "json": JSON,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from loader.base.rdf import syntaxes
 from loader.publish.dataset import DATASET_PREFIXES, describe_dataset
 from loader.publish.dumps import dumps_dir
 from webapp.http.caching import conditional
@@ -14,13 +15,7 @@ from webapp.http.rdf_response import HTML, RDF_FORMATS, choose, content_type, se
 
 bp = Blueprint("dataset", __name__)
 
-OFFERED = [
-    "text/turtle",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-    HTML,
-]
+OFFERED = [*(s.media_type for s in syntaxes("ttl", "jsonld", "nt", "rdf")), HTML]
 MAX_AGE = 60
 REPRESENTATION = "v1"
 

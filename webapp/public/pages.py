@@ -17,6 +17,7 @@ from loader.base.errors import BigtentError, NotFound
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
 from loader.publish.describe import describe, referenced_ids
+from loader.publish.entity_documents import FORMATS as DOCUMENT_FORMATS
 from loader.publish.schema_org import SchemaTypes, json_ld
 from loader.storage.page_index import Backlink
 from webapp.http import auth, page_cache
@@ -47,13 +48,7 @@ BACKLINK_PREVIEW = 5
 BACKLINKS_PER_PAGE = 50
 REVISIONS_PER_PAGE = 50
 #: (extension, media type, name) of every data document the entity-docs area serves.
-DATA_FORMATS = (
-    ("ttl", "text/turtle", "Turtle"),
-    ("nt", "application/n-triples", "N-Triples"),
-    ("jsonld", "application/ld+json", "JSON-LD"),
-    ("rdf", "application/rdf+xml", "RDF/XML"),
-    ("json", "application/json", "Wikibase JSON"),
-)
+DATA_FORMATS = tuple((f.ext, f.media_type, f.label) for f in DOCUMENT_FORMATS.values())
 LINK_KINDS = ("statement", "qualifier", "reference")
 _SCHEMA_TYPES = "bigtent.schema_types"
 

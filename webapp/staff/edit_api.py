@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify, make_response, request, url_for
 
 from loader.base.errors import BigtentError, NotFound
 from loader.base.namespaces import ENTITY_ID
+from loader.base.rdf import syntaxes
 from loader.editing.editor import Submission
 from loader.publish.revision_diffs import diff_revisions, revision_model
 from loader.records.record_model import model_json
@@ -30,10 +31,8 @@ from webapp.staff.accounts import session_json
 
 bp = Blueprint("edit_api", __name__, url_prefix="/api")
 
-RDF_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-}
+#: The RDF syntaxes a record may be sent or read in besides JSON.
+RDF_TYPES = {s.media_type: s.rdf_format for s in syntaxes("ttl", "nt")}
 JSON = "application/json"
 
 
