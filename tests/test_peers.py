@@ -225,3 +225,26 @@ def test_entity_pages_bound_their_work_and_link_to_the_search_instead(
     page = client.get("/page/Q1518").data.decode()
     assert "many match: see them, with reasons" in page
     assert "/peers?capacity=Q321" in page
+
+
+def test_the_order_rule_is_stated_once_and_said_the_same_everywhere(
+    client: FlaskClient,
+) -> None:
+    """PEER_ORDER is the rule; the page (in every language), the API, the README and the
+    example query's header all say it, word for word in English."""
+    from loader.base.resources import EXAMPLES_DIR
+    from loader.discovery.peers import PEER_ORDER
+
+    def flat(text: str) -> str:
+        return " ".join(text.replace("#", " ").replace("`", "").split())
+
+    assert api(client, ASKED)["rules"].endswith(PEER_ORDER)
+    assert PEER_ORDER in flat(client.get("/peers?uselang=en").get_data(as_text=True))
+    readme = flat((Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8"))
+    assert PEER_ORDER.removesuffix(".") in readme
+    header = (EXAMPLES_DIR / "find-peers-by-capacity.rq").read_text("utf-8").split("PREFIX")[0]
+    assert PEER_ORDER in flat(header)
+    for lang in ("fr", "es", "pt"):  # translated, and not the old rule without the id
+        page = client.get(f"/peers?uselang={lang}").get_data(as_text=True)
+        assert PEER_ORDER not in page
+        assert {"fr": "identifiant", "es": "identificador", "pt": "identificador"}[lang] in page

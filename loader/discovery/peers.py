@@ -15,8 +15,8 @@ Rules, all stated on the page and in the API's answer (no hidden scoring):
 * each result is a person or organisation with at least one matching statement; its
   matched criteria are the asked capacities, languages, territories and modalities
   named by its matching statements (each asked value counts once);
-* results are ordered by the number of matched criteria (most first), then by name,
-  then by id; with ``all`` only results matching every criterion are kept.
+* results are ordered as :data:`PEER_ORDER` says (the SQL below does exactly that); with
+  ``all`` only results matching every criterion are kept.
 
 Reads only the page index's ``link`` and ``fact`` tables (every statement and qualifier
 value pointing at an entity, and the truthy values), so hidden or erased entities, which
@@ -52,6 +52,9 @@ CAPACITY_CLASS, LANGUAGE_CLASS, TERRITORY_CLASS, MODALITY_CLASS = (
 )
 #: Levels below an asked capacity or territory that still match (the taxonomy has three).
 MAX_DEPTH = 3
+#: How results are ordered, as every reader is told: the page, the API's ``rules``, the
+#: README and the example query's header say this sentence (``tests/test_peers.py``).
+PEER_ORDER = "Results are ordered by the number of matched criteria, most first, then by name, then by id."
 #: Values one search may name, per criterion and in all.
 MAX_VALUES = {"capacity": 20, "language": 10, "territory": 10, "modality": 6}
 MAX_CRITERIA = 40

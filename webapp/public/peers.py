@@ -124,8 +124,7 @@ RULES = (
     "below; a territory includes the territories located in it (P12) up to three levels. "
     "Only best-rank capacity statements count. Each result has at least one statement "
     "matching an asked capacity; its matched criteria are the asked capacities, languages, "
-    "territories and modalities its matching statements name. Results are ordered by the "
-    "number of matched criteria, most first, then by name, then by id."
+    "territories and modalities its matching statements name. " + matching.PEER_ORDER
 )
 
 
