@@ -21,7 +21,7 @@ from flask import Flask
 from loader.base.settings import Settings, load_settings
 from webapp.http import auth, errors, headers, i18n, rendering
 from webapp.http import catalogue as catalogue_ext
-from webapp.linked_data import dataset, documents, feed, harvest, reconcile, sparql
+from webapp.linked_data import dataset, entity_documents, feed, harvest, reconciliation, sparql
 from webapp.public import (
     browse,
     health,
@@ -45,7 +45,7 @@ AREAS: tuple[ModuleType, ...] = (
     sparql,
     query_editor,
     vendor,
-    documents,
+    entity_documents,
     accounts,
     edit_api,
     privacy,
@@ -53,7 +53,7 @@ AREAS: tuple[ModuleType, ...] = (
     pages,
     browse,
     peers,
-    reconcile,
+    reconciliation,
     search,
     harvest,  # dumps, sitemap, robots.txt; keeps the dumps fresh
     feed,

@@ -54,7 +54,9 @@ CAPACITY_CLASS, LANGUAGE_CLASS, TERRITORY_CLASS, MODALITY_CLASS = (
 MAX_DEPTH = 3
 #: How results are ordered, as every reader is told: the page, the API's ``rules``, the
 #: README and the example query's header say this sentence (``tests/test_peers.py``).
-PEER_ORDER = "Results are ordered by the number of matched criteria, most first, then by name, then by id."
+PEER_ORDER = (
+    "Results are ordered by the number of matched criteria, most first, then by name, then by id."
+)
 #: Values one search may name, per criterion and in all.
 MAX_VALUES = {"capacity": 20, "language": 10, "territory": 10, "modality": 6}
 MAX_CRITERIA = 40

@@ -29,19 +29,8 @@ from webapp.http.request_args import check_entity_id, reader_languages
 bp = Blueprint("reconcile", __name__)
 
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
-#: The classes offered as default types, in this order.
-DEFAULT_TYPES = (
-    ids.ORGANISATION,
-    ids.NETWORK,
-    ids.PERSON,
-    ids.PARTNERSHIP,
-    ids.CAPACITY,
-    ids.RESOURCE,
-    ids.SERVICE,
-    ids.EVENT,
-    ids.TERRITORY,
-    ids.DOCUMENT,
-)
+#: The classes offered as default types: every record type, in the order pages list them.
+DEFAULT_TYPES = tuple(RECORD_TYPES.values())
 SUGGESTIONS = 10
 #: Longest ``queries`` value accepted (50 queries of generous size).
 MAX_BATCH_CHARS = 200_000
