@@ -117,3 +117,23 @@ def test_the_check_allows_the_same_folder_and_layers_below(tmp_path: Path) -> No
     sideways = tmp_path / "sideways.py"
     sideways.write_text("from webapp.staff import history\n", encoding="utf-8")
     assert len(violations(sideways, "webapp.public.probe")) == 1
+
+
+#: The one web module that may use pyoxigraph: it serialises triples for responses.
+SERIALISER = ROOT / "webapp" / "http" / "rdf_response.py"
+
+
+def test_views_never_touch_store_libraries() -> None:
+    """Only services in ``loader`` use the store and query libraries; the web app calls
+    them (``rdf_response.py`` may use pyoxigraph's serialisers, nothing else)."""
+    found = []
+    for path in SOURCES:
+        if not path.is_relative_to(ROOT / "webapp"):
+            continue
+        for line, target in imports(path, _module_name(path)):
+            library = target.split(".")[0]
+            if library in ("rdflib", "SPARQLWrapper", "psycopg", "sqlite3") or (
+                library == "pyoxigraph" and path != SERIALISER
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{line}: {target}")
+    assert found == []

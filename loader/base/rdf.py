@@ -102,6 +102,13 @@ def syntaxes(*extensions: str) -> tuple[Syntax, ...]:
     return tuple(BY_EXTENSION[ext] for ext in extensions)
 
 
+def parse_ntriples(data: bytes | None) -> list[Triple]:
+    """The triples of an N-Triples document (a revision's snapshot)."""
+    if not data:
+        return []
+    return [(q.subject, q.predicate, q.object) for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
+
+
 def ntriples(triples: Iterable[tuple[Term, Term, Term]]) -> bytes:
     """Triples as N-Triples, one per line."""
     return "".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode()

@@ -3,7 +3,7 @@
 ``source.py`` (a record as read), ``normalise.py`` (to the Wikibase model: statement
 ids, truthy triples, types), ``record_model.py`` (the JSON model the forms and the API
 edit), ``diff.py`` and ``threeway.py`` (comparing and three-way merging records),
-``context.py`` (what validation knows about other entities), ``shacl.py`` (the SHACL
+``context.py`` (what validation knows about other entities), ``shacl/`` (the SHACL
 compiler) with ``wikibase_rules.py`` (checks SHACL cannot express) and ``profiles.py``
 (which shapes a PROFILE uses).
 

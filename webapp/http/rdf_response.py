@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from flask import request
 
 from loader.base.errors import BigtentError
-from loader.base.rdf import SYNTAXES, syntaxes
+from loader.base.rdf import SYNTAXES, Triple, syntaxes
 from webapp.http.negotiation import best_type, not_acceptable
 
 HTML = "text/html"
@@ -48,13 +48,17 @@ def choose(offered: Sequence[str]) -> str:
 
 
 def serialise(
-    triples: Iterable[ox.Triple], media_type: str, prefixes: Mapping[str, str] | None = None
+    triples: Iterable[ox.Triple | Triple],
+    media_type: str,
+    prefixes: Mapping[str, str] | None = None,
 ) -> bytes:
     """``triples`` in the syntax of ``media_type`` (a key of RDF_FORMATS)."""
     fmt = RDF_FORMATS[media_type]
     use_prefixes = fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
     body = ox.serialize(
-        list(triples), format=fmt, prefixes=dict(prefixes or {}) if use_prefixes else None
+        [t if isinstance(t, ox.Triple) else ox.Triple(*t) for t in triples],
+        format=fmt,
+        prefixes=dict(prefixes or {}) if use_prefixes else None,
     )
     return body or b""
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from loader.base.errors import BigtentError, NotFound
+from loader.base.rdf import parse_ntriples
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
 from loader.publish.describe import describe, referenced_ids
@@ -106,9 +106,7 @@ def _render_entity(
             title="Conflict",
             status=409,
         )
-    triples = [
-        (q.subject, q.predicate, q.object) for q in ox.parse(rev.snapshot, ox.RdfFormat.N_TRIPLES)
-    ]
+    triples = parse_ntriples(rev.snapshot)
     found = index()
     total = found.backlink_count(entity_id)
     backlinks = found.backlinks(entity_id, BACKLINK_PREVIEW)

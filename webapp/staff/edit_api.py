@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, make_response, request, url_for
 
 from loader.base.errors import BigtentError, NotFound
@@ -27,6 +26,7 @@ from loader.staff.accounts import ADMIN, EDITOR
 from webapp.http import auth
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.negotiation import best_type, not_acceptable
+from webapp.http.rdf_response import serialise
 from webapp.staff.accounts import session_json
 
 bp = Blueprint("edit_api", __name__, url_prefix="/api")
@@ -148,12 +148,8 @@ def get_entity(entity_id: str) -> Response:
     else:
         _, rev = cat.editor.current(entity)
         triples = cat.entity_triples(entity)
-        body = ox.serialize(
-            [ox.Triple(*t) for t in triples],
-            format=ox.RdfFormat.TURTLE,
-            prefixes=cat.ns.prefixes,
-        )
-        response = make_response(body or b"")
+        body = serialise(triples, "text/turtle", cat.ns.prefixes)
+        response = make_response(body)
         response.mimetype = "text/turtle"
         revision = rev.id
     response.set_etag(str(revision))
