@@ -8,7 +8,7 @@ For each size:
    ``bigtent load``), cached in ``bench/out/`` and keyed by size, seed, base and the
    generator's version;
 2. ``bigtent dump`` of it, timed (target: under 30 s);
-3. ``bigtent serve`` (gunicorn, ``webapp/server.py``) on a free port, its memory sampled
+3. ``bigtent serve`` (waitress, ``webapp/server.py``) on a free port, its memory sampled
    throughout;
 4. ``wrk`` against every scenario of :data:`SCENARIOS` (``/health``, the ceiling; entity pages;
    data documents; a SPARQL lookup mix; the network view's data), each entity scenario over
@@ -71,8 +71,9 @@ SPARQL_ACCEPT = f"{JSON_RESULTS}, application/n-triples;q=0.9, text/turtle;q=0.8
 #: comes from one client (same address and User-Agent), which the SPARQL endpoint's
 #: per-client limits would otherwise answer with 429.
 LOAD_TEST_SETTINGS = {"SPARQL_CLIENT_PARALLEL": "0", "SPARQL_CLIENT_BUDGET": "0"}
+#: Longer query strings go as POST forms (proxies refuse request lines over 8 KB).
 GET_LIMIT = 6000
-PROBE_TIMEOUT_S = 900  # longer query strings go as POST forms (gunicorn's request line limit: 8190)
+PROBE_TIMEOUT_S = 900
 
 Result = dict[str, Any]
 
@@ -1010,7 +1011,7 @@ def other_cells(entry: Result) -> list[list[str]]:
     memory = entry.get("server_memory", {})
     rows = [
         [
-            "server peak RSS (gunicorn master + worker)",
+            "server peak RSS",
             fmt(memory.get("peak_mb"), ",.0f") + " MB",
             "–",
             "–",

@@ -134,6 +134,15 @@ def watched_page(browser: Browser, **context_options: Any) -> Iterator[WatchedPa
     context.route("**/*", guard)
     context.on("request", lambda request: watched.requests.append(request.url))
     page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    # A Content-Security-Policy refusal is no exception, only a console message.
+    page.on(
+        "console",
+        lambda message: (
+            watched.errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.set_default_timeout(20_000)
     try:
         yield watched

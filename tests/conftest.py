@@ -302,7 +302,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real ``bigtent serve`` (gunicorn) on a free loopback port, serving the demo
+    """A real ``bigtent serve`` (waitress) on a free loopback port, serving the demo
     catalogue built with the server's own URL as BASE_URL, so its IRIs dereference."""
     with LiveServer.start(tmp_path_factory.mktemp("live")) as server:
         yield server

@@ -62,3 +62,13 @@ def state(cat: Catalogue) -> tuple[int, int, int]:
         cat.revisions.entity_count(),
         len(list(cat.store.graph_names())),
     )
+
+
+class Clock:
+    """A clock the test moves by hand (the app's accounts read it)."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from databases import raw_rows
+from staff_support import Clock
 
 from loader.base.errors import ConfigError
 from loader.base.settings import Settings
@@ -30,16 +33,6 @@ from webapp.cli import main
 PASSWORD = "correct horse battery staple"
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -53,8 +46,10 @@ def accounts(db_target: Target, clock: Clock) -> Iterator[DatabaseAccounts]:
     """Accounts with an admin and an editor, on SQLite and on PostgreSQL."""
     policy = Policy(
         scrypt_n=1024,
-        max_failures_per_account=3,
-        max_failures_per_ip=5,
+        free_failures=3,
+        free_failures_per_ip=5,
+        login_delay=1,
+        max_login_delay=60,
         failure_window=600,
         session_lifetime=3600,
         session_idle_timeout=600,
@@ -105,28 +100,172 @@ def test_names_are_case_insensitive_and_checked(accounts: DatabaseAccounts) -> N
         accounts.add_user("carol", "superuser", PASSWORD)
 
 
-def test_login_is_throttled_per_account(accounts: DatabaseAccounts, clock: Clock) -> None:
+WEAK_PASSWORDS = {
+    "spaces only": " " * 12,
+    "NULs": "\x00" * 12,
+    "a tab inside": "correct\thorse battery",
+    "a newline inside": "correct horse\nbattery",
+    "a lone surrogate": "correct horse \ud800 battery",
+    "a common password": "password1234",
+    "a common password, capitalised": "Password1234",
+    "a repeat": "aaaaaaaaaaaa",
+    "a sequence": "abcdefghijkl",
+    "a keyboard walk": "qwertyuiopas",
+    "the account name": "carolcarolcarol",
+    "too long": "x1 " * 342,
+}
+
+
+@pytest.mark.parametrize("password", WEAK_PASSWORDS.values(), ids=WEAK_PASSWORDS.keys())
+def test_passwords_follow_nist_800_63b(accounts: DatabaseAccounts, password: str) -> None:
+    with pytest.raises(AccountError) as refused:
+        accounts.add_user("carol", EDITOR, password)
+    assert refused.value.status == 400 and "password" in refused.value.message
+    assert accounts.get_user("carol") is None
+    with pytest.raises(AccountError):
+        accounts.set_password("bob", password)
+    assert accounts.authenticate("bob", PASSWORD, "10.0.0.1").name == "bob"  # unchanged
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "ünïcödé pässwörds äré fïné",
+        "日本語のパスワードも使える",
+        " spaces around are kept ",
+        "w" + "ord salad ".join(str(n) for n in range(12)),  # 100+ characters
+        "".join(hashlib.sha256(bytes([n])).hexdigest() for n in range(16)),  # 1024, longest
+    ],
+)
+def test_long_unicode_and_spaced_passwords_are_accepted(
+    accounts: DatabaseAccounts, password: str
+) -> None:
+    accounts.add_user("carol", EDITOR, password)
+    assert accounts.authenticate("carol", password, "10.0.0.1").name == "carol"
+    assert len(password) >= 12
+
+
+def test_password_rules_name_what_is_wrong(accounts: DatabaseAccounts) -> None:
+    with pytest.raises(AccountError, match="only spaces"):
+        accounts.add_user("carol", EDITOR, " " * 12)
+    with pytest.raises(AccountError, match=r"control or invalid character \(U\+0000\)"):
+        accounts.add_user("carol", EDITOR, "\x00" * 12)
+    with pytest.raises(AccountError, match="list of the most common passwords"):
+        accounts.add_user("carol", EDITOR, "password1234")
+    with pytest.raises(AccountError, match="longer than 1024"):
+        accounts.add_user("carol", EDITOR, "x" * 1025)
+
+
+def test_password_settings_are_checked(make_settings: Callable[..., Settings]) -> None:
+    with pytest.raises(ConfigError, match="PASSWORD_MIN_LENGTH"):
+        Policy.from_settings(make_settings(PASSWORD_MIN_LENGTH=6))
+    with pytest.raises(ConfigError, match="LOGIN_DELAY"):
+        Policy.from_settings(make_settings(LOGIN_DELAY=0))
+    with pytest.raises(ConfigError, match="LOGIN_MAX_DELAY"):
+        Policy.from_settings(make_settings(LOGIN_DELAY=10, LOGIN_MAX_DELAY=5))
+    policy = Policy.from_settings(make_settings())
+    assert (policy.min_password_length, policy.free_failures, policy.max_login_delay) == (
+        12,
+        3,
+        300,
+    )
+
+
+def test_failed_logins_slow_down_the_address_never_the_account(
+    accounts: DatabaseAccounts, clock: Clock
+) -> None:
     for attempt in range(3):
         with pytest.raises(LoginFailed):
-            accounts.authenticate("bob", f"guess {attempt}", f"10.0.0.{attempt}")
-    # Now even the right password is refused, from any address, until the window passes.
+            accounts.authenticate("bob", f"guess {attempt}", "10.0.0.9")
+    # From the guessing address, the next attempt must wait (the password is not checked)...
     with pytest.raises(LoginThrottled) as refused:
-        accounts.authenticate("bob", PASSWORD, "10.9.9.9")
-    assert refused.value.status == 429
-    assert 0 < refused.value.retry_after <= 600
-    assert "LOGIN_MAX_FAILURES" in refused.value.message
-    assert accounts.authenticate("alice", PASSWORD, "10.9.9.9").name == "alice"  # others fine
-    clock.now += 601
+        accounts.authenticate("bob", PASSWORD, "10.0.0.9")
+    assert refused.value.status == 429 and refused.value.retry_after == 1
+    assert "LOGIN_DELAY" in refused.value.message
+    # ...while bob, elsewhere, logs in at once: guessing never locks the account.
     assert accounts.authenticate("bob", PASSWORD, "10.9.9.9").name == "bob"
+    clock.now += 1
+    assert accounts.authenticate("bob", PASSWORD, "10.0.0.9").name == "bob"
 
 
-def test_login_is_throttled_per_address(accounts: DatabaseAccounts, clock: Clock) -> None:
+def test_each_further_failure_doubles_the_wait_up_to_the_cap(
+    accounts: DatabaseAccounts, clock: Clock
+) -> None:
+    waits: list[int] = []
+    while len(waits) < 9:
+        try:
+            accounts.authenticate("bob", "guess", "10.0.0.9")
+        except LoginThrottled as throttled:
+            waits.append(throttled.retry_after)
+            clock.now += throttled.retry_after
+        except LoginFailed:
+            pass
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]  # max_login_delay=60
+    clock.now += 600 + 61  # quiet for the window after the wait: forgotten
+    for _ in range(3):
+        with pytest.raises(LoginFailed):
+            accounts.authenticate("bob", "guess", "10.0.0.9")
+
+
+def test_the_wait_grows_from_the_first_failure_past_the_free_ones() -> None:
+    policy = Policy(login_delay=1, max_login_delay=8)
+    assert [policy.login_delay_after(n, 0) for n in range(6)] == [0, 1, 2, 4, 8, 8]
+    assert [policy.login_delay_after(n, 3) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
+    assert policy.login_delay_after(10**9, 3) == 8  # no overflow
+
+
+def test_login_is_slowed_down_per_address(accounts: DatabaseAccounts, clock: Clock) -> None:
     for n in range(5):
         with pytest.raises(LoginFailed):
             accounts.authenticate(f"user{n}", "guess", "192.0.2.7")
-    with pytest.raises(LoginThrottled, match="from your address"):
+    with pytest.raises(LoginThrottled, match="from your address") as refused:
         accounts.authenticate("alice", PASSWORD, "192.0.2.7")
     assert accounts.authenticate("alice", PASSWORD, "192.0.2.8").name == "alice"
+    clock.now += refused.value.retry_after  # slowed down, not locked
+    assert accounts.authenticate("alice", PASSWORD, "192.0.2.7").name == "alice"
+
+
+def test_waits_are_shared_by_every_process_of_the_database(
+    accounts: DatabaseAccounts, db_target: Target, clock: Clock
+) -> None:
+    other = DatabaseAccounts(db_target("accounts"), accounts.policy, clock)  # another process
+    try:
+        for _ in range(3):
+            with pytest.raises(LoginFailed):
+                accounts.authenticate("bob", "guess", "10.0.0.9")
+        with pytest.raises(LoginThrottled):
+            other.authenticate("bob", PASSWORD, "10.0.0.9")
+        assert other.authenticate("bob", PASSWORD, "10.0.0.10").name == "bob"
+    finally:
+        other.close()
+
+
+def test_parallel_guesses_cannot_slip_in_when_a_wait_ends(
+    accounts: DatabaseAccounts, clock: Clock
+) -> None:
+    """An attempt counts before its password is checked, under the writer lock: of
+    eight guesses sent at once when the wait ends, one is checked."""
+    for _ in range(3):
+        with pytest.raises(LoginFailed):
+            accounts.authenticate("bob", "guess", "10.0.0.9")
+    clock.now += 1
+    outcomes: list[str] = []
+
+    def guess() -> None:
+        try:
+            accounts.authenticate("bob", "guess", "10.0.0.9")
+        except LoginThrottled:
+            outcomes.append("throttled")
+        except LoginFailed:
+            outcomes.append("checked")
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["checked"] + ["throttled"] * 7
 
 
 def test_success_clears_the_account_count(accounts: DatabaseAccounts) -> None:
@@ -167,7 +306,7 @@ def test_disabling_removing_and_logout_everywhere_end_sessions(accounts: Databas
     token, _ = accounts.create_session(bob)
     accounts.set_disabled("bob", True)
     assert accounts.session(token) is None
-    with pytest.raises(LoginFailed, match="disabled"):
+    with pytest.raises(LoginFailed, match=r"^wrong account name or password$"):
         accounts.authenticate("bob", PASSWORD, "10.0.0.1")
     accounts.set_disabled("bob", False)
     token, _ = accounts.create_session(accounts.authenticate("bob", PASSWORD, "10.0.0.1"))
@@ -273,6 +412,11 @@ def test_cli_user_commands(
     assert "carol\tadmin\tdisabled" in listing and "dave\tadmin\tenabled" in listing
     code, _ = _cli(data, "add", "erin", stdin="short\n", monkeypatch=monkeypatch)
     assert code == 2 and "PASSWORD_MIN_LENGTH" in capsys.readouterr().err
+    for weak in (" " * 12, "\x00" * 12, "password1234"):
+        code, _ = _cli(data, "add", "erin", stdin=weak + "\n", monkeypatch=monkeypatch)
+        assert code == 2 and "password" in capsys.readouterr().err
+        code, _ = _cli(data, "password", "dave", stdin=weak + "\n", monkeypatch=monkeypatch)
+        assert code == 2 and "password" in capsys.readouterr().err
     code, _ = _cli(data, "remove", "dave", monkeypatch=monkeypatch)
     assert code == 2 and "last enabled admin" in capsys.readouterr().err
     store = DatabaseAccounts(data / "accounts.sqlite3", Policy(scrypt_n=1024))

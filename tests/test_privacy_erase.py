@@ -8,7 +8,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from privacy_sweep import MARKERS, PERSON, PUBLIC_URLS, body_of, expand, leaks
+from privacy_sweep import MARKERS, PERSON, fetch, leaks, swept_urls
 from staff_support import FAST, catalogue
 
 from loader.base.settings import Settings, load_settings
@@ -60,7 +60,7 @@ def _sweep(data: Path) -> list[str]:
     try:
         client = app.test_client()
         cat = catalogue(app)
-        return [u for t in PUBLIC_URLS for u in expand(t, cat) if leaks(body_of(client, u))]
+        return [u for u, form in swept_urls(cat) if leaks(fetch(client, u, form).text)]
     finally:
         catalogue(app).close()
 

@@ -93,7 +93,10 @@ def test_prefixes_complete_from_this_catalogue(
     page.click("#editor .CodeMirror")
     page.keyboard.type("SELECT * WHERE { ?item wdt:")
     page.wait_for_function(
-        "document.querySelector('#editor .CodeMirror').CodeMirror.getValue().startsWith('PREFIX')"
+        # A function, not an expression: Playwright would eval() an expression, which the
+        # page's Content-Security-Policy refuses.
+        "() => document.querySelector('#editor .CodeMirror').CodeMirror.getValue()"
+        ".startsWith('PREFIX')"
     )
     assert editor_text(page).startswith(f"PREFIX wdt: <{live_server.url}prop/direct/>\n")
     page.keyboard.press("Control+A")
@@ -130,7 +133,9 @@ def test_a_bad_query_shows_the_endpoints_message(
     page = browser_page.page
     open_editor(page, live_server.url + "query?query=SELECT%20%3Fs%20WHERE%20%7B")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#query-status').textContent.includes('failed')")
+    page.wait_for_function(
+        "() => document.querySelector('#query-status').textContent.includes('failed')"
+    )
     assert "The query failed" in page.inner_text("#query-status")
     assert page.locator(ROWS).count() == 0
 
@@ -189,6 +194,8 @@ def test_the_editor_speaks_the_pages_language(
     assert "14 résultats en" in page.inner_text("#query-status")
     open_editor(page, live_server.url + "query?query=SELECT%20%3Fs%20WHERE%20%7B&uselang=es")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#query-status').textContent.includes('falló')")
+    page.wait_for_function(
+        "() => document.querySelector('#query-status').textContent.includes('falló')"
+    )
     assert page.inner_text("#query-status").startswith("La consulta falló.")
     browser_page.assert_stayed_local()

@@ -21,6 +21,23 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     assert table_rows - declared - {"BIGTENT_CONFIG"} == set(), "README documents unknown settings"
 
 
+#: Limits that protect nothing from hostile clients (they size work for the operator).
+NOT_SECURITY_LIMITS = {"STORE_TIMEOUT", "MAX_REPORTED_ERRORS", "NETWORK_MAX_ORGANISATIONS"}
+
+
+def test_every_limit_is_in_the_security_page() -> None:
+    """SECURITY.md lists every limit a hostile client could meet, by its setting."""
+    text = (README.parent / "SECURITY.md").read_text(encoding="utf-8")
+    limits = {
+        s.name
+        for s in SETTINGS
+        if re.search(r"MAX|BYTES|TIMEOUT|BUDGET|PARALLEL|LOGIN_|PASSWORD_|PROXIES|SERVER_", s.name)
+    }
+    assert len(limits) > 20
+    missing = sorted(name for name in limits - NOT_SECURITY_LIMITS if f"`{name}`" not in text)
+    assert missing == []
+
+
 def test_every_setting_has_help_and_a_default() -> None:
     for s in SETTINGS:
         assert s.help and len(s.help) > 20, s.name

@@ -357,7 +357,7 @@ def test_service_description_lists_formats_features_dataset_and_limits(
     web: FlaskClient, sparql_app: Flask
 ) -> None:
     graph = service_description(web)
-    endpoint = rdflib.URIRef("http://localhost/sparql")
+    endpoint = rdflib.URIRef(BASE + "sparql")
     assert (endpoint, SD.endpoint, endpoint) in graph
     assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in graph
     assert (endpoint, SD.feature, SD.UnionDefaultGraph) in graph
@@ -404,7 +404,23 @@ def test_federation_feature_is_announced_when_services_are_allowed(
 ) -> None:
     app = custom_app(SPARQL_SERVICE_ALLOW="https://query.wikidata.org/sparql")
     graph = service_description(app.test_client())
-    assert (rdflib.URIRef("http://localhost/sparql"), SD.feature, SD.BasicFederatedQuery) in graph
+    assert (rdflib.URIRef(BASE + "sparql"), SD.feature, SD.BasicFederatedQuery) in graph
+
+
+def test_service_description_names_the_endpoint_under_base_url_not_host(web: FlaskClient) -> None:
+    """Finding 9: the Host header was reflected in the (publicly cached) description."""
+    forged = web.get(
+        "/sparql",
+        headers={"Accept": "application/n-triples", "Host": "evil.example"},
+        base_url="http://evil.example",
+    )
+    assert forged.status_code == 200
+    assert b"evil.example" not in forged.data
+    endpoint = rdflib.URIRef(BASE + "sparql")
+    graph = parse_rdf(forged.data, forged.mimetype)
+    assert (endpoint, SD.endpoint, endpoint) in graph
+    plain = web.get("/sparql", headers={"Accept": "application/n-triples"})
+    assert forged.headers["ETag"] == plain.headers["ETag"]  # one cached variant for all
 
 
 # --- CORS ---------------------------------------------------------------------------------------
@@ -453,6 +469,71 @@ def test_row_cap_truncates_and_says_so(custom_app: Callable[..., Flask]) -> None
     assert "Bigtent-Truncated" not in small.headers and "bigtent" not in small.json  # type: ignore[operator]
 
 
+def test_results_are_cut_at_the_byte_cap_and_say_so(
+    custom_app: Callable[..., Flask], store_backend: dict[str, Any]
+) -> None:
+    """Finding 4: results had no byte cap (a 300-row query returned 269 MB, held whole in
+    the web process). Each row here is 32 KB of text; the cap keeps a few of them."""
+    cap = 100_000
+    web = custom_app(SPARQL_MAX_RESULT_BYTES=cap).test_client()
+    doubled = "".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1}) " for i in range(15))
+    query = f'SELECT ?s ?v15 WHERE {{ ?s rdfs:label ?l BIND("x" AS ?v0) {doubled}}} LIMIT 300'
+    small = web.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s rdfs:label ?l }"})
+    assert small.status_code == 200 and "Bigtent-Truncated" not in small.headers
+    response = web.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    if store_backend:  # a remote engine's answer is read up to twice the cap, then refused
+        assert response.status_code == 503, response.text[:300]
+        assert "SPARQL_MAX_RESULT_BYTES" in response.json["error"]  # type: ignore[index]
+        return
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.data) <= cap
+    assert response.headers["Bigtent-Truncated"] == "true"
+    body = response.json
+    assert body is not None and body["bigtent"] == {"truncated": True, "maxBytes": cap}
+    rows = body["results"]["bindings"]
+    assert 1 <= len(rows) < 4 and all(len(r["v15"]["value"]) == 2**15 for r in rows)
+    for fmt in ("xml", "csv", "tsv"):
+        other = web.get("/sparql", query_string={"query": query, "format": fmt})
+        assert other.status_code == 200 and len(other.data) <= cap, fmt
+        assert other.headers["Bigtent-Truncated"] == "true", fmt
+    construct = "CONSTRUCT { ?s rdfs:comment ?v15 } WHERE { " + query.split("WHERE {", 1)[1]
+    for accept in GRAPH_FORMATS:
+        graph = web.get("/sparql", query_string={"query": construct}, headers={"Accept": accept})
+        assert graph.status_code == 200 and len(graph.data) <= cap, accept
+        assert graph.headers["Bigtent-Truncated"] == "true", accept
+        assert 1 <= len(parse_rdf(graph.data, graph.mimetype)) < 4, accept
+
+
+def test_csv_and_tsv_cells_cannot_start_a_spreadsheet_formula(web: FlaskClient) -> None:
+    """Finding 9: formulas passed unescaped into SPARQL CSV (OWASP, CSV injection)."""
+    query = (
+        'SELECT ?eq ?plus ?minus ?at ?tab ?number ?iri WHERE { BIND("=HYPERLINK(\\"http://'
+        'evil.example\\";\\"x\\")" AS ?eq) BIND("+1+1" AS ?plus) BIND("-1+1"@en AS ?minus) '
+        'BIND("@SUM(A1)" AS ?at) BIND("\\t=1" AS ?tab) BIND(-5 AS ?number) BIND(wd:Q3 AS ?iri) }'
+    )
+    csv_text = web.get("/sparql", query_string={"query": query, "format": "csv"}).text
+    [header, row] = list(csv.reader(io.StringIO(csv_text)))
+    cells = dict(zip(header, row, strict=True))
+    assert cells == {
+        "eq": '\'=HYPERLINK("http://evil.example";"x")',
+        "plus": "'+1+1",
+        "minus": "'-1+1",
+        "at": "'@SUM(A1)",
+        "tab": "'\t=1",
+        "number": "-5",
+        "iri": WD + "Q3",
+    }
+    assert "\"'=HYPERLINK(" in csv_text  # quoted: ';' splits cells in some locales
+    tsv = web.get("/sparql", query_string={"query": query, "format": "tsv"}).text
+    cells = dict(zip(*(line.split("\t") for line in tsv.splitlines()), strict=True))
+    assert cells["?eq"] == '"\'=HYPERLINK(\\"http://evil.example\\";\\"x\\")"'
+    assert cells["?minus"] == '"\'-1+1"@en' and cells["?at"] == '"\'@SUM(A1)"'
+    assert cells["?tab"] == '"\'\\t=1"' and cells["?number"] == "-5"
+    assert all(not v.lstrip('"').startswith(("=", "+", "@")) for v in cells.values())
+
+
 def test_per_request_timeout_only_lowers_the_limit(custom_app: Callable[..., Flask]) -> None:
     web = custom_app(SPARQL_TIMEOUT=1.5).test_client()
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -478,9 +559,38 @@ def test_client_budget_answers_429_with_retry_after(custom_app: Callable[..., Fl
     assert int(refused.headers["Retry-After"]) >= 1
     assert "SPARQL_CLIENT_BUDGET" in refused.json["error"]  # type: ignore[index]
     other_client = web.get(
-        "/sparql", query_string={"query": query}, headers={"User-Agent": "other"}
+        "/sparql", query_string={"query": query}, environ_base={"REMOTE_ADDR": "127.0.0.2"}
     )
     assert other_client.status_code == 200
+
+
+def test_forwarded_for_counts_only_from_trusted_proxies(
+    custom_app: Callable[..., Flask],
+) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+    def ask(web: FlaskClient, forwarded: str) -> int:
+        headers = {"X-Forwarded-For": forwarded}
+        return web.get("/sparql", query_string={"query": query}, headers=headers).status_code
+
+    direct = custom_app(SPARQL_CLIENT_BUDGET=0.0005).test_client()
+    assert ask(direct, "127.0.9.1") == 200
+    assert ask(direct, "127.0.9.2") == 429  # not a proxy of ours: the header is the client's
+    proxied = custom_app(SPARQL_CLIENT_BUDGET=0.0005, TRUSTED_PROXIES="127.0.0.1").test_client()
+    assert ask(proxied, "127.0.9.1") == 200
+    assert ask(proxied, "127.0.9.1") == 429
+    assert ask(proxied, "127.0.9.2") == 200  # another client behind the proxy
+    assert ask(proxied, "127.0.9.3, 127.0.9.2") == 429  # the rightmost untrusted hop counts
+
+
+def test_a_client_is_its_address_not_its_user_agent(custom_app: Callable[..., Flask]) -> None:
+    """Finding 4: a new User-Agent was a new client with a fresh budget."""
+    web = custom_app(SPARQL_CLIENT_BUDGET=0.0005).test_client()
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert web.get("/sparql", query_string={"query": query}).status_code == 200
+    for agent in ("curl/8.0", "Mozilla/5.0", "another-tool/1"):
+        renamed = web.get("/sparql", query_string={"query": query}, headers={"User-Agent": agent})
+        assert renamed.status_code == 429, agent
 
 
 def test_a_new_record_becomes_visible_within_the_snapshot_interval(

@@ -17,9 +17,11 @@ import pytest
 from flask import Flask
 
 from loader.base.errors import BigtentError
-from loader.base.settings import load_settings
-from loader.query.budgets import ClientBudget
-from loader.query.policy import disallowed_services, scan, service_iris
+from loader.base.settings import SETTINGS, load_settings
+from loader.base.spreadsheets import neutralise, restore
+from loader.query.budgets import ClientBudget, client_key
+from loader.query.fair_queue import FairQueue
+from loader.query.policy import check_query, disallowed_services, scan, service_iris
 
 
 @pytest.mark.parametrize(
@@ -84,6 +86,184 @@ def test_service_endpoints_are_found_however_they_are_written() -> None:
     allowed = frozenset({"http://example.org/sparql"})
     refused = disallowed_services(found, allowed)
     assert len(refused) == 4 and "<http://example.org/sparql>" not in refused
+
+
+# --- fail closed: the checks never pass what they cannot read (finding 4) -------------------
+def check(query: str, allow: frozenset[str] = frozenset()) -> Any:
+    return check_query(
+        query,
+        max_nesting=100,
+        max_chain=500,
+        prefixes={"wdt": "http://x.example/prop/direct/"},
+        base=None,
+        service_allow=allow,
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a '#' in an IRI or a string once hid the rest of the line from the SERVICE check
+        "PREFIX ex: <http://example.org/ns#> SELECT * WHERE { SERVICE <http://evil.example/> "
+        "{ ?s ?p ?o } }",
+        'SELECT * WHERE { ?s ?p "#" . SERVICE <http://evil.example/> { ?s ?p ?o } }',
+        "SELECT * WHERE { ?s <http://example.org/#a> ?o . SERVICE <http://evil.example/> {} }",
+        "PREFIX e: <http://evil.example/> SELECT * { SERVICE SILENT e: { ?s ?p ?o } }",
+        "SELECT * { SERVICE <http://evil.example/\\u0041> {} }",
+    ],
+)
+def test_service_is_found_on_one_line_whatever_precedes_it(query: str) -> None:
+    with pytest.raises(BigtentError, match="SPARQL_SERVICE_ALLOW") as refused:
+        check(query)
+    assert refused.value.status == 403
+    assert check(query, frozenset(service_iris(query, {}, None)))  # allowed: passes
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # an escape spelling a keyword is not one: refused, not guessed at
+        "SELECT * { SERV\\u0049CE <http://evil.example/> { ?s ?p ?o } }",
+        "SELECT * { SERVICE { ?s ?p ?o } }",  # no endpoint
+        "SELECT * { SERVICE undeclared:x { ?s ?p ?o } }",
+        "SELECT * { ?s ?p ?o } \x00 SERVICE <http://evil.example/> {}",
+        "SELECT * { ?s ?p 'unterminated } SERVICE <http://evil.example/> {}",
+        "SELECT * { SERVICE",
+    ],
+)
+def test_queries_the_checks_cannot_read_are_refused(query: str) -> None:
+    with pytest.raises(BigtentError) as refused:
+        check(query)
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o } ; DROP ALL",
+        "SELECT * WHERE { ?s ?p ?o } INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "# a comment\nload <http://example.org/x>",
+        "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    ],
+)
+def test_an_update_keyword_anywhere_is_refused(query: str) -> None:
+    with pytest.raises(BigtentError, match="read-only") as refused:
+        check(query)
+    assert refused.value.status == 403
+
+
+def test_keywords_in_strings_iris_comments_and_names_are_not_keywords() -> None:
+    query = (
+        "PREFIX service: <http://example.org/service#>\n"
+        'SELECT ?drop WHERE { ?s service:insert "SERVICE <http://evil.example/> {}" ; '
+        "<http://example.org/delete#SERVICE> ?drop } # SERVICE <http://evil.example/> DROP"
+    )
+    found = check(query)
+    assert found.services == () and found.updates == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "setting"),
+    [
+        ("ASK { FILTER(" + "!" * 10_000 + "true) }", "SPARQL_MAX_NESTING"),
+        ("ASK { ?s " + "^" * 200 + "wdt:P1 ?o }", "SPARQL_MAX_NESTING"),
+        ("ASK { FILTER(" + "(" * 200 + "1" + ")" * 200 + ") }", "SPARQL_MAX_NESTING"),
+        ("ASK { ?s " + "/".join(["wdt:P1"] * 1_500) + " ?o }", "SPARQL_MAX_CHAIN"),
+        ("ASK { ?s " + "|".join(["wdt:P1"] * 600) + " ?o }", "SPARQL_MAX_CHAIN"),
+        ("ASK { FILTER(" + "&&".join(["true"] * 10_000) + ") }", "SPARQL_MAX_CHAIN"),
+        ("ASK { FILTER(" + "+".join(["1"] * 600) + " > 0) }", "SPARQL_MAX_CHAIN"),
+        ("ASK { " + " UNION ".join(["{}"] * 600) + " }", "SPARQL_MAX_CHAIN"),
+        ("ASK { " + "OPTIONAL { ?s ?p ?o } " * 600 + "}", "SPARQL_MAX_CHAIN"),
+        ("ASK { " + "BIND(1 AS ?x) " * 600 + "}", "SPARQL_MAX_CHAIN"),
+    ],
+)
+def test_pathological_nesting_is_refused_before_the_engine(query: str, setting: str) -> None:
+    with pytest.raises(BigtentError, match=setting) as refused:
+        check(query)
+    assert refused.value.status == 400
+
+
+def test_long_but_flat_queries_pass() -> None:
+    values = " ".join(f"wd:Q{i}" for i in range(20_000))
+    assert check(f"PREFIX wd: <urn:wd:> SELECT * {{ VALUES ?x {{ {values} }} }}").chain <= 2
+    numbers = " ".join(f"(-{i} +{i})" for i in range(5_000))
+    assert check(f"SELECT * {{ VALUES (?a ?b) {{ {numbers} }} }}").chain <= 2
+    triples = " . ".join(f"?s{i} wdt:P1 ?o{i}" for i in range(3_000))
+    assert check(f"SELECT * {{ {triples} }}").chain <= 2
+    assert check("ASK { " + " UNION ".join(["{}"] * 400) + " }").chain == 400
+
+
+# --- fair queueing ------------------------------------------------------------------------
+def test_a_freed_worker_goes_to_the_waiting_client_holding_fewest() -> None:
+    queue: FairQueue[str] = FairQueue(share=1, capacity=8)
+    for n in range(1, 5):
+        assert queue.push("runaway", f"r{n}") is None
+    assert queue.pop() == ("runaway", "r1")
+    assert queue.pop() is None  # the runaway client holds its share: no second worker
+    assert queue.push("other", "o1") is None
+    assert queue.pop() == ("other", "o1")  # the second worker: to the other client
+    assert queue.push("third", "t1") is None
+    queue.done("runaway")
+    queue.done("other")
+    # both hold none now; "third" was never served, "runaway" was: "third" first
+    assert queue.pop() == ("third", "t1")
+    assert queue.pop() == ("runaway", "r2")
+
+
+def test_a_full_waiting_room_turns_away_the_crowd_not_a_newcomer() -> None:
+    queue: FairQueue[str] = FairQueue(share=1, capacity=3)
+    assert [queue.push("crowd", f"c{n}") for n in range(3)] == [None, None, None]
+    assert queue.push("crowd", "c3") == "c3"  # full: the crowd's own newcomer waits not
+    assert queue.push("newcomer", "n0") == "c2"  # room made from the crowd's newest
+    assert queue.waiting == 3
+    assert queue.pop() == ("crowd", "c0")
+    assert queue.pop() == ("newcomer", "n0")
+    assert queue.remove("crowd", "c1") and not queue.remove("crowd", "c1")
+    assert queue.waiting == 0
+
+
+# --- budgets ------------------------------------------------------------------------------
+def test_a_client_is_its_address_ipv6_by_its_64() -> None:
+    assert client_key("127.0.0.2") == "127.0.0.2"
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:ffff::9")
+    assert client_key("2001:db8:1:2::5") != client_key("2001:db8:1:3::5")
+
+
+def test_the_default_budget_runs_out_for_back_to_back_runaways() -> None:
+    """Finding 4: at the defaults (SPARQL_CLIENT_PARALLEL=1, SPARQL_TIMEOUT=30) a client
+    could never use more than the budget refilled, so it never got a 429."""
+    defaults = {s.name: s.default for s in SETTINGS}
+    now = [0.0]
+    budget = ClientBudget(
+        float(defaults["SPARQL_CLIENT_BUDGET"]),
+        int(defaults["SPARQL_CLIENT_PARALLEL"]),
+        clock=lambda: now[0],
+    )
+    timeout = float(defaults["SPARQL_TIMEOUT"])
+    refused = None
+    while now[0] < 600 and refused is None:  # ten minutes of runaways, one at a time
+        try:
+            budget.admit("client")
+        except BigtentError as exc:
+            refused = exc
+            break
+        started = budget.start("client")
+        now[0] += timeout
+        budget.finish("client", timeout, started)
+    assert refused is not None and refused.status == 429
+    assert refused.retry_after is not None and refused.retry_after >= 1
+    assert "SPARQL_CLIENT_BUDGET" in refused.message
+
+
+def test_running_queries_count_against_the_budget_while_they_run() -> None:
+    now = [0.0]
+    budget = ClientBudget(seconds_per_minute=6, parallel=0, clock=lambda: now[0])
+    budget.admit("a")
+    budget.start("a")
+    now[0] = 7.0  # still running, 7 s charged so far (0.7 s refilled)
+    with pytest.raises(BigtentError, match="SPARQL_CLIENT_BUDGET"):
+        budget.admit("a")
+    budget.admit("b")  # other clients are not affected
 
 
 def test_client_budget_refills_over_a_minute() -> None:
@@ -239,3 +419,25 @@ def test_sparql_settings_take_fractions_and_refuse_nonsense() -> None:
     for bad in ("soon", "-1", "inf", "nan"):
         with pytest.raises(ConfigError, match="SPARQL_TIMEOUT"):
             load_settings(env={"BIGTENT_SPARQL_TIMEOUT": bad})
+
+
+# --- spreadsheets -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-3", "-3"),
+        ("+1.5e3", "+1.5e3"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_spreadsheet_formulas_are_neutralised(text: str, safe: str) -> None:
+    assert neutralise(text) == safe
+    assert restore(neutralise(text)) == text

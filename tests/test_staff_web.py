@@ -14,7 +14,7 @@ USERS = {"alice": "admin", "bob": "editor"}
 
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
-    return staff_app(make_app, USERS, LOGIN_MAX_FAILURES=3)
+    return staff_app(make_app, USERS, LOGIN_FREE_FAILURES=3)
 
 
 def _form_token(html: str) -> str:
@@ -97,7 +97,10 @@ def test_wrong_password_then_throttled(app: Flask) -> None:
     )
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) > 0
-    assert "LOGIN_MAX_FAILURES" in throttled.get_data(as_text=True)
+    assert "LOGIN_FREE_FAILURES" in throttled.get_data(as_text=True)
+    elsewhere = app.test_client()  # the owner, from another address: never locked out
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    login(elsewhere, "bob")
 
 
 def test_logout_ends_the_session_and_its_token(app: Flask) -> None:

@@ -83,6 +83,30 @@ def test_charts_follow_changes(client: FlaskClient, app: Flask, write_ttl: objec
     assert [r["partnerships"] for r in after if r["year"] == "2031"] == ["1"]
 
 
+def test_csv_cells_cannot_start_a_spreadsheet_formula(
+    client: FlaskClient, app: Flask, write_ttl: object
+) -> None:
+    """Finding 9: a label such as =HYPERLINK(…) went into /statistics/*.csv unescaped."""
+    cat: Catalogue = app.extensions["bigtent"]
+    formula = '=HYPERLINK("http://evil.example";"open")'
+    body = (
+        "wd:Q5310 a wikibase:Item ; wdt:P1 wd:Q24 ; rdfs:label "
+        + ", ".join(f"{formula!r}@{lang}" for lang in ("en", "fr", "es", "pt"))
+        + " .\n"
+        'wd:Q5311 a wikibase:Item ; rdfs:label "Formula exchange"@en ; wdt:P1 wd:Q4 ; '
+        'wdt:P5 wd:Q1000 , wd:Q1001 ; wdt:P7 wd:Q5310 ; wdt:P9 "2030"^^xsd:gYear .'
+    )
+    report = cat.load_paths([write_ttl("formula.ttl", body)])  # type: ignore[operator]
+    assert report.ok, report.rejections
+    served = client.get("/statistics/partnerships-by-activity-and-year.csv")
+    cells = [cell for row in csv.reader(io.StringIO(served.data.decode())) for cell in row]
+    assert "'" + formula in cells
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    assert not any(cell.startswith("-") and not cell.lstrip("-").isdigit() for cell in cells)
+    html = client.get("/statistics").get_data(as_text=True)
+    assert unescape(html).count(formula) >= 1 and "'" + formula not in unescape(html)
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 
 from loader.base.settings import Settings, load_settings
-from webapp.http import auth, errors, headers, i18n, rendering
+from webapp.http import auth, bodies, clients, errors, headers, i18n, rendering
 from webapp.http import catalogue as catalogue_ext
 from webapp.linked_data import dataset, entity_documents, feed, harvest, reconciliation, sparql
 from webapp.public import (
@@ -75,7 +75,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.as_flask_config())
     app.config["SECRET_KEY"] = settings.SECRET_KEY or None
     app.config["JSON_SORT_KEYS"] = False
+    clients.init_app(app)  # a wrong TRUSTED_PROXIES stops the app before it opens anything
     catalogue_ext.init_app(app, settings)
+    bodies.init_app(app, settings)  # bodies capped before any hook may read one
     i18n.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

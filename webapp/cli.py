@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (every record loaded or unchanged); 1 some input was rejected
 (the report says which record, where and why; nothing of a rejected record is
-written); 2 the command could not run (bad arguments, configuration, busy store).
+written); 2 the command could not run (bad arguments, configuration, busy store, a full
+disk: the message names DATA_DIR, and nothing of the refused write was recorded).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from loader.base.errors import BigtentError
+from loader.base.errors import BigtentError, DiskFull, is_disk_full
 from loader.base.settings import SETTINGS, Settings, load_settings
 from loader.catalogue import Catalogue, revision_log_target
 from loader.ingest.pipeline import LoadReport
@@ -205,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         if args.command == "settings":
@@ -223,9 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BigtentError as exc:
         print(f"bigtent: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
-    except OSError as exc:
-        print(f"bigtent: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_ERROR
+    except Exception as exc:
+        if is_disk_full(exc):  # from the store, SQLite or the system, wherever it struck
+            where = settings.data_dir if settings is not None else args.data_dir or "DATA_DIR"
+            print(f"bigtent: error: {DiskFull(where, str(exc)[:300]).message}", file=sys.stderr)
+            return EXIT_ERROR
+        if isinstance(exc, OSError):
+            print(f"bigtent: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
     except KeyboardInterrupt:
         print(
             "bigtent: interrupted. Records already accepted are kept (any the store is still "
@@ -380,8 +388,8 @@ def _serve(settings: Settings) -> int:
     from webapp.server import serve
 
     if settings.DATABASE_URL.strip():
-        # Reach the shared database before gunicorn starts, so a wrong address or
-        # password is one clear error rather than a worker that fails to boot.
+        # Reach the shared database before the server starts, so a wrong address or
+        # password is one clear error rather than an app that fails to start.
         RevisionLog(revision_log_target(settings)).close()
 
     print(

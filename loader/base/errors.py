@@ -80,3 +80,45 @@ class SourceError(BigtentError):
         self.line = line
         self.column = column
         self.detail = message
+
+
+class DiskFull(BigtentError):
+    """The file system holding the catalogue (DATA_DIR) has no room for a write. Nothing
+    of the refused write was recorded."""
+
+    status = 507
+
+    def __init__(self, data_dir: object, detail: str = "") -> None:
+        super().__init__(
+            f"the disk holding DATA_DIR ({data_dir}) is full{': ' + detail if detail else ''}. "
+            "Nothing of this change was written; free some space there (or lower "
+            "DISK_RESERVE_MB) and try again.",
+            title="Insufficient storage",
+        )
+
+
+#: errno values of a full file system (ENOSPC) or an exhausted quota (EDQUOT)
+_FULL_ERRNOS = frozenset({28, 122})
+_FULL_TEXTS = ("no space left on device", "database or disk is full", "disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` (or an exception it was raised from or during) is how a full
+    disk shows up: ENOSPC or EDQUOT from the system, SQLite's SQLITE_FULL, the store's
+    "No space left on device", PostgreSQL's disk_full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFull):
+            return True
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+            return True
+        if getattr(current, "sqlstate", None) == "53100":  # PostgreSQL disk_full
+            return True
+        if any(text in str(current).lower() for text in _FULL_TEXTS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

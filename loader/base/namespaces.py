@@ -28,7 +28,9 @@ SH = "http://www.w3.org/ns/shacl#"
 #: Wikidata's proleptic Gregorian calendar item, used by every Wikibase for time values.
 GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
 
-ENTITY_ID = re.compile(r"^[QP][1-9][0-9]*$")
+#: Entity ids: Q or P and a number of at most 16 digits, so every id fits the 64-bit
+#: integers of SQLite and PostgreSQL (the page index stores them as numbers).
+ENTITY_ID = re.compile(r"^[QP][1-9][0-9]{0,15}$")
 
 # (prefix name, path below the base) in the order Wikibase documents them.
 _LAYOUT: tuple[tuple[str, str], ...] = (

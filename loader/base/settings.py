@@ -41,6 +41,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(revisions.sqlite3) and the staff accounts (accounts.sqlite3). Created when missing.",
     ),
     Setting(
+        "DISK_RESERVE_MB",
+        64,
+        "Free space (MB) every write leaves on the file system of DATA_DIR: a write that "
+        "would leave less is refused before anything of it is written (`bigtent load` exits "
+        "with 2, the web app answers 507), so the store and the revision log are never left "
+        "half-written by a full disk.",
+    ),
+    Setting(
         "DATABASE_URL",
         "",
         "Where the revision log, staff accounts and sessions live: empty for SQLite files in "
@@ -148,6 +156,26 @@ SETTINGS: tuple[Setting, ...] = (
         "not contiguous and which exceed this are refused rather than exhausting memory.",
     ),
     Setting(
+        "MAX_LITERAL_BYTES",
+        1048576,
+        "Longest literal (UTF-8 bytes) an input of `bigtent load` or /import may hold, "
+        "checked while parsing; a longer one rejects the file. At most 16 MiB, the RDF "
+        "parsers' own limit.",
+    ),
+    Setting(
+        "MAX_DECOMPRESSED_BYTES",
+        8589934592,
+        "Most bytes a gzipped input of `bigtent load` may decompress to; reading stops and "
+        "the file is rejected beyond it (a small .gz file can expand enormously).",
+    ),
+    Setting(
+        "MAX_NESTING_DEPTH",
+        64,
+        "Deepest nesting accepted in structured input, checked before it is parsed: arrays "
+        "and objects of JSON request bodies and JSON-LD inputs, elements of RDF/XML inputs. "
+        "Deeper input is refused (400, or the file is rejected).",
+    ),
+    Setting(
         "MAX_REPORTED_ERRORS",
         100,
         "Validation problems printed per load before the "
@@ -162,10 +190,35 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Interface `bigtent serve` listens on."),
     Setting("PORT", 5000, "Port `bigtent serve` listens on."),
     Setting(
+        "TRUSTED_PROXIES",
+        "",
+        "Reverse proxies (IP addresses or networks, separated by spaces or commas) whose "
+        "X-Forwarded-For header is believed when telling clients apart for per-client limits "
+        "(SPARQL budgets, login throttling): the client is the rightmost address in it that "
+        "is not a trusted proxy. Empty (the default): the client is the connection's address.",
+    ),
+    Setting(
         "SERVER_THREADS",
         8,
-        "Request threads of `bigtent serve` (gunicorn, one process: the embedded store "
+        "Request threads of `bigtent serve` (waitress, one process: the embedded store "
         "allows one writer process; the SPARQL endpoint runs queries in its own processes).",
+    ),
+    Setting(
+        "SERVER_CONNECTIONS",
+        1000,
+        "Open connections `bigtent serve` keeps at once; requests are read whole by one event "
+        "loop before a thread takes them, so slow clients hold a connection, never a thread.",
+    ),
+    Setting(
+        "SERVER_IDLE_TIMEOUT",
+        30,
+        "Seconds a connection of `bigtent serve` may stay silent (mid-request or between "
+        "keep-alive requests) before it is closed.",
+    ),
+    Setting(
+        "SERVER_MAX_HEADER_BYTES",
+        65536,
+        "Largest request line plus headers `bigtent serve` reads (431 beyond it).",
     ),
     Setting(
         "SPARQL_WORKERS",
@@ -195,20 +248,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SPARQL_MAX_NESTING",
         100,
-        "Deepest nesting of braces and parentheses a SPARQL query may have; deeper ones are "
-        "refused with 400 (very deep nesting would exhaust the query parser's stack).",
+        "Deepest nesting of braces, parentheses, brackets and the prefix operators ! and ^ "
+        "a SPARQL query may have; deeper ones are refused with 400 before any engine sees "
+        "them (very deep nesting would exhaust the query parser's stack).",
+    ),
+    Setting(
+        "SPARQL_MAX_CHAIN",
+        500,
+        "Longest chain at one level of a SPARQL query: operators (a || b || …, p1/p2/…, "
+        "1 + 2 + …) and groups or calls side by side ({…} UNION {…}, OPTIONAL {…} "
+        "OPTIONAL {…}); longer ones are refused with 400 before any engine sees them (the "
+        "engine nests one level per element). VALUES data is not counted.",
+    ),
+    Setting(
+        "SPARQL_MAX_RESULT_BYTES",
+        50000000,
+        "Largest SPARQL result, in bytes: a bigger one is cut in the query worker at the "
+        "last whole row that fits and flagged (Bigtent-Truncated: true), so no oversized "
+        "result is ever held in the web process. 0 means no limit.",
     ),
     Setting(
         "SPARQL_CLIENT_BUDGET",
-        60.0,
-        "Query-seconds each client (IP address + User-Agent) may use per minute, refilled "
-        "continuously; a client over budget gets 429 with Retry-After. 0 disables it.",
+        30.0,
+        "Query-seconds each client (network address, see TRUSTED_PROXIES) may use per "
+        "minute, refilled continuously; running queries count as they run, and a client "
+        "whose budget is spent gets 429 with Retry-After. 0 disables it.",
     ),
     Setting(
         "SPARQL_CLIENT_PARALLEL",
         1,
-        "Queries one client (IP address + User-Agent) may have running or waiting at once; "
-        "more get 429 with Retry-After. 0 disables it.",
+        "Queries one client (network address, see TRUSTED_PROXIES) may have running or "
+        "waiting at once; more get 429 with Retry-After. 0 disables it.",
     ),
     Setting(
         "SPARQL_WORKER_MEMORY",
@@ -272,21 +342,37 @@ SETTINGS: tuple[Setting, ...] = (
         "re-hashes passwords at their next login.",
     ),
     Setting(
-        "LOGIN_MAX_FAILURES",
-        5,
-        "Failed logins allowed per account name within LOGIN_FAILURE_WINDOW; more are "
-        "refused (429) until the oldest failure is older than the window. 0 disables.",
+        "LOGIN_FREE_FAILURES",
+        3,
+        "Failed logins to one account from one client address before each further attempt "
+        "from there must wait (LOGIN_DELAY, doubling). Never locks the account: other "
+        "addresses are not slowed down.",
     ),
     Setting(
-        "LOGIN_MAX_FAILURES_PER_IP",
-        50,
-        "Failed logins allowed per client address within LOGIN_FAILURE_WINDOW (guards "
-        "against guessing across many accounts). 0 disables.",
+        "LOGIN_FREE_FAILURES_PER_IP",
+        20,
+        "Failed logins from one client address, to any accounts, before each further "
+        "attempt from it must wait (LOGIN_DELAY, doubling); guards against guessing across "
+        "many accounts.",
+    ),
+    Setting(
+        "LOGIN_DELAY",
+        1.0,
+        "Seconds the first slowed-down login attempt must wait after the last failure; each "
+        "further failure doubles it, up to LOGIN_MAX_DELAY. Earlier attempts get 429 with "
+        "Retry-After.",
+    ),
+    Setting(
+        "LOGIN_MAX_DELAY",
+        300.0,
+        "Longest wait, in seconds, between login attempts of a client address that keeps "
+        "failing (the cap of LOGIN_DELAY's doubling).",
     ),
     Setting(
         "LOGIN_FAILURE_WINDOW",
         900,
-        "Seconds over which failed logins are counted (a sliding window).",
+        "Seconds without a further failure (after any wait has run out) after which an "
+        "address's failed logins are forgotten.",
     ),
     Setting(
         "EDIT_MAX_BYTES",
@@ -297,6 +383,20 @@ SETTINGS: tuple[Setting, ...] = (
         "IMPORT_MAX_BYTES",
         10485760,
         "Largest file staff may upload at /import, in bytes (413 beyond it).",
+    ),
+    Setting(
+        "FORM_MAX_BYTES",
+        65536,
+        "Largest request body, in bytes, of every route without a limit of its own (login, "
+        "account and user forms, reconciliation batches, hide and unhide, …): 413 beyond it, "
+        "before the body is read.",
+    ),
+    Setting(
+        "REQUEST_MAX_BYTES",
+        16777216,
+        "Largest request body, in bytes, any route accepts, whatever its own limit "
+        "(IMPORT_MAX_BYTES, EDIT_MAX_BYTES, SPARQL_MAX_QUERY_BYTES, FORM_MAX_BYTES): 413 "
+        "beyond it, before the body is read.",
     ),
     Setting(
         "IMPORT_TTL",

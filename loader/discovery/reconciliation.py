@@ -12,6 +12,7 @@ or alias and has every given property value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +70,12 @@ def parse_query(key: str, raw: object) -> Query:
     if len(types) > MAX_VALUES or not all(ENTITY_ID.match(t) for t in types):
         raise _bad(key, "type must name item ids such as Q1 (see the manifest's defaultTypes)")
     limit = raw.get("limit", DEFAULT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 1:
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int | float)
+        or not math.isfinite(limit)  # 1e400 decodes as infinity, NaN compares as nothing
+        or limit < 1
+    ):
         raise _bad(key, "limit must be a positive number")
     properties = raw.get("properties", [])
     if not isinstance(properties, list) or len(properties) > MAX_PROPERTIES:

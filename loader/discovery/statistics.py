@@ -3,7 +3,9 @@
 Every chart names a file of ``sparql/examples``; its data is that query's result as the
 public endpoint gives it (same prefixes, ``?xLabel`` filling and dataset), run in process
 on the live store and kept until the catalogue next changes. The CSV offered for download
-is that result verbatim, so a reader can check any figure by running the query.
+is that result verbatim, so a reader can check any figure by running the query; like every
+CSV of the endpoint, its cells are safe to open in a spreadsheet
+(:func:`loader.base.spreadsheets.neutralise`), and the page reads them back as written.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 from loader.base.errors import NotFound
 from loader.base.lru import ByteLRU
 from loader.base.namespaces import Namespaces
+from loader.base.spreadsheets import restore
 
 if TYPE_CHECKING:
     from loader.query.examples import Examples
@@ -141,7 +144,8 @@ class Statistics:
 def rows_of(chart: Chart, body: bytes, ns: Namespaces) -> list[Row]:
     """The chart rows of a SPARQL CSV result."""
     rows = []
-    for record in csv.DictReader(io.StringIO(body.decode("utf-8"))):
+    for written in csv.DictReader(io.StringIO(body.decode("utf-8"))):
+        record = {name: restore(value or "") for name, value in written.items()}
         iri = record.get(chart.category, "")
         entity = ns.entity_id(iri) if iri else None
         label = record.get(chart.category + "Label") or entity or iri

@@ -14,6 +14,10 @@ refuses the whole batch if any record moved past the revision the report showed 
 change made by someone else in between is never overwritten unseen: the user gets the new
 report instead). Rejected records change nothing; the upload is removed once written, so
 confirming twice finds nothing to do.
+
+An upload is read within the loader's caps (:class:`~loader.ingest.inputs.InputLimits`: no
+DTD in RDF/XML, MAX_LITERAL_BYTES, MAX_NESTING_DEPTH, MAX_RECORD_TRIPLES while grouping);
+a file that breaks one is unreadable, and an unreadable upload is deleted.
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loader.base.errors import BigtentError, NotFound, SourceError
+from loader.base.errors import BigtentError, DiskFull, NotFound, SourceError, is_disk_full
 from loader.base.rdf import syntaxes
-from loader.ingest.inputs import FORMATS, Source, format_from_name
-from loader.ingest.reader import Rebase, locate, read_records, scan
+from loader.ingest.inputs import FORMATS, InputLimits, Source, format_from_name
+from loader.ingest.reader import OversizedRecord, Rebase, locate, read_records, scan
 from loader.records.normalise import normalise
 from loader.records.shacl import Problem
 from loader.records.source import SourceRecord
@@ -141,11 +145,17 @@ class Uploads:
         self.purge()
         token = secrets.token_urlsafe(24)
         folder = self.directory / token
-        folder.mkdir(parents=True)
         path = folder / "upload"
-        path.write_bytes(data)
         upload = Upload(token, path, filename[:200], fmt, uploader, time.time(), summary[:500])
-        self.update(upload)
+        try:
+            folder.mkdir(parents=True)
+            path.write_bytes(data)
+            self.update(upload)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)  # no half-kept upload
+            if is_disk_full(exc):
+                raise DiskFull(self.directory.parent, "the upload could not be kept") from None
+            raise
         return upload
 
     def update(self, upload: Upload) -> None:
@@ -267,8 +277,9 @@ def _check(editor: Editor, upload: Upload) -> _Checked:
     report = ImportReport()
     contents: dict[str, tuple[bytes, str]] = {}
     source = _source(upload)
+    limits = InputLimits.from_settings(cat.settings)
     try:
-        scanned = scan(source, cat.ns)
+        scanned = scan(source, cat.ns, limits)
     except SourceError as exc:
         report.file_errors.append(exc.message)
         return _Checked(report, contents)
@@ -283,10 +294,8 @@ def _check(editor: Editor, upload: Upload) -> _Checked:
     ctx.property_types.update(scanned.property_types)
     for label, owners in scanned.property_labels.items():
         ctx.property_labels[label] |= owners
-    limit = int(cat.settings.MAX_RECORD_TRIPLES)
-    records = list(
-        _records(source, cat, scanned.rebase, int(cat.settings.MAX_BUFFERED_TRIPLES), report)
-    )
+    limit = limits.max_record_triples
+    records = list(_records(source, cat, scanned.rebase, limits, report))
     states = cat.revisions.states(r.entity for r in records)
     seen: set[str] = set()
     for record in records:
@@ -298,16 +307,19 @@ def _check(editor: Editor, upload: Upload) -> _Checked:
         line = record.line
         if line is None and not source.line_based:
             line = locate(source, cat.ns["wd"] + record.entity, "wd:" + record.entity)
-        normal = normalise(record, ctx)
-        if len(normal.triples) > limit:
-            problem = Problem(
-                cat.ns["wd"] + record.entity,
-                None,
-                None,
-                "(loader)",
-                "MaxRecordTriples",
+        if isinstance(record, OversizedRecord):  # only counted while it was read
+            message = record.problem_message(limit)
+        else:
+            normal = normalise(record, ctx)
+            message = (
                 f"the record has {len(normal.triples)} triples, more than "
-                f"MAX_RECORD_TRIPLES ({limit}) allows",
+                f"MAX_RECORD_TRIPLES ({limit}) allows"
+                if len(normal.triples) > limit
+                else ""
+            )
+        if message:
+            problem = Problem(
+                cat.ns["wd"] + record.entity, None, None, "(loader)", "MaxRecordTriples", message
             )
             report.records.append(RecordReport(record.entity, REJECTED, line, base, [problem]))
             continue
@@ -330,10 +342,14 @@ def _check(editor: Editor, upload: Upload) -> _Checked:
 
 
 def _records(
-    source: Source, cat: Repository, rebase: Rebase | None, buffered: int, report: ImportReport
+    source: Source,
+    cat: Repository,
+    rebase: Rebase | None,
+    limits: InputLimits,
+    report: ImportReport,
 ) -> Iterator[SourceRecord]:
     try:
-        yield from read_records(source, cat.ns, rebase, max(buffered, 1))
+        yield from read_records(source, cat.ns, rebase, limits)
     except SourceError as exc:
         report.file_errors.append(exc.message)
 

@@ -3,6 +3,15 @@
 Writes follow one protocol: revision rows are committed to the log first, then the
 entity graphs are swapped in the store, then the log records them as applied. A
 crash in between is repaired when the catalogue is next opened.
+
+Nothing here waits without end. The worker processes (:class:`Workers`) each take one
+chunk at a time over a pipe of their own, and the main process waits on that pipe and on
+the process itself, so a worker that dies (killed, out of memory) or cannot start is an
+error at once. (``multiprocessing.Pool``, used before, waits forever for the answer of a
+killed worker and starts new workers without end when their initialiser fails;
+``concurrent.futures`` misses a worker killed while it takes a task.) A failure of the
+writer (a full disk: ``DiskFull`` before anything of its batch is written) stops reading
+at the next batch, and the workers are killed rather than waited for.
 """
 
 from __future__ import annotations
@@ -16,20 +25,22 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from loader.base.errors import SourceError
-from loader.ingest.inputs import Source
-from loader.ingest.reader import locate, read_records, scan
+from loader.base.errors import BigtentError, SourceError
+from loader.ingest.inputs import InputLimits, Source
+from loader.ingest.reader import OversizedRecord, locate, read_records, scan
 from loader.records.context import Context
 from loader.records.normalise import normalise
 from loader.records.profiles import load_shapes
 from loader.records.shacl import Problem, ShapesGraph
 from loader.records.source import SourceRecord
+from loader.storage.disk import ensure_room
 from loader.storage.revision_log import HIDDEN, PRIVATE_STATES, NewRevision, compress
 
 if TYPE_CHECKING:
@@ -143,10 +154,27 @@ def _init_worker(ctx: Context, base: str, profile: str, max_triples: int) -> Non
     _STATE["shapes"] = load_shapes(base, profile)
 
 
-def _init_pool_worker(ctx: Context, base: str, profile: str, max_triples: int) -> None:
+def _worker_main(conn: Connection, args: tuple[Context, str, str, int]) -> None:
+    """A worker process: set up, then answer each chunk it is sent, until told to stop."""
     # Ctrl+C reaches the whole process group; the main process handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(ctx, base, profile, max_triples)
+    try:
+        _init_worker(*args)
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+        return
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", process_records(chunk))
+        except BaseException:
+            answer = ("error", traceback.format_exc())
+        conn.send(answer)
 
 
 def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
@@ -156,23 +184,16 @@ def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
     limit: int = _STATE["max"]  # type: ignore[assignment]
     out = []
     for record in records:
+        if isinstance(record, OversizedRecord):  # only counted while it was read
+            out.append(_too_large(record, ctx, record.problem_message(limit)))
+            continue
         normal = normalise(record, ctx)
         if len(normal.triples) > limit:
-            problem = Problem(
-                focus=ctx.ns["wd"] + record.entity,
-                path=None,
-                value=None,
-                shape="(loader)",
-                component="MaxRecordTriples",
-                message=f"the record has {len(normal.triples)} triples, more than "
-                f"MAX_RECORD_TRIPLES ({limit}); split it or raise "
-                "BIGTENT_MAX_RECORD_TRIPLES",
+            message = (
+                f"the record has {len(normal.triples)} triples, more than "
+                f"MAX_RECORD_TRIPLES ({limit}); split it or raise BIGTENT_MAX_RECORD_TRIPLES"
             )
-            out.append(
-                Outcome(
-                    record.entity, record.source, record.line, None, None, None, 0, [problem], []
-                )
-            )
+            out.append(_too_large(record, ctx, message))
             continue
         found = shapes.validate(normal.triples, ctx)
         errors = [p for p in found if p.severity == "Violation"]
@@ -192,6 +213,18 @@ def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
             )
         )
     return out
+
+
+def _too_large(record: SourceRecord, ctx: Context, message: str) -> Outcome:
+    problem = Problem(
+        focus=ctx.ns["wd"] + record.entity,
+        path=None,
+        value=None,
+        shape="(loader)",
+        component="MaxRecordTriples",
+        message=message,
+    )
+    return Outcome(record.entity, record.source, record.line, None, None, None, 0, [problem], [])
 
 
 # --- main side -----------------------------------------------------------------------------
@@ -238,18 +271,91 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
         yield chunk
 
 
-def _bounded_map(
-    pool: Any, chunks: Iterator[list[SourceRecord]], window: int
-) -> Iterator[list[Outcome]]:
-    """Like ``pool.imap`` (ordered) but never more than ``window`` chunks in flight, so
-    reading cannot run ahead of writing and fill memory."""
-    pending: deque[Any] = deque()
-    for chunk in chunks:
-        pending.append(pool.apply_async(process_records, (chunk,)))
-        if len(pending) >= window:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+class WorkerFailed(BigtentError):
+    """A worker process died, could not start, or failed on a chunk."""
+
+    status = 500
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            f"a load worker process {why}; nothing of the records it held was written. "
+            "Run the load again (with fewer LOAD_WORKERS or a smaller LOAD_CHUNK_RECORDS if "
+            "memory is short).",
+            title="Load failed",
+        )
+
+
+class Workers:
+    """Worker processes that normalise and validate chunks of records, in order. Each
+    worker has its own pipe and holds at most one chunk: it is sent the next only after
+    its answer was read, so neither side can block the other, and waiting for an answer
+    also watches the process, so a worker that dies is noticed at once."""
+
+    def __init__(self, count: int, args: tuple[Context, str, str, int]) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self._conns: list[Connection] = []
+        self._procs: list[Any] = []
+        for _ in range(count):
+            mine, theirs = spawn.Pipe()
+            process = spawn.Process(target=_worker_main, args=(theirs, args), daemon=True)
+            process.start()
+            theirs.close()
+            self._conns.append(mine)
+            self._procs.append(process)
+
+    def map(self, chunks: Iterator[list[SourceRecord]]) -> Iterator[list[Outcome]]:
+        """The outcomes of each chunk, in the order of the chunks."""
+        count = len(self._conns)
+        busy: list[int] = []  # workers holding a chunk, in the order they got it
+        for index, chunk in enumerate(chunks):
+            worker = index % count
+            if len(busy) == count:
+                yield self._answer(busy.pop(0))
+            self._send(worker, chunk)
+            busy.append(worker)
+        while busy:
+            yield self._answer(busy.pop(0))
+
+    def _send(self, worker: int, chunk: list[SourceRecord]) -> None:
+        try:
+            self._conns[worker].send(chunk)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            self._answer(worker)  # its error, if it sent one before it ended
+            raise WorkerFailed("stopped unexpectedly") from None
+
+    def _answer(self, worker: int) -> list[Outcome]:
+        conn, process = self._conns[worker], self._procs[worker]
+        ready = wait([conn, process.sentinel])
+        if conn not in ready and not conn.poll():
+            raise WorkerFailed(f"stopped unexpectedly (exit code {process.exitcode})")
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            raise WorkerFailed(f"stopped unexpectedly (exit code {process.exitcode})") from None
+        if kind == "error":
+            sys.stderr.write(str(payload))
+            raise WorkerFailed(f"failed: {str(payload).strip().splitlines()[-1][:300]}")
+        outcomes: list[Outcome] = payload
+        return outcomes
+
+    def close(self) -> None:
+        """Let the workers end (after every answer was read)."""
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        for process in self._procs:
+            process.join(10)
+        self.kill()
+
+    def kill(self) -> None:
+        """End the workers now, whatever they are doing."""
+        for process in self._procs:
+            if process.is_alive():
+                process.kill()
+        for process in self._procs:
+            process.join(5)
+        for conn in self._conns:
+            conn.close()
 
 
 def run_load(
@@ -265,6 +371,9 @@ def run_load(
     """Load sources into the catalogue; see the module docstring for the write protocol."""
     settings = cat.settings
     started = time.monotonic()
+    if not dry_run:
+        ensure_room(settings)  # before reading anything: a full disk fails at once
+    limits = InputLimits.from_settings(settings)
     report = LoadReport(dry_run=dry_run, prefixes=cat.ns.prefixes)
     ctx = validation.build_context()
     scanned = []
@@ -273,7 +382,7 @@ def run_load(
             report.file_errors.append(source)
             continue
         try:
-            result = scan(source, cat.ns)
+            result = scan(source, cat.ns, limits)
         except SourceError as exc:
             report.file_errors.append(exc)
             continue
@@ -297,19 +406,17 @@ def run_load(
     worker_args = (ctx, cat.ns.base, settings.PROFILE, settings.MAX_RECORD_TRIPLES)
     pool = None
     if workers > 1 and sum(r.entities for _, r in scanned) > chunk_size:
-        mp = multiprocessing.get_context("spawn")
-        pool = mp.Pool(workers, initializer=_init_pool_worker, initargs=worker_args)
+        pool = Workers(workers, worker_args)
     _init_worker(*worker_args)
     writer = _Writer(cat, report, dry_run=dry_run, author=author, summary=summary)
     try:
         for source, result in scanned:
-            records = read_records(source, cat.ns, result.rebase, settings.MAX_BUFFERED_TRIPLES)
+            records = read_records(source, cat.ns, result.rebase, limits)
             chunks = _chunks(records, chunk_size)
-            batches = (
-                _bounded_map(pool, chunks, workers * 2) if pool else map(process_records, chunks)
-            )
+            batches = pool.map(chunks) if pool else map(process_records, chunks)
             try:
                 for outcomes in batches:
+                    writer.check()  # the writer failed (a full disk): stop reading now
                     _record_outcomes(cat, source, outcomes, report, writer)
                     bar.advance(len(outcomes))
             except SourceError as exc:
@@ -320,7 +427,7 @@ def run_load(
         # catalogue is next opened; batches not yet logged were never accepted.
         writer.abandon()
         if pool is not None:
-            pool.terminate()
+            pool.kill()
         bar.close()
         raise
     try:
@@ -328,7 +435,6 @@ def run_load(
     finally:
         if pool is not None:
             pool.close()
-            pool.join()
         bar.close()
     if not dry_run:
         cat.after_write()
@@ -382,10 +488,14 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="bigtent-writer", daemon=True)
         self._thread.start()
 
-    def add(self, outcome: Outcome) -> None:
-        """Queue one accepted record."""
+    def check(self) -> None:
+        """Re-raise a failure of the writer (in the main thread)."""
         if self._error is not None:
             raise self._error
+
+    def add(self, outcome: Outcome) -> None:
+        """Queue one accepted record."""
+        self.check()
         if self.dry_run:  # only counted: keep nothing of the content
             outcome = dataclasses.replace(outcome, content=None, compressed=None)
         self._pending.append(outcome)

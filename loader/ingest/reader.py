@@ -5,6 +5,11 @@ counts entities and collects what validation needs to know about entities the
 input defines (their "instance of" values), so records may reference entities
 defined later in the same file. :class:`Grouper` then streams the triples and
 attributes each to its entity, handing out complete records in bounded memory.
+
+Both passes read through :meth:`Source.read <loader.ingest.inputs.Source.read>` and
+enforce :class:`~loader.ingest.inputs.InputLimits` as they go: literals and lines within
+MAX_LITERAL_BYTES, and a record's triples within MAX_RECORD_TRIPLES while it is grouped
+(a record over it is kept as a count only, and rejected).
 """
 
 from __future__ import annotations
@@ -19,16 +24,17 @@ import pyoxigraph as ox
 from loader.base.errors import SourceError
 from loader.base.namespaces import SCHEMA, WIKIBASE, Namespaces
 from loader.base.rdf import Node, Term, Triple
-from loader.ingest.inputs import Source
+from loader.ingest.inputs import InputLimits, Source
 from loader.records.context import INDEXED_PROPERTIES
 from loader.records.source import SourceRecord
 
-_STATEMENT_OWNER = re.compile(r"^([QPqp][1-9][0-9]*)-")
+# Entity numbers have at most 16 digits, as everywhere (loader.base.namespaces.ENTITY_ID).
+_STATEMENT_OWNER = re.compile(r"^([QPqp][1-9][0-9]{0,15})-")
 _FOREIGN_PROP = re.compile(
-    r"^(.*/)prop/(?:direct/|statement/|qualifier/|reference/|novalue/)?P[1-9][0-9]*$"
+    r"^(.*/)prop/(?:direct/|statement/|qualifier/|reference/|novalue/)?P[1-9][0-9]{0,15}$"
 )
-_ID = re.compile(r"^[QP][1-9][0-9]*$")
-_FOREIGN_ENTITY = re.compile(r"^(.*/)[QP][1-9][0-9]*$")
+_ID = re.compile(r"^[QP][1-9][0-9]{0,15}$")
+_FOREIGN_ENTITY = re.compile(r"^(.*/)[QP][1-9][0-9]{0,15}$")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _LINE_CHUNK = 20000
@@ -51,39 +57,74 @@ def _syntax_error(source: Source, exc: SyntaxError, line_offset: int = 0) -> Sou
     return SourceError(source.name, f"syntax error: {reason}", line, column)
 
 
-def parse(source: Source, base_iri: str) -> Iterator[tuple[ox.Quad, int | None]]:
-    """Every quad of a source with its line number where the format makes it exact."""
-    if source.line_based:
-        yield from _parse_lines(source)
-        return
-    with source.open() as fh:
+def parse(
+    source: Source, base_iri: str, limits: InputLimits
+) -> Iterator[tuple[ox.Quad, int | None]]:
+    """Every quad of a source with its line number where the format makes it exact;
+    :class:`SourceError` when the source breaks one of ``limits``."""
+    quads = _parse_lines(source, limits) if source.line_based else _parse(source, base_iri, limits)
+    cap = limits.max_literal_bytes
+    for quad, line in quads:
+        obj = quad.object
+        if isinstance(obj, ox.Literal):
+            size = len(obj.value)
+            if size > cap or (size * 4 > cap and len(obj.value.encode()) > cap):
+                raise limits.literal_too_long(source.name, line)
+        yield quad, line
+
+
+def _parse(
+    source: Source, base_iri: str, limits: InputLimits
+) -> Iterator[tuple[ox.Quad, int | None]]:
+    with source.read(limits) as fh:
         try:
             for quad in ox.parse(fh, source.format, base_iri=base_iri):
                 yield quad, None
         except SyntaxError as exc:
             raise _syntax_error(source, exc) from None
+        except MemoryError:  # the parser's own 16 MiB limit on one token
+            raise limits.literal_too_long(source.name) from None
         except ValueError as exc:
             raise SourceError(source.name, f"cannot be read: {exc}") from None
 
 
-def _parse_lines(source: Source) -> Iterator[tuple[ox.Quad, int | None]]:
-    with source.open() as fh:
-        start = 0  # lines before this chunk
+def _parse_lines(source: Source, limits: InputLimits) -> Iterator[tuple[ox.Quad, int | None]]:
+    """N-Triples and N-Quads in blocks of whole lines; a line (one triple) longer than
+    MAX_LITERAL_BYTES and some room for its IRIs is refused before it is parsed."""
+    longest = limits.max_literal_bytes + (1 << 16)
+    with source.read(limits) as fh:
+        start = 0  # lines before this block
+        carry = b""  # the unfinished last line of the previous read
         while True:
-            lines = fh.readlines(1 << 22)
-            if not lines:
+            data = fh.read(1 << 22)
+            if data:
+                data = carry + data
+                cut = data.rfind(b"\n") + 1
+                data, carry = data[:cut], data[cut:]
+                if len(carry) > longest:
+                    raise limits.literal_too_long(source.name, start + data.count(b"\n") + 1)
+                if not data:
+                    continue
+            elif carry:
+                data, carry = carry, b""
+            else:
                 return
+            lines = data.split(b"\n")
+            if not lines[-1]:
+                lines.pop()
             numbers = [
                 start + i + 1
                 for i, raw in enumerate(lines)
                 if raw.strip() and not raw.lstrip().startswith(b"#")
             ]
             try:
-                quads = ox.parse(b"".join(lines), source.format)
+                quads = ox.parse(data, source.format)
                 for index, quad in enumerate(quads):
                     yield quad, numbers[index] if index < len(numbers) else None
             except SyntaxError as exc:
                 raise _syntax_error(source, exc, start) from None
+            except MemoryError:
+                raise limits.literal_too_long(source.name, start + 1) from None
             start += len(lines)
 
 
@@ -149,12 +190,13 @@ class ScanResult:
     foreign_base: str | None = None
 
 
-def scan(source: Source, ns: Namespaces) -> ScanResult:
-    """Check syntax, recognise another Wikibase's IRIs, collect what validation needs."""
-    result = _collect(source, ns, None)
+def scan(source: Source, ns: Namespaces, limits: InputLimits) -> ScanResult:
+    """Check syntax and ``limits``, recognise another Wikibase's IRIs, collect what
+    validation needs."""
+    result = _collect(source, ns, None, limits)
     if result.foreign_base is not None:  # rare: read again with the IRIs mapped onto ours
         rebase = result.rebase
-        result = _collect(source, ns, rebase)
+        result = _collect(source, ns, rebase, limits)
         result.rebase = rebase
     return result
 
@@ -167,7 +209,9 @@ def _foreign_layout(top: str | None, concept: str | None, ns: Namespaces) -> Reb
     return Rebase.between(top, ns, concept or top)
 
 
-def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResult:
+def _collect(
+    source: Source, ns: Namespaces, rebase: Rebase | None, limits: InputLimits
+) -> ScanResult:
     result = ScanResult()
     wanted = {ns.predicate("wdt", pid).value: pid for pid in INDEXED_PROPERTIES}
     claim_preds = {ns.predicate("p", pid).value: pid for pid in INDEXED_PROPERTIES}
@@ -181,7 +225,7 @@ def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResul
     checked_predicates: set[str] = set()
     foreign_top: str | None = None
     foreign_concept: str | None = None
-    for quad, _line in parse(source, ns.base):
+    for quad, _line in parse(source, ns.base, limits):
         result.triples += 1
         if rebase is not None:
             quad = rebase.quad(quad)
@@ -225,16 +269,41 @@ def _collect(source: Source, ns: Namespaces, rebase: Rebase | None) -> ScanResul
 # --- pass 2 ---------------------------------------------------------------------------
 
 
+@dataclass
+class OversizedRecord(SourceRecord):
+    """A record with more triples than MAX_RECORD_TRIPLES: only their number was kept
+    (``triples`` is empty), so it is rejected without being normalised."""
+
+    count: int = 0
+
+    def problem_message(self, limit: int) -> str:
+        """Why it is rejected, naming the setting."""
+        return (
+            f"the record has {self.count:,} triples as read, more than MAX_RECORD_TRIPLES "
+            f"({limit:,}); split it or raise BIGTENT_MAX_RECORD_TRIPLES"
+        )
+
+
 class Grouper:
-    """Attributes streamed triples to entities and yields complete records."""
+    """Attributes streamed triples to entities and yields complete records. A record
+    growing past ``max_record_triples`` stops being kept (its triples are counted, not
+    stored) and comes out as an :class:`OversizedRecord`."""
 
     def __init__(
-        self, source: Source, ns: Namespaces, rebase: Rebase | None, max_buffered: int
+        self,
+        source: Source,
+        ns: Namespaces,
+        rebase: Rebase | None,
+        max_buffered: int,
+        max_record_triples: int | None = None,
     ) -> None:
         self.source = source
         self.ns = ns
         self.rebase = rebase
         self.max_buffered = max_buffered
+        self.max_record_triples = max_record_triples
+        self.counts: dict[str, int] = {}
+        self.oversized: set[str] = set()
         self._wds = ns["wds"]
         self._shared = (ns["wdref"], ns["wdv"])
         self._prop_ns = ns.base + "prop/"
@@ -367,6 +436,14 @@ class Grouper:
         if record is None:
             record = self.records[entity] = []
             self.first_line[entity] = line
+        count = self.counts[entity] = self.counts.get(entity, 0) + 1
+        if self.max_record_triples is not None and count > self.max_record_triples:
+            if entity not in self.oversized:  # from now on only counted
+                self.oversized.add(entity)
+                record.clear()
+                self.buffered -= self.weights.pop(entity, 0)
+            self._link(entity, triple[0], triple[2], line, graph_entity)
+            return
         record.append(triple)
         obj = triple[2]
         # Long texts weigh more: every 256 characters count as one more triple, so the
@@ -399,6 +476,8 @@ class Grouper:
                     f"is attached to {entity}; a record may only hold its own statements",
                     line,
                 )
+            if m:
+                return  # its IRI names its owner: nothing to remember (or to hold in memory)
         known = self.owner.get(obj)
         if known is not None and known != entity:
             raise SourceError(
@@ -440,7 +519,12 @@ class Grouper:
         triples = self.records.pop(entity)
         self.buffered -= self.weights.pop(entity, 0)
         self.emitted.add(entity)
-        return SourceRecord(entity, triples, self.source.name, self.first_line.pop(entity))
+        count = self.counts.pop(entity, 0)
+        line = self.first_line.pop(entity)
+        if entity in self.oversized:
+            self.oversized.discard(entity)
+            return OversizedRecord(entity, [], self.source.name, line, count)
+        return SourceRecord(entity, triples, self.source.name, line)
 
 
 def _show(node: Term) -> str:
@@ -448,11 +532,13 @@ def _show(node: Term) -> str:
 
 
 def read_records(
-    source: Source, ns: Namespaces, rebase: Rebase | None, max_buffered: int
+    source: Source, ns: Namespaces, rebase: Rebase | None, limits: InputLimits
 ) -> Iterator[SourceRecord]:
-    """Stream the records of one source (pass 2)."""
-    grouper = Grouper(source, ns, rebase, max_buffered)
-    for quad, line in parse(source, ns.base):
+    """Stream the records of one source (pass 2); records over MAX_RECORD_TRIPLES come
+    out as :class:`OversizedRecord`."""
+    max_buffered = limits.max_buffered_triples
+    grouper = Grouper(source, ns, rebase, max_buffered, limits.max_record_triples)
+    for quad, line in parse(source, ns.base, limits):
         grouper.feed(quad, line)
         if grouper.buffered >= max_buffered:
             yield from grouper.ready()

@@ -81,6 +81,9 @@ class Activity:
     summary: str
     object_types: tuple[str, ...]  # rdf:type IRIs of the entity at that revision
     redirect: str | None  # merge target
+    #: the summary is left out because the entity is hidden or erased now (cache keys
+    #: must change with it: the activity did not, what the public may see of it did)
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ class ChangeFeed:
             summary="" if private else rev.summary,
             object_types=object_types(self.ns.entity(rev.entity).value, content),
             redirect=rev.redirect,
+            withheld=private and bool(rev.summary),
         )
 
     # --- RDF ----------------------------------------------------------------------------

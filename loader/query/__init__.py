@@ -1,8 +1,10 @@
 """The public SPARQL service: ``policy.py`` (read-only, SERVICE allow-list, nesting;
-fails closed), ``budgets.py`` (per-client time budgets), ``service.py`` (the queue and
-the worker processes, ``worker.py``, on ``snapshots.py``), ``remote.py`` (the same on a
-remote engine), ``execute.py``, ``labels.py`` (the label service), ``results.py``
-(result formats), ``service_description.py`` and ``examples.py`` (``sparql/examples``).
+fails closed), ``budgets.py`` (per-client time budgets; a client is its address),
+``fair_queue.py`` (waiting queries served fairly across clients), ``service.py`` (the
+worker processes, ``worker.py``, on ``snapshots.py``), ``remote.py`` (the same on a
+remote engine), ``execute.py`` (with the result byte cap), ``labels.py`` (the label
+service), ``results.py`` (result formats), ``service_description.py`` and
+``examples.py`` (``sparql/examples``).
 
 May import: ``loader.base``, ``loader.records``, ``loader.storage``, ``loader.ingest``.
 

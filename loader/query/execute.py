@@ -2,7 +2,10 @@
 serialisation. Used by the worker processes and, for tests and tools, in-process.
 
 Everything a response needs is produced here, so the web process only ever sends a
-finished body: a query that is stopped leaves nothing half-written.
+finished body: a query that is stopped leaves nothing half-written. The result is capped
+here too, in the worker (SPARQL_MAX_RESULT_BYTES): rows are collected only while they can
+still fit and the serialisers cut at the last whole row that does, so neither the worker
+nor the web process ever holds an oversized result, and the response is flagged as cut.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from loader.query.results import (
     format_names,
     serialise_boolean,
     serialise_solutions,
-    serialise_triples,
+    serialise_triples_capped,
+    term_size,
 )
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,8 @@ class QueryRequest:
     languages: tuple[str, ...] = ()
     max_rows: int = 100000
     max_nesting: int = 100
+    max_chain: int = 500
+    max_bytes: int = 0  # 0: no cap
     service_allow: tuple[str, ...] = ()
     prefixes: dict[str, str] = field(default_factory=dict)
     base_iri: str | None = None
@@ -139,11 +145,23 @@ def execute(store: ox.Store, request: QueryRequest, *, network_isolated: bool) -
     return outcome
 
 
+def check(request: QueryRequest) -> query_checks.QueryScan:
+    """Every check of the query text (:func:`loader.query.policy.check_query`) with the
+    request's limits, prefixes, base and SERVICE allow-list."""
+    return query_checks.check_query(
+        request.query,
+        max_nesting=request.max_nesting,
+        max_chain=request.max_chain,
+        prefixes=request.prefixes,
+        base=request.base_iri or None,
+        service_allow=request.service_allow,
+    )
+
+
 def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> QueryOutcome:
     text = request.query
-    scan = query_checks.scan(text)
-    query_checks.check_nesting(scan, request.max_nesting)
-    uses_service = _check_services(request, network_isolated)
+    scan = check(request)
+    uses_service = bool(scan.services)
     options: dict[str, Any] = {}
     if request.default_graphs is not None or request.named_graphs is not None:
         options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs or ()]
@@ -155,8 +173,6 @@ def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> 
             text, base_iri=request.base_iri, prefixes=request.prefixes or None, **options
         )
     except SyntaxError as exc:
-        if scan.looks_like_update:
-            raise _read_only() from None
         raise BigtentError(
             f"SPARQL syntax error: {exc}", title="Query syntax error", status=400
         ) from None
@@ -166,47 +182,6 @@ def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> 
         return _serialise(store, request, result)
     except OSError as exc:
         raise _engine_error(exc, uses_service or network_isolated) from None
-
-
-def _check_services(request: QueryRequest, network_isolated: bool) -> bool:
-    """Refuse SERVICE clauses outside the allow-list; True when the query has any."""
-    if not query_checks.mentions_service(request.query):
-        return False
-    try:
-        found = query_checks.service_iris(request.query, request.prefixes, request.base_iri or None)
-    except ValueError as exc:
-        if network_isolated:
-            return True  # the engine reports the syntax; it cannot reach any network
-        raise BigtentError(
-            "The query mentions SERVICE, and the checker that verifies SERVICE endpoints "
-            f"could not parse it: {exc}",
-            title="Query syntax error",
-        ) from None
-    refused = query_checks.disallowed_services(found, frozenset(request.service_allow))
-    if refused:
-        allowed = ", ".join(f"<{iri}>" for iri in request.service_allow) or "none"
-        hint = ""
-        if any("wikiba.se/ontology#label" in iri for iri in refused):
-            hint = (
-                " Labels need no SERVICE here: select ?xLabel next to ?x and the endpoint "
-                "fills it in."
-            )
-        raise BigtentError(
-            f"SERVICE to {', '.join(refused)} is not allowed on this endpoint; allowed "
-            f"endpoints: {allowed} (setting SPARQL_SERVICE_ALLOW).{hint}",
-            title="SERVICE not allowed",
-            status=403,
-        )
-    return bool(found)
-
-
-def _read_only() -> BigtentError:
-    return BigtentError(
-        "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, "
-        "CREATE, ADD, MOVE, COPY) is not accepted. Send SELECT, ASK, CONSTRUCT or DESCRIBE.",
-        title="Read-only endpoint",
-        status=403,
-    )
 
 
 def _engine_error(exc: OSError, network: bool) -> BigtentError:
@@ -231,29 +206,60 @@ def _serialise(store: ox.Store, request: QueryRequest, result: Any) -> QueryOutc
     if isinstance(result, ox.QuerySolutions):
         fmt = _format(request, SOLUTIONS, "SELECT")
         variables = [v.value for v in result.variables]
-        rows = [list(solution) for solution in islice(result, cap + 1)]
+        rows, stopped = collect(result, cap, request.max_bytes, list, _same)
         truncated = len(rows) > cap
         del rows[cap:]
         fill_labels(store, variables, rows, request.languages, _entity_id(request))
-        note = {"truncated": True, "maxRows": cap} if truncated else None
-        body = serialise_solutions(fmt, variables, rows, note)
+        note: dict[str, Any] | None = {"truncated": True, "maxRows": cap} if truncated else None
+        if stopped:
+            note = {**(note or {}), "truncated": True, "maxBytes": request.max_bytes}
+        done = serialise_solutions(fmt, variables, rows, note, request.max_bytes)
         form = "SELECT"
     else:
         fmt = _format(request, GRAPH, "CONSTRUCT or DESCRIBE")
-        triples = list(islice(result, cap + 1))
+        triples, stopped = collect(result, cap, request.max_bytes, _same, _triple_terms)
         truncated = len(triples) > cap
         del triples[cap:]
-        rows = triples
-        body = serialise_triples(fmt, triples, request.prefixes)
+        done = serialise_triples_capped(fmt, triples, request.prefixes, request.max_bytes)
         form = "CONSTRUCT"
     return QueryOutcome(
         media_type=fmt.media_type,
         content_type=fmt.content_type,
         form=form,
-        rows=len(rows),
-        truncated=truncated,
-        body=body,
+        rows=done.rows,
+        truncated=truncated or stopped or done.cut,
+        body=done.body,
     )
+
+
+def collect(
+    items: Any,
+    max_rows: int,
+    max_bytes: int,
+    convert: Callable[[Any], Any],
+    terms: Callable[[Any], Any],
+) -> tuple[list[Any], bool]:
+    """Up to ``max_rows + 1`` items of a result, converted (one more than the cap, to tell
+    that it was cut), and none past the point where their terms alone exceed
+    ``max_bytes`` (0: no byte cap): such a result is cut anyway, so the rest is never
+    read. True with them when that byte cap stopped the reading."""
+    kept: list[Any] = []
+    size = 0
+    for item in islice(items, max_rows + 1):
+        kept.append(convert(item))
+        if max_bytes:
+            size += sum(term_size(term) for term in terms(kept[-1]))
+            if size > max_bytes:
+                return kept, True
+    return kept, False
+
+
+def _same(item: Any) -> Any:
+    return item
+
+
+def _triple_terms(triple: ox.Triple) -> tuple[Any, Any, Any]:
+    return triple.subject, triple.predicate, triple.object
 
 
 def _format(request: QueryRequest, kind: str, form: str) -> Any:

@@ -1,41 +1,59 @@
-"""Checks on the text of a public SPARQL query, before the engine sees it.
+"""Checks on the text of a public SPARQL query, before any engine sees it.
 
-Two kinds: a *lexical scan* (nesting depth, whether the query names its own dataset with
-FROM, the first keyword for a clearer message when someone sends an update) and an exact
-*parse* with rdflib's SPARQL parser to find the endpoint of every SERVICE clause.
+One lexical pass tokenises the query the way the SPARQL grammar does (strings, IRIs,
+comments, prefixed names, variables, numbers, keywords, punctuation) and finds:
 
-The scan skips strings, IRIs and comments the way the SPARQL grammar tokenises them. It
-guards the parser against stack exhaustion and decides whether the default graph is the
-union of all graphs; it is not what keeps SERVICE out. That job is done by the parse (and,
-where the system allows it, by workers that have no network at all).
+* how deeply it nests: brackets ``{ ( [`` plus runs of the prefix operators ``!`` and
+  ``^`` (SPARQL_MAX_NESTING);
+* the longest *chain* at one level: binary operators (``a || b || …``, ``p1/p2/…``,
+  ``1 + 2 + …``) and groups or calls side by side (``{…} UNION {…}``, ``OPTIONAL {…}
+  OPTIONAL {…}``, ``BIND(…) BIND(…)``), which engines turn into a tree one level deeper
+  per element (SPARQL_MAX_CHAIN; ``VALUES`` data is a flat table and is not counted);
+* every SERVICE endpoint (resolved against the query's own and the endpoint's
+  prefixes and base), every SPARQL Update keyword, whether FROM occurs, and the first
+  keyword after the prologue.
+
+It fails closed: a character that starts no SPARQL token, or a SERVICE not followed by
+an endpoint, makes the query unparsable, and an unparsable query is refused (400), never
+passed on for the engine to judge. Engines recurse once per level of nesting, so the two
+limits are what keeps a 10 kB query of ``!!!…`` or ``p/p/p/…`` from exhausting a worker's
+stack. Keywords are recognised only as whole tokens, so ``SERVICE`` inside a string, an
+IRI, a comment or a prefixed name is not one, and ``#`` inside an IRI or a string does not
+start a comment.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from urllib.parse import urljoin
 
 from loader.base.errors import BigtentError
 
+_NAME = r"\w\u00b7\u0300-\u036f\u203f\u2040"
 # One alternative per token class; order matters (prefixed names before bare words).
 _TOKEN = re.compile(
-    r"""
-      (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+    rf"""
+      (?P<space>\s+)
+    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                 |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+    | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
     | (?P<comment>\#[^\n\r]*)
-    | (?P<var>[?$]\w+)
+    | (?P<var>[?$][{_NAME}]+)
     | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<pname>[\w.\-\u00b7]*:(?:[\w.\-:%\u00b7]|\\.)*)
+    | (?P<pname>[{_NAME}.\-]*:(?:[{_NAME}.\-:%]|\\.)*)
+    | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<word>[A-Za-z_]\w*)
-    | (?P<open>[{(\[])
-    | (?P<close>[})\]])
+    | (?P<open>[{{(\[])
+    | (?P<close>[}})\]])
+    | (?P<op>\|\||&&|!=|<=|>=|\^\^|[=<>+\-*/|!^?.,;~])
     """,
     re.VERBOSE | re.DOTALL,
 )
+_CHAIN_OPS = frozenset({"||", "&&", "=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "|"})
+_PREFIX_OPS = frozenset({"!", "^", "^^"})  # "^^" also lexes a run of inverse paths
+_QUIET = frozenset({"space", "comment"})
 
 UPDATE_KEYWORDS = frozenset(
     {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with"}
@@ -48,131 +66,234 @@ class QueryScan:
     """What the lexical scan found."""
 
     depth: int
+    chain: int
     has_from: bool
     first_keyword: str | None
+    updates: tuple[str, ...] = ()  # SPARQL Update keywords, as written
+    services: tuple[str | None, ...] = ()  # SERVICE endpoints; None for SERVICE ?var
 
     @property
     def looks_like_update(self) -> bool:
-        """True when the first keyword after the prologue starts a SPARQL Update."""
-        return self.first_keyword in UPDATE_KEYWORDS
+        """True when the query holds a SPARQL Update keyword anywhere (none of them is a
+        keyword of a query)."""
+        return bool(self.updates) or self.first_keyword in UPDATE_KEYWORDS
 
 
-def scan(text: str) -> QueryScan:
-    """Nesting depth of ``{ ( [``, whether FROM (a dataset clause) occurs, and the first
-    keyword after PREFIX/BASE declarations."""
-    depth = deepest = 0
+class Unparsable(ValueError):
+    """The text is not made of SPARQL tokens (or a SERVICE names no endpoint)."""
+
+
+def scan(
+    text: str, prefixes: Mapping[str, str] | None = None, base: str | None = None
+) -> QueryScan:
+    """Scan ``text`` (see the module docstring); ``prefixes`` and ``base`` are the
+    endpoint's predefined ones, for resolving SERVICE endpoints. Raises
+    :class:`BigtentError` (400) when the text cannot be tokenised."""
+    try:
+        return _scan(text, dict(prefixes or {}), base)
+    except Unparsable as exc:
+        raise BigtentError(
+            f"SPARQL syntax error: {exc}. A query that cannot be checked is refused.",
+            title="Query syntax error",
+        ) from None
+
+
+def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
+    depth = deepest = run = 0
+    chains = [0]  # per open bracket: elements chained at that level
+    longest = 0
+    data_levels: list[bool] = [False]  # inside a VALUES data block (not counted)
+    values_pending = False
     has_from = False
     first: str | None = None
+    updates: list[str] = []
+    services: list[str | None] = []
+    expect: list[str] = []  # what the next tokens must be (PREFIX/BASE/SERVICE syntax)
+    pending_prefix = ""
+    position = 0
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
+        if match.start() != position:
+            raise Unparsable(f"unexpected {text[position]!r} at {_where(text, position)}")
+        position = match.end()
+        kind = match.lastgroup or ""
+        if kind in _QUIET:
+            continue
+        value = match.group()
+        if expect:
+            want = expect.pop(0)
+            if want == "silent?":
+                if kind == "word" and value.lower() == "silent":
+                    expect.insert(0, "endpoint")
+                    continue
+                want = "endpoint"
+            if want == "endpoint":
+                services.append(_endpoint(kind, value, declared, base, text, match.start()))
+            elif want == "prefix-name" and kind == "pname" and value.endswith(":"):
+                pending_prefix = value[:-1]
+            elif want in ("prefix-iri", "base-iri") and kind == "iri":
+                iri = _resolve(_unescape_iri(value[1:-1]), base)
+                if want == "base-iri":
+                    base = iri
+                else:
+                    declared[pending_prefix] = iri
+            else:
+                raise Unparsable(f"a malformed PREFIX or BASE at {_where(text, match.start())}")
+        if kind == "op" and value in _PREFIX_OPS:
+            run += len(value)
+            deepest = max(deepest, depth + run)
+        else:
+            run = 0
+        counted = not data_levels[-1]
         if kind == "open":
+            if counted:
+                chains[-1] += 1
+                longest = max(longest, chains[-1])
             depth += 1
             deepest = max(deepest, depth)
+            chains.append(0)
+            data_levels.append(data_levels[-1] or (values_pending and value == "{"))
+            if value == "{":
+                values_pending = False
         elif kind == "close":
-            depth = max(0, depth - 1)
+            if depth > 0:
+                depth -= 1
+                chains.pop()
+                data_levels.pop()
+        elif kind == "op" and value in _CHAIN_OPS and counted:
+            chains[-1] += 1
+            longest = max(longest, chains[-1])
         elif kind == "word":
-            word = match.group().lower()
+            word = value.lower()
             if word == "from":
                 has_from = True
+            elif word == "values":
+                values_pending = True
+            elif word in UPDATE_KEYWORDS:
+                updates.append(value)
+            elif word == "service":
+                expect = ["silent?"]
+            elif word == "prefix":
+                expect = ["prefix-name", "prefix-iri"]
+            elif word == "base":
+                expect = ["base-iri"]
             if first is None and word not in _PROLOGUE:
                 first = word
-    return QueryScan(deepest, has_from, first)
+    if position != len(text):
+        raise Unparsable(f"unexpected {text[position]!r} at {_where(text, position)}")
+    if expect:
+        raise Unparsable("the query ends inside a PREFIX, BASE or SERVICE clause")
+    return QueryScan(deepest, longest, has_from, first, tuple(updates), tuple(services))
+
+
+def _endpoint(
+    kind: str, value: str, declared: Mapping[str, str], base: str | None, text: str, at: int
+) -> str | None:
+    """The endpoint IRI a SERVICE names (None for a variable)."""
+    if kind == "var":
+        return None
+    if kind == "iri":
+        return _resolve(_unescape_iri(value[1:-1]), base)
+    if kind == "pname":
+        prefix, local = value.split(":", 1)
+        if prefix not in declared:
+            raise Unparsable(f"undeclared prefix {prefix!r} in SERVICE at {_where(text, at)}")
+        return declared[prefix] + re.sub(r"\\(.)", r"\1", local)
+    raise Unparsable(f"SERVICE without an endpoint IRI or variable at {_where(text, at)}")
+
+
+def _unescape_iri(text: str) -> str:
+    return re.sub(
+        r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
+        lambda m: chr(int(m.group(1) or m.group(2), 16)),
+        text,
+    )
+
+
+def _resolve(iri: str, base: str | None) -> str:
+    return urljoin(base, iri) if base else iri
+
+
+def _where(text: str, offset: int) -> str:
+    """``line:column`` of ``offset``, as the engine's syntax errors say it."""
+    before = text[:offset]
+    return f"{before.count(chr(10)) + 1}:{offset - before.rfind(chr(10))}"
 
 
 def check_nesting(found: QueryScan, limit: int) -> None:
     """Refuse queries nested deeper than ``limit`` (SPARQL_MAX_NESTING)."""
     if found.depth > limit:
         raise BigtentError(
-            f"The query nests braces, parentheses or brackets {found.depth} deep; the limit "
-            f"is {limit} (setting SPARQL_MAX_NESTING). Flatten it.",
+            f"The query nests braces, parentheses, brackets or the operators ! and ^ "
+            f"{found.depth} deep; the limit is {limit} (setting SPARQL_MAX_NESTING). "
+            "Flatten it.",
             title="Query too deeply nested",
         )
 
 
-def mentions_service(text: str) -> bool:
-    """Whether the text could hold a SERVICE clause at all (the keyword is ASCII, any case)."""
-    return "service" in text.lower()
+def check_chain(found: QueryScan, limit: int) -> None:
+    """Refuse queries chaining more than ``limit`` elements at one level (SPARQL_MAX_CHAIN)."""
+    if limit and found.chain > limit:
+        raise BigtentError(
+            f"The query chains {found.chain} operators or groups at one level (such as "
+            "a || b || …, a property path p1/p2/…, or {…} UNION {…} …); the limit is "
+            f"{limit} (setting SPARQL_MAX_CHAIN). Use VALUES or IN (…) for long lists of "
+            "alternatives.",
+            title="Query too deeply nested",
+        )
 
 
-def service_iris(text: str, prefixes: dict[str, str], base: str | None) -> list[str | None]:
-    """The endpoint IRI of every SERVICE clause (None for ``SERVICE ?variable``).
+def read_only() -> BigtentError:
+    """The refusal of SPARQL Update."""
+    return BigtentError(
+        "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, "
+        "CREATE, ADD, MOVE, COPY, WITH) is not accepted. Send SELECT, ASK, CONSTRUCT or "
+        "DESCRIBE.",
+        title="Read-only endpoint",
+        status=403,
+    )
 
-    Raises :class:`ValueError` with the parser's message when the query cannot be parsed.
-    """
-    declarations, terms = _parse_services(text)
-    declared = dict(prefixes)
-    for kind, name, iri in declarations:
-        if kind == "prefix":
-            declared[name] = iri
-        else:
-            base = iri
-    found: list[str | None] = []
-    for kind, prefix, value in terms:
-        if kind == "iri":
-            found.append(_resolve(value, base))
-        elif kind == "pname":
-            if prefix not in declared:
-                raise ValueError(f"undeclared prefix {prefix!r} in SERVICE")
-            found.append(declared[prefix] + value)
-        else:
-            found.append(None)
+
+def check_query(
+    text: str,
+    *,
+    max_nesting: int,
+    max_chain: int,
+    prefixes: Mapping[str, str],
+    base: str | None,
+    service_allow: Iterable[str],
+) -> QueryScan:
+    """Every check of the query text, failing closed: unparsable (400), too deep or too
+    long a chain (400), an update (403), a SERVICE outside the allow-list (403)."""
+    found = scan(text, prefixes, base)
+    check_nesting(found, max_nesting)
+    check_chain(found, max_chain)
+    if found.looks_like_update:
+        raise read_only()
+    allowed = frozenset(service_allow)
+    refused = disallowed_services(found.services, allowed)
+    if refused:
+        names = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none"
+        hint = ""
+        if any("wikiba.se/ontology#label" in iri for iri in refused):
+            hint = (
+                " Labels need no SERVICE here: select ?xLabel next to ?x and the endpoint "
+                "fills it in."
+            )
+        raise BigtentError(
+            f"SERVICE to {', '.join(refused)} is not allowed on this endpoint; allowed "
+            f"endpoints: {names} (setting SPARQL_SERVICE_ALLOW).{hint}",
+            title="SERVICE not allowed",
+            status=403,
+        )
     return found
 
 
-_Parsed = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str], ...]]
+def service_iris(text: str, prefixes: Mapping[str, str], base: str | None) -> list[str | None]:
+    """The endpoint IRI of every SERVICE clause (None for ``SERVICE ?variable``).
 
-
-@lru_cache(maxsize=256)  # the same queries (examples, tools) come again and again
-def _parse_services(text: str) -> _Parsed:
-    """The prologue (("prefix"|"base", name, IRI)…) and the SERVICE endpoints as written
-    (("iri", "", IRI) | ("pname", prefix, local) | ("var", "", ""))."""
-    from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import URIRef
-
-    try:
-        tree = parseQuery(text)
-    except RecursionError:
-        raise ValueError("the query is nested too deeply for the SERVICE check") from None
-    except Exception as exc:  # pyparsing raises several types; its message has the position
-        raise ValueError(str(exc)) from None
-    declarations = []
-    for decl in tree[0]:
-        if decl.name == "PrefixDecl":
-            declarations.append(("prefix", str(decl.get("prefix") or ""), str(decl["iri"])))
-        elif decl.name == "Base":
-            declarations.append(("base", "", str(decl["iri"])))
-    terms = []
-    for node in _walk(tree[1:]):
-        if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
-            term = node["term"]
-            if isinstance(term, URIRef):
-                terms.append(("iri", "", str(term)))
-            elif isinstance(term, CompValue) and term.name == "pname":
-                terms.append(
-                    ("pname", str(term.get("prefix") or ""), str(term.get("localname") or ""))
-                )
-            else:
-                terms.append(("var", "", ""))
-    return tuple(declarations), tuple(terms)
-
-
-def _resolve(iri: str, base: str | None) -> str:
-    from urllib.parse import urljoin
-
-    return urljoin(base, iri) if base else iri
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    """Every node of an rdflib parse tree (CompValues are dicts, ParseResults lists)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        yield item
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
-            stack.extend(list(item))
+    Raises :class:`ValueError` when the query cannot be tokenised.
+    """
+    return list(_scan(text, dict(prefixes), base).services)
 
 
 def disallowed_services(found: Iterable[str | None], allowed: frozenset[str]) -> list[str]:

@@ -9,11 +9,15 @@ ResultSetMaxRows) are the second line: a result the engine cut or stopped early 
 flagged or refused, never passed on as complete.
 
 The engine answers in SPARQL JSON results or N-Triples; Bigtent parses them and
-serialises the response itself, so every format of the embedded endpoint is offered.
+serialises the response itself, so every format of the embedded endpoint is offered,
+cut at SPARQL_MAX_RESULT_BYTES like the embedded endpoint's. The engine's answer is read
+as a stream and refused once it passes twice that (its JSON is wordier than ours), so
+an oversized result is never held whole in the web process.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -22,14 +26,12 @@ import pyoxigraph as ox
 import requests
 
 from loader.base.errors import BigtentError
-from loader.query import policy as query_checks
 from loader.query.execute import (
     QueryOutcome,
     QueryRequest,
-    _check_services,
     _entity_id,
     _format,
-    _read_only,
+    check,
 )
 from loader.query.labels import fill_labels, label_columns
 from loader.query.results import (
@@ -37,7 +39,7 @@ from loader.query.results import (
     SOLUTIONS,
     serialise_boolean,
     serialise_solutions,
-    serialise_triples,
+    serialise_triples_capped,
 )
 from loader.query.service import INTERNAL, DatasetStats, QueryService
 from loader.storage.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
@@ -64,17 +66,18 @@ class RemoteQueryService(QueryService):
     ) -> QueryOutcome:
         """Forward ``request`` to the engine within the time limit; raises
         :class:`BigtentError` for every failure."""
-        self.check_length(request.query)
+        self.check(request)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         lowered = timeout is not None and timeout < self.timeout
         if client != INTERNAL:
             self.budget.admit(client)
+            started = self.budget.start(client)
         began = time.monotonic()
         try:
             outcome = self._forward(request, limit, lowered)
         finally:
             if client != INTERNAL:
-                self.budget.finish(client, time.monotonic() - began)
+                self.budget.finish(client, time.monotonic() - began, started)
         outcome.seconds = time.monotonic() - began
         return outcome
 
@@ -102,11 +105,7 @@ class RemoteQueryService(QueryService):
 
     # --- forwarding ---------------------------------------------------------------------
     def _forward(self, request: QueryRequest, limit: float, lowered: bool) -> QueryOutcome:
-        scan = query_checks.scan(request.query)
-        query_checks.check_nesting(scan, request.max_nesting)
-        _check_services(request, network_isolated=False)
-        if scan.looks_like_update:
-            raise _read_only()
+        scan = check(request)
         if scan.first_keyword not in QUERY_FORMS:
             raise BigtentError(
                 f"SPARQL syntax error at {_where(request.query, scan.first_keyword)}: a query "
@@ -125,6 +124,8 @@ class RemoteQueryService(QueryService):
         accept = JSON_RESULTS if kind == SOLUTIONS else NTRIPLES
         try:
             response = self.remote.public_query(text, accept, dataset, limit)
+            with response:
+                body = _read_capped(response, 2 * request.max_bytes, time.monotonic() + limit)
         except requests.Timeout:
             raise self._timed_out(limit, lowered) from None
         except requests.ConnectionError:
@@ -135,13 +136,23 @@ class RemoteQueryService(QueryService):
                 status=503,
                 retry_after=5,
             ) from None
-        _check_answer(response, self.timeout)
+        if body is None:
+            raise BigtentError(
+                f"The store's answer is larger than {2 * request.max_bytes} bytes, twice "
+                "the largest result this endpoint sends (setting SPARQL_MAX_RESULT_BYTES). "
+                "Select fewer rows or shorter values.",
+                title="Result too large",
+                status=503,
+            )
+        _check_answer(response, body, self.timeout)
         if kind == SOLUTIONS:
-            return self._solutions(request, fmt, response)
-        return self._triples(request, fmt, response)
+            return self._solutions(request, fmt, response, body)
+        return self._triples(request, fmt, response, body)
 
-    def _solutions(self, request: QueryRequest, fmt: Any, response: Any) -> QueryOutcome:
-        data = response.json()
+    def _solutions(
+        self, request: QueryRequest, fmt: Any, response: Any, body: bytes
+    ) -> QueryOutcome:
+        data = json.loads(body)
         if "boolean" in data:
             return QueryOutcome(
                 media_type=fmt.media_type,
@@ -166,27 +177,29 @@ class RemoteQueryService(QueryService):
             _entity_id(request),
         )
         note = {"truncated": True, "maxRows": min(cap, len(rows))} if truncated else None
+        done = serialise_solutions(fmt, variables, rows, note, request.max_bytes)
         return QueryOutcome(
             media_type=fmt.media_type,
             content_type=fmt.content_type,
             form="SELECT",
-            rows=len(rows),
-            truncated=truncated,
-            body=serialise_solutions(fmt, variables, rows, note),
+            rows=done.rows,
+            truncated=truncated or done.cut,
+            body=done.body,
         )
 
-    def _triples(self, request: QueryRequest, fmt: Any, response: Any) -> QueryOutcome:
+    def _triples(self, request: QueryRequest, fmt: Any, response: Any, body: bytes) -> QueryOutcome:
         cap = request.max_rows
-        triples = [q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
+        triples = [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
         truncated = len(triples) > cap or "X-SPARQL-MaxRows" in response.headers
         del triples[cap:]
+        done = serialise_triples_capped(fmt, triples, request.prefixes, request.max_bytes)
         return QueryOutcome(
             media_type=fmt.media_type,
             content_type=fmt.content_type,
             form="CONSTRUCT",
-            rows=len(triples),
-            truncated=truncated,
-            body=serialise_triples(fmt, triples, request.prefixes),
+            rows=done.rows,
+            truncated=truncated or done.cut,
+            body=done.body,
         )
 
 
@@ -240,11 +253,26 @@ def _where(query: str, keyword: str | None) -> str:
     return f"{before.count(chr(10)) + 1}:{found.start() - before.rfind(chr(10))}"
 
 
-def _check_answer(response: requests.Response, timeout: float) -> None:
+def _read_capped(response: requests.Response, limit: int, deadline: float) -> bytes | None:
+    """The body of a streamed response, or None once it passes ``limit`` bytes (0: no
+    limit); raises :class:`requests.Timeout` past ``deadline``."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(1 << 16):
+        size += len(chunk)
+        if limit and size > limit:
+            return None
+        if time.monotonic() > deadline:
+            raise requests.Timeout("the store's answer took longer than the time limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_answer(response: requests.Response, body: bytes, timeout: float) -> None:
     """Errors of the engine as Bigtent errors; a result the engine stopped early (its
     own time limit, Virtuoso's "anytime" partial answers) is refused, not passed on."""
     if response.status_code >= 400:
-        text = " ".join(response.text.split())[:600]
+        text = " ".join(body.decode("utf-8", "replace").split())[:600]
         if response.status_code == 400 or "37000" in text:
             raise BigtentError(
                 f"SPARQL syntax error (reported by the store): {text}",

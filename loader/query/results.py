@@ -3,12 +3,17 @@
 SELECT and ASK results are serialised here (SPARQL 1.1 JSON, XML, CSV, TSV) rather than
 by pyoxigraph, because the endpoint cuts results at a row cap and fills label variables
 first; CONSTRUCT and DESCRIBE triples go through pyoxigraph's RDF serialisers.
+
+Every serialiser of a whole result takes a byte cap (SPARQL_MAX_RESULT_BYTES): a result
+that would be bigger is cut at the last whole row (or triple) that fits, and says so, as
+results cut at the row cap do. CSV and TSV cells are made safe for spreadsheets
+(:func:`loader.base.spreadsheets.neutralise`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -16,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from loader.base.rdf import syntaxes
+from loader.base.spreadsheets import neutralise
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
@@ -115,20 +121,62 @@ def format_names(kind: str | None = None) -> str:
 Row = Sequence[Any]  # terms (or None) in variable order
 
 
+@dataclass(frozen=True)
+class Serialised:
+    """A serialised result: its bytes, how many rows (or triples) it holds, and whether
+    the byte cap cut it short."""
+
+    body: bytes
+    rows: int
+    cut: bool
+
+
 def serialise_solutions(
-    fmt: ResultFormat, variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None
-) -> bytes:
-    """SELECT results in ``fmt``; ``note`` is added to JSON results as a top-level
-    ``bigtent`` member (only when results were cut)."""
+    fmt: ResultFormat,
+    variables: Sequence[str],
+    rows: Sequence[Row],
+    note: dict[str, Any] | None,
+    max_bytes: int = 0,
+) -> Serialised:
+    """SELECT results in ``fmt``, at most ``max_bytes`` long (0: no cap); ``note`` is added
+    to JSON results as a top-level ``bigtent`` member (only when results were cut; a cut
+    at the byte cap adds ``maxBytes`` to it)."""
     if fmt.name == "json":
-        return _json(variables, rows, note)
+        return _json(variables, rows, note, max_bytes)
     if fmt.name == "xml":
-        return _xml(variables, rows)
+        return _xml(variables, rows, max_bytes)
     if fmt.name == "csv":
-        return _csv(variables, rows)
+        return _csv(variables, rows, max_bytes)
     if fmt.name == "tsv":
-        return _tsv(variables, rows)
+        return _tsv(variables, rows, max_bytes)
     raise ValueError(fmt.name)
+
+
+def _assemble(
+    head: Callable[[bool], str],
+    fragments: Iterable[str],
+    separator: str,
+    tail: str,
+    max_bytes: int,
+) -> Serialised:
+    """``head(cut)``, the fragments joined by ``separator``, then ``tail``: as many
+    fragments as fit in ``max_bytes`` (0: all). The fragments are made one at a time, so
+    a cut result is never built whole."""
+    sep = separator.encode()
+    end = tail.encode()
+    room = max_bytes - len(head(True).encode()) - len(end) if max_bytes else None
+    parts: list[bytes] = []
+    used = 0
+    cut = False
+    for fragment in fragments:
+        data = fragment.encode()
+        cost = len(data) + (len(sep) if parts else 0)
+        if room is not None and used + cost > room:
+            cut = True
+            break
+        parts.append(data)
+        used += cost
+    return Serialised(head(cut).encode() + sep.join(parts) + end, len(parts), cut)
 
 
 def serialise_boolean(fmt: ResultFormat, value: bool) -> bytes:
@@ -152,6 +200,30 @@ def serialise_triples(
     if rdf_format == ox.RdfFormat.N_TRIPLES:
         return ox.serialize(triples, format=rdf_format) or b""
     return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+
+
+def serialise_triples_capped(
+    fmt: ResultFormat, triples: Sequence[ox.Triple], prefixes: dict[str, str], max_bytes: int
+) -> Serialised:
+    """:func:`serialise_triples`, cut to the triples that fit in ``max_bytes`` (0: all).
+    The caller collected at most about ``max_bytes`` of terms, so each retry serialises
+    less than that again."""
+    count = len(triples)
+    body = serialise_triples(fmt, triples, prefixes)
+    while max_bytes and len(body) > max_bytes and count:
+        count = min(count - 1, int(count * max_bytes / len(body) * 0.95))
+        body = serialise_triples(fmt, triples[:count], prefixes)
+    return Serialised(body, count, count < len(triples))
+
+
+def term_size(term: Any) -> int:
+    """Characters of a term's text: a lower bound of what it takes in any result format
+    (used to stop collecting a result that cannot fit the byte cap anyway)."""
+    if term is None:
+        return 0
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return len(term.value)
+    return len(str(term))
 
 
 def _json_term(term: Any) -> dict[str, Any]:
@@ -181,27 +253,35 @@ def _json_term(term: Any) -> dict[str, Any]:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _json(variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None) -> bytes:
+def _json(
+    variables: Sequence[str], rows: Sequence[Row], note: dict[str, Any] | None, max_bytes: int
+) -> Serialised:
     # Built as text, one cached '"name":{...}' fragment per distinct term and column:
     # several times faster than json.dumps over nested dicts.
     names = [_ENCODE(v) + ":" for v in variables]
     caches: list[dict[Any, str]] = [{} for _ in variables]
-    parts = []
-    for row in rows:
-        cells = []
-        for name, cache, term in zip(names, caches, row, strict=True):
-            if term is None:
-                continue
-            text = cache.get(term)
-            if text is None:
-                text = cache[term] = name + _ENCODE(_json_term(term))
-            cells.append(text)
-        parts.append("{" + ",".join(cells) + "}")
-    head = '{"head":{"vars":[' + ",".join(_ENCODE(v) for v in variables) + "]}"
-    # The note goes before "results": streaming parsers (pyoxigraph's) stop reading there.
-    if note:
-        head += ',"bigtent":' + _ENCODE(note)
-    return (head + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode()
+
+    def fragments() -> Iterable[str]:
+        for row in rows:
+            cells = []
+            for name, cache, term in zip(names, caches, row, strict=True):
+                if term is None:
+                    continue
+                text = cache.get(term)
+                if text is None:
+                    text = cache[term] = name + _ENCODE(_json_term(term))
+                cells.append(text)
+            yield "{" + ",".join(cells) + "}"
+
+    def head(cut: bool) -> str:
+        text = '{"head":{"vars":[' + ",".join(_ENCODE(v) for v in variables) + "]}"
+        said = {**(note or {}), "truncated": True, "maxBytes": max_bytes} if cut else note
+        # The note goes before "results": streaming parsers (pyoxigraph's) stop reading there.
+        if said:
+            text += ',"bigtent":' + _ENCODE(said)
+        return text + ',"results":{"bindings":['
+
+    return _assemble(head, fragments(), ",", "]}}", max_bytes)
 
 
 def _xml_term(term: Any) -> str:
@@ -226,26 +306,32 @@ def _xml_term(term: Any) -> str:
     raise TypeError(type(term))
 
 
-def _xml(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+def _xml(variables: Sequence[str], rows: Sequence[Row], max_bytes: int) -> Serialised:
     names = [quoteattr(v) for v in variables]
-    parts = [
-        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>',
-        *(f"<variable name={n}/>" for n in names),
-        "</head><results>",
-    ]
+    head = (
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+        + "".join(f"<variable name={n}/>" for n in names)
+        + "</head><results>"
+    )
     cache: dict[Any, str] = {}
-    for row in rows:
-        parts.append("<result>")
-        for name, term in zip(names, row, strict=True):
-            if term is None:
-                continue
-            text = cache.get(term)
-            if text is None:
-                text = cache[term] = _xml_term(term)
-            parts.append(f"<binding name={name}>{text}</binding>")
-        parts.append("</result>")
-    parts.append("</results></sparql>\n")
-    return "".join(parts).encode()
+
+    def fragments() -> Iterable[str]:
+        for row in rows:
+            parts = ["<result>"]
+            for name, term in zip(names, row, strict=True):
+                if term is None:
+                    continue
+                text = cache.get(term)
+                if text is None:
+                    text = cache[term] = _xml_term(term)
+                parts.append(f"<binding name={name}>{text}</binding>")
+            parts.append("</result>")
+            yield "".join(parts)
+
+    return _assemble(lambda cut: head, fragments(), "", "</results></sparql>\n", max_bytes)
+
+
+_CSV_QUOTED = frozenset(',;"\t\r\n')  # ';' and tab: spreadsheets split on them in some locales
 
 
 def _csv_field(term: Any) -> str:
@@ -257,31 +343,39 @@ def _csv_field(term: Any) -> str:
         text = term.value
     else:
         text = str(term)
-    if any(c in text for c in ',"\r\n'):
+    text = neutralise(text)
+    if not _CSV_QUOTED.isdisjoint(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
-def _csv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    lines = [",".join(variables)]
-    lines.extend(",".join(_csv_field(term) for term in row) for row in rows)
-    return ("\r\n".join(lines) + "\r\n").encode()
+def _csv(variables: Sequence[str], rows: Sequence[Row], max_bytes: int) -> Serialised:
+    head = ",".join(variables) + "\r\n"
+    lines = (",".join(_csv_field(term) for term in row) + "\r\n" for row in rows)
+    return _assemble(lambda cut: head, lines, "", "", max_bytes)
 
 
 def _tsv_field(term: Any) -> str:
     if term is None:
         return ""
-    if (
-        isinstance(term, ox.Literal)
-        and term.datatype.value == XSD_INTEGER
-        and term.value.lstrip("+-").isdigit()
-        and term.value.isascii()
-    ):
-        return term.value
+    if isinstance(term, ox.Literal):
+        if (
+            term.datatype.value == XSD_INTEGER
+            and term.value.lstrip("+-").isdigit()
+            and term.value.isascii()
+        ):
+            return term.value
+        safe = neutralise(term.value)
+        if safe != term.value:  # the cell opens with a quote mark, but spreadsheets drop it
+            term = (
+                ox.Literal(safe, language=term.language)
+                if term.language
+                else ox.Literal(safe, datatype=term.datatype)
+            )
     return str(term)  # N-Triples syntax; tabs and newlines inside literals come escaped
 
 
-def _tsv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    lines = ["\t".join("?" + v for v in variables)]
-    lines.extend("\t".join(_tsv_field(term) for term in row) for row in rows)
-    return ("\n".join(lines) + "\n").encode()
+def _tsv(variables: Sequence[str], rows: Sequence[Row], max_bytes: int) -> Serialised:
+    head = "\t".join("?" + v for v in variables) + "\n"
+    lines = ("\t".join(_tsv_field(term) for term in row) + "\n" for row in rows)
+    return _assemble(lambda cut: head, lines, "", "", max_bytes)

@@ -8,6 +8,19 @@ most the query's time limit; past it, it SIGKILLs the worker (freeing its CPU at
 starts a replacement and answers with an error naming SPARQL_TIMEOUT. Because nothing is
 sent before the result is complete, a client never receives a truncated body.
 
+Before a query waits for a worker, its text passes every check of
+:mod:`loader.query.policy` here, in the web process (unparsable, too deeply nested, an
+update, a SERVICE outside the allow-list: refused at once, never queued), and its client
+passes the budget (:mod:`loader.query.budgets`). Waiting queries are served fairly across
+clients (:mod:`loader.query.fair_queue`): one client never holds every worker, and a
+freed worker goes to the waiting client holding the fewest.
+
+Results are capped in the worker at SPARQL_MAX_RESULT_BYTES (cut and flagged, see
+:mod:`loader.query.execute`) rather than streamed: streaming would send a 200 before the
+query is known to finish within its time limit. So the web process holds at most
+SPARQL_WORKERS results of at most that size, and it refuses a reply that says it is
+larger without reading it.
+
 A background thread publishes a new snapshot when the revision log has moved on, at most
 every SPARQL_SNAPSHOT_INTERVAL seconds, and moves idle workers onto it; a change is thus
 visible to queries within that interval (plus the time to take a checkpoint).
@@ -36,7 +49,8 @@ import pyoxigraph as ox
 from loader.base.errors import BigtentError, ConfigError
 from loader.base.resources import SPARQL_DIR
 from loader.query.budgets import ClientBudget
-from loader.query.execute import QueryOutcome, QueryRequest, execute
+from loader.query.execute import QueryOutcome, QueryRequest, check, execute
+from loader.query.fair_queue import FairQueue
 from loader.query.snapshots import Snapshot, Snapshots
 from loader.query.worker import read_frame, write_frame
 from loader.storage.oxigraph_store import OxigraphStore
@@ -58,10 +72,23 @@ class _WorkerDied(Exception):
     pass
 
 
+class _Oversized(Exception):
+    pass
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """One query waiting for a worker."""
+
+    worker: _Worker | None = None
+    turned_away: bool = False
+
+
 class _Worker:
     """One worker process and the pipes to it."""
 
-    def __init__(self, memory_mb: int, isolate: bool) -> None:
+    def __init__(self, memory_mb: int, isolate: bool, max_body: int = 0) -> None:
+        self.max_body = max_body  # largest reply body read (0: any); see _read
         command = [sys.executable, "-m", "loader.query.worker", "--memory", str(memory_mb)]
         if isolate:
             command.append("--isolate")
@@ -98,6 +125,8 @@ class _Worker:
         prefix = self._read_exactly(8, deadline)
         head_len = int.from_bytes(prefix[:4], "big")
         body_len = int.from_bytes(prefix[4:], "big")
+        if self.max_body and body_len > self.max_body:
+            raise _Oversized  # never read: the worker should have cut it
         data = self._read_exactly(head_len + body_len, deadline)
         message = read_frame(io.BytesIO(prefix + data))
         if message is None:
@@ -155,7 +184,9 @@ class QueryService:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
-        self._waiting = 0
+        self._queue: FairQueue[_Ticket] = FairQueue(
+            self.workers_wanted - 1 if self.workers_wanted > 1 else 1, self.max_waiting
+        )
         self._started = False
         self._closed = False
         self._stop = threading.Event()
@@ -172,6 +203,8 @@ class QueryService:
         self.max_rows = max(1, int(settings.SPARQL_MAX_ROWS))
         self.max_query_bytes = int(settings.SPARQL_MAX_QUERY_BYTES)
         self.max_nesting = int(settings.SPARQL_MAX_NESTING)
+        self.max_chain = int(settings.SPARQL_MAX_CHAIN)
+        self.max_result_bytes = int(settings.SPARQL_MAX_RESULT_BYTES)
         self.memory_mb = int(settings.SPARQL_WORKER_MEMORY)
         self.service_allow = settings.service_allow
         self.snapshot_interval = max(0.05, float(settings.SPARQL_SNAPSHOT_INTERVAL))
@@ -179,11 +212,14 @@ class QueryService:
             float(settings.SPARQL_CLIENT_BUDGET), int(settings.SPARQL_CLIENT_PARALLEL)
         )
         self.max_waiting = 2 * self.workers_wanted
+        self._warn_unbounded_budget()
         ns = repository.ns
         self.template = QueryRequest(
             query="",
             max_rows=self.max_rows,
             max_nesting=self.max_nesting,
+            max_chain=self.max_chain,
+            max_bytes=self.max_result_bytes,
             service_allow=tuple(sorted(self.service_allow)),
             prefixes=ns.sparql_prefixes(),
             base_iri=ns.base,
@@ -214,23 +250,34 @@ class QueryService:
         self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
     ) -> QueryOutcome:
         """Run ``request`` in a worker within the time limit (``timeout`` may only lower
-        SPARQL_TIMEOUT); raises :class:`BigtentError` for every failure."""
-        self.check_length(request.query)
+        SPARQL_TIMEOUT); raises :class:`BigtentError` for every failure. ``client`` is the
+        budget key (:func:`loader.query.budgets.client_key`) of whoever asked."""
+        self.check(request)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         self._start()
-        if client != INTERNAL:
+        budgeted = client != INTERNAL
+        if budgeted:
             self.budget.admit(client)
-        began: float | None = None
+        started: float | None = None
         try:
-            worker = self._checkout(time.monotonic() + self.timeout)
+            worker = self._checkout(client, time.monotonic() + self.timeout)
             began = time.monotonic()
+            if budgeted:
+                started = self.budget.start(client)
             lowered = timeout is not None and timeout < self.timeout
-            outcome = self._call(worker, request, began + limit, limit, lowered)
+            outcome = self._call(worker, client, request, began + limit, limit, lowered)
         finally:
-            if client != INTERNAL:
-                self.budget.finish(client, 0.0 if began is None else time.monotonic() - began)
+            if budgeted:
+                ran = 0.0 if started is None else time.monotonic() - began
+                self.budget.finish(client, ran, started)
         outcome.raise_for_error()
         return outcome
+
+    def check(self, request: QueryRequest) -> None:
+        """The checks every query passes before it may wait for the engine: its length,
+        then :func:`loader.query.execute.check` (the text's policy)."""
+        self.check_length(request.query)
+        check(request)
 
     def run_local(self, request: QueryRequest | str) -> QueryOutcome:
         """Run a query in this process on the live store, with the endpoint's prefixes,
@@ -256,6 +303,23 @@ class QueryService:
         self._start()
         current = self.snapshots.current
         return self._counted_stats(current.generation if current else 0)
+
+    def _warn_unbounded_budget(self) -> None:
+        """Say so when SPARQL_CLIENT_BUDGET can never run out: one client cannot use more
+        query-seconds per minute than 60 times the workers it may hold at once."""
+        budget = self.budget
+        most = max(1, self.workers_wanted - 1)
+        if budget.parallel:
+            most = min(most, budget.parallel)
+        if budget.capacity and budget.capacity >= 60 * most:
+            log.warning(
+                "SPARQL_CLIENT_BUDGET=%g query-seconds per minute can never run out: one "
+                "client runs at most %d query(ies) at once (SPARQL_CLIENT_PARALLEL, "
+                "SPARQL_WORKERS), i.e. %d query-seconds per minute",
+                budget.capacity,
+                most,
+                60 * most,
+            )
 
     def _timed_out(self, limit: float, lowered: bool) -> BigtentError:
         """The error for a query stopped at its time limit (``lowered``: by ?timeout=)."""
@@ -341,40 +405,65 @@ class QueryService:
 
     def _spawn(self) -> None:
         """Start a worker and make it available (caller holds the condition)."""
-        worker = _Worker(self.memory_mb, isolate=not self.service_allow)
+        worker = _Worker(
+            self.memory_mb,
+            isolate=not self.service_allow,
+            max_body=self.max_result_bytes + (1 << 20) if self.max_result_bytes else 0,
+        )
         self._workers.append(worker)
         self._idle.append(worker)
-        self._cond.notify()
+        self._dispatch()
 
-    def _checkout(self, deadline: float) -> _Worker:
+    def _dispatch(self) -> None:
+        """Give idle workers to waiting queries, fairly (caller holds the condition)."""
+        handed = False
+        while self._idle:
+            found = self._queue.pop()
+            if found is None:
+                break
+            found[1].worker = self._idle.pop()
+            handed = True
+        if handed:
+            self._cond.notify_all()
+
+    def _checkout(self, client: str, deadline: float) -> _Worker:
         with self._cond:
-            if not self._idle and self._waiting >= self.max_waiting:
+            if self._closed:
                 raise self._busy()
-            self._waiting += 1
-            try:
-                while not self._idle:
-                    remaining = deadline - time.monotonic()
-                    if self._closed or remaining <= 0:
-                        raise self._busy()
-                    self._cond.wait(remaining)
-                return self._idle.pop()
-            finally:
-                self._waiting -= 1
+            ticket = _Ticket()
+            turned_away = self._queue.push(client, ticket)
+            if turned_away is ticket:
+                raise self._busy()
+            if turned_away is not None:
+                turned_away.turned_away = True
+                self._cond.notify_all()
+            self._dispatch()
+            while ticket.worker is None:
+                remaining = deadline - time.monotonic()
+                if ticket.turned_away or self._closed or remaining <= 0:
+                    self._queue.remove(client, ticket)
+                    raise self._busy()
+                self._cond.wait(remaining)
+            return ticket.worker
 
-    def _checkin(self, worker: _Worker) -> None:
+    def _checkin(self, worker: _Worker, client: str | None = None) -> None:
         with self._cond:
+            if client is not None:
+                self._queue.done(client)
             if worker in self._workers:
                 self._idle.append(worker)
-                self._cond.notify()
+                self._dispatch()
             else:  # the service closed meanwhile
                 worker.kill()
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: _Worker, client: str | None = None) -> None:
         """Kill a worker (timed out or crashed) and start its replacement."""
         worker.kill()
         if worker.snapshot is not None:
             self.snapshots.release(worker.snapshot)
         with self._cond:
+            if client is not None:
+                self._queue.done(client)
             if worker in self._workers:
                 self._workers.remove(worker)
                 if not self._closed:
@@ -382,29 +471,43 @@ class QueryService:
 
     def _busy(self) -> BigtentError:
         return BigtentError(
-            f"All {self.workers_wanted} query workers are busy and "
-            f"{self.max_waiting} queries are already waiting (setting SPARQL_WORKERS). "
-            "Try again shortly.",
+            f"All {self.workers_wanted} query workers are busy and the queries waiting for "
+            f"them ({self.max_waiting} at most, setting SPARQL_WORKERS) waited as long as "
+            f"a query may run (SPARQL_TIMEOUT) or filled the queue. Try again shortly.",
             title="Endpoint busy",
             status=503,
             retry_after=max(1, math.ceil(self.timeout / 4)),
         )
 
     def _call(
-        self, worker: _Worker, request: QueryRequest, deadline: float, limit: float, lowered: bool
+        self,
+        worker: _Worker,
+        client: str,
+        request: QueryRequest,
+        deadline: float,
+        limit: float,
+        lowered: bool,
     ) -> QueryOutcome:
-        snapshot = self.snapshots.acquire()
-        previous, worker.snapshot = worker.snapshot, snapshot.path
-        if previous is not None:
-            self.snapshots.release(previous)  # the worker switches before it runs the query
-        payload = {"snapshot": str(snapshot.path), "request": request.to_json()}
         try:
+            snapshot = self.snapshots.acquire()
+            previous, worker.snapshot = worker.snapshot, snapshot.path
+            if previous is not None:
+                self.snapshots.release(previous)  # the worker switches before it runs the query
+            payload = {"snapshot": str(snapshot.path), "request": request.to_json()}
             header, body = worker.call(payload, deadline)
         except _Timeout:
-            self._discard(worker)
+            self._discard(worker, client)
             raise self._timed_out(limit, lowered) from None
+        except _Oversized:
+            self._discard(worker, client)
+            raise BigtentError(
+                f"The result is larger than {self.max_result_bytes} bytes (setting "
+                "SPARQL_MAX_RESULT_BYTES). Select fewer rows or shorter values.",
+                title="Result too large",
+                status=503,
+            ) from None
         except _WorkerDied:
-            self._discard(worker)
+            self._discard(worker, client)
             log.warning(
                 "SPARQL worker %s ended with code %s", worker.pid, worker.process.returncode
             )
@@ -415,7 +518,10 @@ class QueryService:
                 title="Query too expensive",
                 status=503,
             ) from None
-        self._checkin(worker)
+        except BaseException:  # whatever else: the worker and the client's share come back
+            self._discard(worker, client)
+            raise
+        self._checkin(worker, client)
         return QueryOutcome(**header, body=body)
 
     def _move_idle_workers(self) -> None:
@@ -450,8 +556,3 @@ class QueryService:
 
 def _soon(seconds: float) -> float:
     return time.monotonic() + seconds
-
-
-def client_key(address: str | None, user_agent: str | None) -> str:
-    """The budget key of a client: IP address and User-Agent."""
-    return f"{address or '-'} {user_agent or '-'}"

@@ -43,9 +43,15 @@ LIMITS: tuple[tuple[str, str, str, str], ...] = (
     ("maxResultRows", "SPARQL_MAX_ROWS", "Most rows or triples in one result.", "integer"),
     ("maxQueryBytes", "SPARQL_MAX_QUERY_BYTES", "Longest query accepted, in bytes.", "integer"),
     (
+        "maxResultBytes",
+        "SPARQL_MAX_RESULT_BYTES",
+        "Largest result, in bytes; longer results are cut and flagged; 0: no limit.",
+        "integer",
+    ),
+    (
         "clientBudget",
         "SPARQL_CLIENT_BUDGET",
-        "Query-seconds per minute per client (IP address and User-Agent); 0: no limit.",
+        "Query-seconds per minute per client (network address); 0: no limit.",
         "decimal",
     ),
     (
@@ -58,7 +64,8 @@ LIMITS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]:
-    """The description of ``service`` answering at ``endpoint``."""
+    """The description of ``service`` answering at ``endpoint`` (the web app passes its
+    address under BASE_URL, never one built from the request's Host header)."""
     triples: list[ox.Triple] = []
     me = ox.NamedNode(endpoint)
 
@@ -93,6 +100,7 @@ def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]
         "SPARQL_TIMEOUT": service.timeout,
         "SPARQL_MAX_ROWS": service.max_rows,
         "SPARQL_MAX_QUERY_BYTES": service.max_query_bytes,
+        "SPARQL_MAX_RESULT_BYTES": service.max_result_bytes,
         "SPARQL_CLIENT_BUDGET": service.budget.capacity,
         "SPARQL_CLIENT_PARALLEL": service.budget.parallel,
     }

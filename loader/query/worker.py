@@ -6,7 +6,9 @@ parent enforces the time limit by killing the process, which is the only way to 
 pyoxigraph query. Before it touches any query the worker caps its own heap
 (SPARQL_WORKER_MEMORY), lowers its CPU priority so pages stay responsive, and, when no
 SERVICE endpoint is allowed, moves into a network namespace of its own: it can reach
-nothing, whatever a query says.
+nothing, whatever a query says. Queries run in a thread with a large stack
+(:data:`QUERY_STACK`): the engine's parser recurses once per level of nesting, and the
+checks of :mod:`loader.query.policy` keep queries far below what that stack holds.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 _FRAME = struct.Struct(">II")  # header length, body length
+#: Stack of the thread running queries: 8 times a main thread's usual 8 MiB.
+QUERY_STACK = 64 << 20
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -152,12 +156,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     _limit_memory(args.memory)
     with contextlib.suppress(OSError):
         os.nice(5)
-    sys.setrecursionlimit(20000)  # deep but legal queries in the SERVICE checker
     _exit_with_parent(parent)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints go to the log, never into the result pipe
     write_frame(out, {"ready": True, "isolated": isolated, "pid": os.getpid()})
-    serve(sys.stdin.buffer, out, isolated)
+    try:
+        threading.stack_size(QUERY_STACK)
+        runner = threading.Thread(
+            target=serve, args=(sys.stdin.buffer, out, isolated), name="queries"
+        )
+        runner.start()
+    except (RuntimeError, ValueError):  # a heap limit too small for the stack
+        threading.stack_size(0)
+        serve(sys.stdin.buffer, out, isolated)
+    else:
+        runner.join()
     return 0
 
 

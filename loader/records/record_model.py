@@ -764,7 +764,7 @@ def parse_time(text: str, precision: int | None = None) -> Value:
 def _read_value(ns: Namespaces, ptype: str, raw: object, language_ok: Any) -> Value:
     if ptype in ("WikibaseItem", "WikibaseProperty"):
         prefix = "Q" if ptype == "WikibaseItem" else "P"
-        if not isinstance(raw, str) or not re.fullmatch(rf"{prefix}[1-9][0-9]*", raw):
+        if not isinstance(raw, str) or not re.fullmatch(rf"{prefix}[1-9][0-9]{{0,15}}", raw):
             kind = "an item id such as Q42" if prefix == "Q" else "a property id such as P9"
             raise ValueError(f"the value must be {kind}")
         return Value(ns.entity(raw))

@@ -7,10 +7,16 @@ dumps. Revisions record an author *name* only.
 
 Passwords are hashed with scrypt (:func:`hashlib.scrypt`, memory-hard, in the standard
 library) with a random salt per user; the cost parameters are stored with each hash,
-so raising ``PASSWORD_SCRYPT_N`` later upgrades hashes at the next login. Sessions are
+so raising ``PASSWORD_SCRYPT_N`` later upgrades hashes at the next login. New passwords
+follow NIST SP 800-63B (:func:`check_password`: length, no control characters, not on
+zxcvbn's list of common passwords nor easy to guess). Sessions are
 server-side rows keyed by a hash of a random token (the cookie holds the token), so
 ending a session, "log out everywhere", disabling or removing an account take effect
 at the next request. Each session has its own CSRF token.
+
+Failed logins slow down the address they come from (per account and overall) with
+growing waits; they never lock an account, so whoever guesses cannot keep its owner out
+(OWASP's authentication cheat sheet). A disabled account fails like a wrong password.
 
 Callers use the :class:`AccountStore` protocol; :class:`DatabaseAccounts` implements it
 on SQLite or PostgreSQL (:mod:`loader.storage.database`); nothing outside this module sees SQL.
@@ -26,10 +32,12 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -42,6 +50,17 @@ ROLES = (EDITOR, ADMIN)
 #: What each role may do, strongest last (an admin may do everything an editor may).
 ROLE_RANK = {EDITOR: 1, ADMIN: 2}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: NIST SP 800-63B: verifiers allow at least 64 characters; the hash cost does not grow with it.
+MAX_PASSWORD_LENGTH = 1024
+#: The shortest PASSWORD_MIN_LENGTH accepted (NIST SP 800-63B's floor).
+NIST_MIN_PASSWORD_LENGTH = 8
+#: Unicode categories refused in passwords: controls (tab, newline, NUL...), surrogates,
+#: line and paragraph separators.
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: Passwords zxcvbn expects to be found in fewer than 10**6 guesses are refused (its
+#: scores 0 and 1, "too guessable" even for online attacks that are slowed down).
+MIN_GUESSES_LOG10 = 6.0
+ZXCVBN_MAX_LENGTH = 72
 ACCOUNTS_FILE = "accounts.sqlite3"
 
 SCHEMA = """
@@ -64,11 +83,13 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS users_name_folded ON users (lower(name));
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
-CREATE TABLE IF NOT EXISTS login_failures (
-    key           TEXT NOT NULL,          -- 'account:<name>' or 'ip:<address>'
-    time          REAL NOT NULL
+CREATE TABLE IF NOT EXISTS login_throttle (
+    key           TEXT PRIMARY KEY,       -- sha256 of (account name, address) or of an address
+    failures      INTEGER NOT NULL,       -- failed logins (an attempt counts until it succeeds)
+    last          REAL NOT NULL           -- when the last one was made
 );
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, time);
+CREATE INDEX IF NOT EXISTS login_throttle_last ON login_throttle (last);
+DROP TABLE IF EXISTS login_failures;  -- the fixed-window lockout counts it replaces
 """
 
 
@@ -77,7 +98,7 @@ class AccountError(BigtentError):
 
 
 class LoginFailed(BigtentError):
-    """Wrong name or password, or a disabled account."""
+    """Wrong name or password, or a disabled account (the caller cannot tell which)."""
 
     status = 401
 
@@ -86,7 +107,8 @@ class LoginFailed(BigtentError):
 
 
 class LoginThrottled(BigtentError):
-    """Too many failed logins recently, for this account or this address."""
+    """Too many failed logins recently from this address (for this account or any):
+    the next attempt from there must wait ``retry_after`` seconds."""
 
     status = 429
 
@@ -131,8 +153,10 @@ class Policy:
     min_password_length: int = 12
     session_lifetime: int = 12 * 3600
     session_idle_timeout: int = 2 * 3600
-    max_failures_per_account: int = 5
-    max_failures_per_ip: int = 50
+    free_failures: int = 3
+    free_failures_per_ip: int = 20
+    login_delay: float = 1.0
+    max_login_delay: float = 300.0
     failure_window: int = 15 * 60
 
     @classmethod
@@ -144,15 +168,39 @@ class Policy:
                 f"PASSWORD_SCRYPT_N must be a power of two of at least 1024, got {n} "
                 "(set BIGTENT_PASSWORD_SCRYPT_N; 32768 or more in production)"
             )
+        minimum = int(settings.PASSWORD_MIN_LENGTH)
+        if not NIST_MIN_PASSWORD_LENGTH <= minimum <= MAX_PASSWORD_LENGTH:
+            raise ConfigError(
+                f"PASSWORD_MIN_LENGTH must be between {NIST_MIN_PASSWORD_LENGTH} (NIST SP "
+                f"800-63B) and {MAX_PASSWORD_LENGTH}, got {minimum} "
+                "(set BIGTENT_PASSWORD_MIN_LENGTH)"
+            )
+        delay, longest = float(settings.LOGIN_DELAY), float(settings.LOGIN_MAX_DELAY)
+        if not 0 < delay <= longest:
+            raise ConfigError(
+                f"LOGIN_DELAY ({delay}) must be more than 0 and at most LOGIN_MAX_DELAY "
+                f"({longest}) (set BIGTENT_LOGIN_DELAY and BIGTENT_LOGIN_MAX_DELAY)"
+            )
         return cls(
             scrypt_n=n,
-            min_password_length=int(settings.PASSWORD_MIN_LENGTH),
+            min_password_length=minimum,
             session_lifetime=int(settings.SESSION_LIFETIME),
             session_idle_timeout=int(settings.SESSION_IDLE_TIMEOUT),
-            max_failures_per_account=int(settings.LOGIN_MAX_FAILURES),
-            max_failures_per_ip=int(settings.LOGIN_MAX_FAILURES_PER_IP),
+            free_failures=int(settings.LOGIN_FREE_FAILURES),
+            free_failures_per_ip=int(settings.LOGIN_FREE_FAILURES_PER_IP),
+            login_delay=delay,
+            max_login_delay=longest,
             failure_window=int(settings.LOGIN_FAILURE_WINDOW),
         )
+
+    def login_delay_after(self, failures: int, free: int) -> float:
+        """Seconds the next attempt must wait after ``failures`` counted failures, of
+        which ``free`` are allowed without waiting: LOGIN_DELAY, doubled by each further
+        failure, at most LOGIN_MAX_DELAY."""
+        if failures <= 0 or failures < free:
+            return 0.0
+        doublings = min(failures - max(free, 1), 64)
+        return min(self.login_delay * 2.0**doublings, self.max_login_delay)
 
 
 # --- passwords --------------------------------------------------------------------------
@@ -212,6 +260,66 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise AccountError(f"unknown role {role[:40]!r}; use one of: {', '.join(ROLES)}")
     return role
+
+
+def check_password(password: str, policy: Policy, name: str = "") -> None:
+    """Refuse a password that breaks NIST SP 800-63B's rules: shorter than
+    PASSWORD_MIN_LENGTH or longer than MAX_PASSWORD_LENGTH characters (code points), only
+    whitespace, any control character, on the list of common passwords that zxcvbn ships,
+    or guessed within a million tries by zxcvbn's estimate (repeats, sequences, keyboard
+    patterns, common passwords with a few digits, the account name or "bigtent")."""
+    minimum = policy.min_password_length
+    if len(password) < minimum:
+        raise AccountError(
+            f"the password is too short: use at least {minimum} characters "
+            "(setting PASSWORD_MIN_LENGTH); a few unrelated words make a good one"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"the password is longer than {MAX_PASSWORD_LENGTH} characters")
+    if not password.strip():
+        raise AccountError("the password is only spaces: use words, letters, digits or signs")
+    bad = next((c for c in password if unicodedata.category(c) in FORBIDDEN_CATEGORIES), None)
+    if bad is not None:
+        raise AccountError(
+            f"the password contains a control or invalid character (U+{ord(bad):04X}); use "
+            "printable characters and spaces only"
+        )
+    folded = unicodedata.normalize("NFKC", password).casefold()
+    if folded.strip() in _common_passwords():
+        raise AccountError(
+            "this password is on a public list of the most common passwords: choose another "
+            "(a few unrelated words make a good one)"
+        )
+    if _guesses_log10(password, name) < MIN_GUESSES_LOG10:
+        raise AccountError(
+            "this password is too easy to guess (it is close to a common password, a "
+            "pattern such as a repeat or a sequence, or the account name): choose another "
+            "(a few unrelated words make a good one)"
+        )
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    """The most common passwords of leaked password sets, as zxcvbn ships them (30,000)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # loaded when first needed
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _guesses_log10(password: str, name: str) -> float:
+    """zxcvbn's estimate of the guesses needed (log10). zxcvbn's matching grows fast with
+    the length, so only the first ZXCVBN_MAX_LENGTH characters are looked at: a longer
+    password is judged by its start, which is enough to catch a weak one."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[name, "bigtent"])
+    return float(result["guesses_log10"])
+
+
+def _throttle_key(*parts: str) -> str:
+    """The login_throttle key of an account name and address, or of an address (hashed:
+    the table holds no addresses, and keys have a fixed size whatever was typed)."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def _token_hash(token: str) -> str:
@@ -320,22 +428,15 @@ class DatabaseAccounts:
             None if row[5] is None else str(row[5]),
         )
 
-    def check_password(self, password: str) -> None:
-        """Refuse passwords shorter than PASSWORD_MIN_LENGTH (and absurdly long ones)."""
-        minimum = self.policy.min_password_length
-        if len(password) < minimum:
-            raise AccountError(
-                f"the password is too short: use at least {minimum} characters "
-                "(setting PASSWORD_MIN_LENGTH); a few unrelated words make a good one"
-            )
-        if len(password) > 1024:
-            raise AccountError("the password is longer than 1024 characters")
+    def check_password(self, password: str, name: str = "") -> None:
+        """Refuse a password that breaks the rules of :func:`check_password`."""
+        check_password(password, self.policy, name)
 
     def add_user(self, name: str, role: str, password: str) -> Account:
         """Create an account; raises when the name is taken or the password too weak."""
         check_name(name)
         check_role(role)
-        self.check_password(password)
+        self.check_password(password, name)
         encoded = hash_password(password, self.policy)
         with self._write() as db:
             if db.execute("SELECT 1 FROM users WHERE lower(name) = lower(?)", (name,)).fetchone():
@@ -413,65 +514,99 @@ class DatabaseAccounts:
     def set_password(self, name: str, password: str) -> None:
         """Set a new password and end every session of the account."""
         account = self._existing(name)
-        self.check_password(password)
+        self.check_password(password, account.name)
         encoded = hash_password(password, self.policy)
         with self._write() as db:
             db.execute("UPDATE users SET password = ? WHERE id = ?", (encoded, account.id))
             db.execute("DELETE FROM sessions WHERE user_id = ?", (account.id,))
 
     # --- logging in -------------------------------------------------------------------------
-    def _recent_failures(self, key: str, now: float) -> list[float]:
-        since = now - self.policy.failure_window
-        rows = self._rows(
-            "SELECT time FROM login_failures WHERE key = ? AND time > ? ORDER BY time",
-            (key, since),
-        )
-        return [float(r[0]) for r in rows]  # type: ignore[arg-type]
+    def _claim_attempt(self, keys: list[tuple[str, int]], now: float) -> None:
+        """Count a login attempt against each (key, free failures) before its password
+        is checked, or raise LoginThrottled while a key's wait is still running.
 
-    def _throttle(self, key: str, limit: int, now: float, what: str) -> None:
-        failures = self._recent_failures(key, now)
-        if limit and len(failures) >= limit:
-            retry = math.ceil(failures[-limit] + self.policy.failure_window - now)
-            raise LoginThrottled(
-                f"too many failed logins {what} in the last "
-                f"{self.policy.failure_window // 60} minutes; try again in "
-                f"{max(retry, 1)} seconds (settings LOGIN_MAX_FAILURES, "
-                "LOGIN_MAX_FAILURES_PER_IP and LOGIN_FAILURE_WINDOW)",
-                retry_after=max(retry, 1),
-            )
-
-    def _fail(self, keys: list[str], now: float) -> None:
+        The attempt counts as a failure until it succeeds: so parallel guesses cannot
+        slip in together when a wait ends (the writer lock orders them)."""
+        window = self.policy.failure_window
+        wait = 0.0
+        counts: list[int] = []
         with self._write() as db:
-            db.executemany("INSERT INTO login_failures VALUES (?, ?)", [(k, now) for k in keys])
+            for key, free in keys:
+                row = db.execute(
+                    "SELECT failures, last FROM login_throttle WHERE key = ?", (key,)
+                ).fetchone()
+                failures, last = (int(row[0]), float(row[1])) if row else (0, now)
+                delay = self.policy.login_delay_after(failures, free)
+                if now - last > delay + window:
+                    failures = 0  # quiet for a whole window after its wait ended: forgotten
+                else:
+                    wait = max(wait, last + delay - now)
+                counts.append(failures)
+            if wait > 0:
+                retry = max(math.ceil(wait), 1)
+                raise LoginThrottled(
+                    f"too many failed logins from your address: wait {retry} seconds before "
+                    "trying again (each further failure doubles the wait; settings "
+                    "LOGIN_FREE_FAILURES, LOGIN_FREE_FAILURES_PER_IP, LOGIN_DELAY and "
+                    "LOGIN_MAX_DELAY)",
+                    retry_after=retry,
+                )
+            for (key, _free), failures in zip(keys, counts, strict=True):
+                db.execute(
+                    "INSERT INTO login_throttle (key, failures, last) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
+                    "last = excluded.last",
+                    (key, failures + 1, now),
+                )
+            # Counts quiet for longer than any wait plus the window are forgotten anyway.
             db.execute(
-                "DELETE FROM login_failures WHERE time < ?", (now - self.policy.failure_window,)
+                "DELETE FROM login_throttle WHERE last < ?",
+                (now - self.policy.max_login_delay - window,),
             )
 
     def authenticate(self, name: str, password: str, address: str) -> Account:
         """The account if the password is right; raises LoginFailed or LoginThrottled.
 
-        Failures are counted per account name and per client address within
-        LOGIN_FAILURE_WINDOW seconds; once either count reaches its limit, logins are
-        refused (without checking the password) until the oldest failure ages out."""
+        Failed logins slow down, they never lock an account: failures are counted per
+        (account name, client address) and per client address. Past LOGIN_FREE_FAILURES
+        (resp. LOGIN_FREE_FAILURES_PER_IP) failures, each attempt from that address must
+        wait LOGIN_DELAY seconds after the last one, doubled by each further failure up to
+        LOGIN_MAX_DELAY; an attempt made earlier is answered LoginThrottled (429) without
+        checking the password. Other addresses are never slowed down, so whoever guesses
+        cannot keep the owner of an account out. A success forgets the (account, address)
+        count; a count is also forgotten after LOGIN_FAILURE_WINDOW quiet seconds. A
+        disabled account fails exactly like a wrong password."""
         now = self.clock()
-        account_key = f"account:{name.lower()[:100]}"
-        ip_key = f"ip:{address}"
-        self._throttle(account_key, self.policy.max_failures_per_account, now, "for this account")
-        self._throttle(ip_key, self.policy.max_failures_per_ip, now, "from your address")
-        rows = self._rows(
-            "SELECT id, password, disabled FROM users WHERE lower(name) = lower(?)", (name,)
+        folded = name.lower()[:100]
+        pair_key = _throttle_key("account", folded, address)
+        ip_key = _throttle_key("address", address)
+        self._claim_attempt(
+            [(pair_key, self.policy.free_failures), (ip_key, self.policy.free_failures_per_ip)],
+            now,
+        )
+        # Only a valid name can have an account (and only one is sent to the database).
+        rows = (
+            self._rows(
+                "SELECT id, password, disabled FROM users WHERE lower(name) = lower(?)", (name,)
+            )
+            if NAME.match(name)
+            else []
         )
         encoded = str(rows[0][1]) if rows else self._dummy
-        ok = verify_password(password[:1024], encoded) and bool(rows)
-        if not ok:
-            self._fail([account_key, ip_key], now)
+        # The hash is checked whatever the account's state, so a disabled account costs
+        # the same time and gives the same answer as a wrong password.
+        ok = verify_password(password[:MAX_PASSWORD_LENGTH], encoded)
+        if not (ok and rows and not rows[0][2]):
             raise LoginFailed("wrong account name or password")
-        if rows[0][2]:
-            self._fail([account_key, ip_key], now)
-            raise LoginFailed("this account is disabled; ask an administrator to enable it")
         user_id = int(rows[0][0])  # type: ignore[call-overload]
         with self._write() as db:
-            db.execute("DELETE FROM login_failures WHERE key = ?", (account_key,))
+            db.execute("DELETE FROM login_throttle WHERE key = ?", (pair_key,))
+            # Not a failure after all; the address keeps the rest of its count (logging in
+            # to an account of one's own must not reset the guessing of others).
+            db.execute(
+                "UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0",
+                (ip_key,),
+            )
             db.execute("UPDATE users SET last_login = ? WHERE id = ?", (_iso(now), user_id))
             if needs_rehash(encoded, self.policy):
                 db.execute(

@@ -171,13 +171,15 @@ class RemoteStore:
         self, query: str, accept: str, dataset: Sequence[tuple[str, str]], timeout: float
     ) -> requests.Response:
         """One query of the public SPARQL endpoint: sent once (a query past its time limit
-        is not worth repeating) with ``timeout``; raises ``requests`` exceptions."""
+        is not worth repeating) with ``timeout``; raises ``requests`` exceptions. The
+        answer is streamed: the caller reads (and caps) the body, and closes it."""
         return self.session.post(
             self.query_url,
             data=[("query", query), *dataset],
             headers={"Accept": accept},
             auth=self.auth,
             timeout=timeout,
+            stream=True,
         )
 
     def update(self, update: str, what: str = "an update") -> None:

@@ -17,13 +17,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from loader.base.errors import BigtentError, NotFound
+from loader.base.errors import BigtentError, DiskFull, NotFound, is_disk_full
 from loader.base.languages import pick
 from loader.base.namespaces import OWL, RDFS, Namespaces
 from loader.base.rdf import Term, Triple, ntriples
 from loader.base.resources import ONTOLOGY_DIR, SPARQL_DIR
 from loader.base.settings import Settings
 from loader.records.normalise import data_document
+from loader.storage.disk import ensure_room
 from loader.storage.oxigraph_store import OxigraphStore, TripleStore
 from loader.storage.revision_log import (
     DELETED,
@@ -128,11 +129,45 @@ class Repository:
         self, changes: Sequence[NewRevision], *, erase: bool = False
     ) -> list[Revision]:
         """The write protocol: revision rows committed, graphs swapped, rows marked applied
-        (``erase``: see ``RevisionLog.append``)."""
+        (``erase``: see ``RevisionLog.append``). Refused whole (DiskFull) when the disk of
+        DATA_DIR lacks room for it."""
+        ensure_room(self.settings, sum(len(c.snapshot or c.compressed or b"") for c in changes))
         revisions = self.revisions.append(changes, erase=erase)
-        self._apply(revisions, {c.entity: c.snapshot for c in changes})
+        try:
+            self._apply(revisions, {c.entity: c.snapshot for c in changes})
+        except Exception as exc:
+            if not is_disk_full(exc) or erase:
+                raise
+            self._undo(revisions)
+            raise DiskFull(self.settings.data_dir, "the store could not take the change") from exc
         self._store_newest(revisions)
         return revisions
+
+    def _undo(self, written: Sequence[Revision]) -> None:
+        """After the store refused a write for lack of space: give the entities their
+        graphs of the revision before, then take the new revisions out of the log, so
+        the two agree again and nothing of the write remains. If this fails too (the
+        disk still full), the revisions stay in the log unapplied, and the next open
+        applies them (:meth:`recover`), as after a crash."""
+        first: dict[str, Revision] = {}
+        for rev in written:
+            first.setdefault(rev.entity, rev)
+        graphs: dict[ox.NamedNode, bytes] = {}
+        for entity, rev in first.items():
+            before = None if rev.parent is None else self.revisions.get(entity, rev.parent)
+            graphs[self.ns.data_document(entity)] = (
+                b"" if before is None else self.graph_ntriples(entity, before.snapshot, before)
+            )
+        try:
+            if len(graphs) == 1:
+                ((graph, data),) = graphs.items()
+                self.store.replace_graph(graph, data)
+            else:
+                self.store.replace_graphs_bulk(graphs)
+            self.revisions.retract(written)
+        except Exception as exc:  # still full: the next open applies them (recover)
+            if not is_disk_full(exc):
+                raise
 
     def _store_newest(self, written: Sequence[Revision]) -> None:
         """Another process sharing the log may have written one of these entities after
@@ -182,6 +217,7 @@ class Repository:
     def delete(self, entity: str, reason: str, author: str | None = None) -> Revision:
         """Delete an entity, leaving a tombstone in the log (410 Gone for readers)."""
         self.live(entity)
+        ensure_room(self.settings)
         rev = self.revisions.append(
             [NewRevision(entity, "delete", self.author(author), reason or "deleted")]
         )[0]
@@ -190,6 +226,7 @@ class Repository:
 
     def redirect(self, source: str, target: str, author: str, summary: str) -> Revision:
         """Turn ``source`` into a redirect to ``target`` (the second half of a merge)."""
+        ensure_room(self.settings)
         rev = self.revisions.append(
             [NewRevision(source, "merge", author, summary, redirect=target)]
         )[0]

@@ -78,6 +78,18 @@ CHANGE_KINDS = {
 _STATE_COLUMNS = (
     "SELECT entity, latest, number, state, content_hash, redirect, applied FROM entities"
 )
+#: The range of the integer columns (SQLite INTEGER, PostgreSQL BIGINT): a number from a
+#: request beyond it names no revision, and is clamped before it reaches the database
+#: (which would refuse it with an error rather than an empty answer).
+SQL_INT_MAX = 2**63 - 1
+
+
+def _fits(number: int) -> bool:
+    return -SQL_INT_MAX <= number <= SQL_INT_MAX
+
+
+def _clamp(number: int) -> int:
+    return max(-SQL_INT_MAX, min(number, SQL_INT_MAX))
 
 
 @dataclass(frozen=True)
@@ -255,6 +267,8 @@ class RevisionLog:
         if revision is None:
             # by number, not id: the (entity, number) index answers it on both engines
             row = self._db.execute(sql + "ORDER BY number DESC LIMIT 1", (entity,)).fetchone()
+        elif not _fits(revision):
+            return None
         else:
             row = self._db.execute(sql + "AND id = ?", (entity, revision)).fetchone()
         return None if row is None else _with_snapshot(row)
@@ -290,7 +304,7 @@ class RevisionLog:
         """Entities whose newest revision is newer than ``revision_id`` (for derived
         indexes that catch up with the log)."""
         rows = self._db.execute(
-            f"{_STATE_COLUMNS} WHERE latest > ? ORDER BY latest", (revision_id,)
+            f"{_STATE_COLUMNS} WHERE latest > ? ORDER BY latest", (_clamp(revision_id),)
         )
         return [EntityState(*row) for row in rows]
 
@@ -306,7 +320,7 @@ class RevisionLog:
         rows = self._db.execute(
             "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
             "redirect FROM revisions ORDER BY id DESC LIMIT ?",
-            (limit,),
+            (_clamp(limit),),
         )
         return [Revision(*row) for row in rows]
 
@@ -324,7 +338,7 @@ class RevisionLog:
         args: list[int | str] = []
         if before is not None:
             where.append("id < ?")
-            args.append(before)
+            args.append(_clamp(before))
         if author is not None:
             where.append("author = ?")
             args.append(author)
@@ -336,7 +350,7 @@ class RevisionLog:
         )
         if where:
             sql += " WHERE " + " AND ".join(f"({w})" for w in where)
-        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, _clamp(limit)))
         return [Revision(*row) for row in rows]
 
     def changes(self, first_id: int, last_id: int) -> list[tuple[Revision, bytes | None]]:
@@ -347,7 +361,7 @@ class RevisionLog:
             "SELECT r.id, r.entity, r.number, r.parent, r.time, r.author, r.summary, r.action, "
             "r.content_hash, r.redirect, coalesce(r.snapshot, p.snapshot) FROM revisions r "
             "LEFT JOIN revisions p ON p.id = r.parent WHERE r.id BETWEEN ? AND ? ORDER BY r.id",
-            (first_id, last_id),
+            (_clamp(first_id), _clamp(last_id)),
         )
         out = []
         for row in rows:
@@ -374,6 +388,8 @@ class RevisionLog:
 
     def revision_time(self, revision_id: int) -> str | None:
         """When a revision was made (None if there is no such revision)."""
+        if not _fits(revision_id):
+            return None
         row = self._db.execute("SELECT time FROM revisions WHERE id = ?", (revision_id,))
         found = row.fetchone()
         return None if found is None else str(found[0])
@@ -384,7 +400,7 @@ class RevisionLog:
         rows = self._db.execute(
             "SELECT e.entity, r.time FROM entities e JOIN revisions r ON r.id = e.latest "
             "WHERE e.state = ? ORDER BY e.rowid LIMIT ? OFFSET ?",
-            (LIVE, limit, offset),
+            (LIVE, _clamp(limit), _clamp(offset)),
         )
         return [(str(entity), str(when)) for entity, when in rows]
 
@@ -488,6 +504,39 @@ class RevisionLog:
                 entity_rows,
             )
         return out
+
+    def retract(self, revisions: Sequence[Revision]) -> None:
+        """Take revisions just appended back out, when the store could not take them
+        (a full disk, see ``Repository.write_revisions``): each entity's row returns to
+        the revision before (or goes, when there was none) and the rows are deleted, in
+        one transaction. Only for the newest revisions of their entities; their ids are
+        given out again."""
+        if not revisions:
+            return
+        with self._db.write() as db:
+            for rev in sorted(revisions, key=lambda r: -r.id):
+                if rev.parent is None:
+                    db.execute("DELETE FROM entities WHERE entity = ?", (rev.entity,))
+                    continue
+                row = db.execute(
+                    "SELECT id, entity, number, parent, time, author, summary, action, "
+                    "content_hash, redirect FROM revisions WHERE id = ?",
+                    (rev.parent,),
+                ).fetchone()
+                before = Revision(*row)
+                db.execute(
+                    "UPDATE entities SET latest = ?, number = ?, state = ?, content_hash = ?, "
+                    "redirect = ? WHERE entity = ?",
+                    (
+                        before.id,
+                        before.number,
+                        before.state,
+                        before.content_hash,
+                        before.redirect,
+                        rev.entity,
+                    ),
+                )
+            db.executemany("DELETE FROM revisions WHERE id = ?", [(r.id,) for r in revisions])
 
     def mark_applied(self, revisions: Iterable[Revision]) -> None:
         """Record that the store now holds these revisions."""

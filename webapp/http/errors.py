@@ -1,4 +1,6 @@
-"""One error handler: every error becomes HTML or JSON, as the client asked."""
+"""One error handler: every error becomes HTML or JSON, as the client asked. A body over
+its route's cap is a 413 naming the setting (``bodies.py``); a full disk, wherever it
+shows up, a 507 naming DATA_DIR."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from loader.base.errors import BigtentError
+from loader.base.errors import BigtentError, DiskFull, is_disk_full
+from webapp.http.bodies import too_large
+from webapp.http.catalogue import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
+        if status == 413:  # Werkzeug stopped a body at the route's cap while reading it
+            return render_error(too_large())
         return render_error(
             BigtentError(error.description or error.name, title=error.name, status=status)
         )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
+        if is_disk_full(error):
+            log.error("disk full on %s: %s", request.path, error)
+            return render_error(DiskFull(get_settings().data_dir))
         log.exception("unexpected error on %s", request.path)
         return render_error(
             BigtentError(

@@ -17,6 +17,7 @@ from loader.base.namespaces import BT, RDF
 from loader.catalogue import Catalogue
 from loader.storage.page_index import PageIndex
 from loader.storage.revision_log import DELETED, ERASED, HIDDEN, PRIVATE_STATES, REDIRECT, Revision
+from loader.storage.visibility import not_found
 from webapp.http import auth
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
@@ -87,11 +88,7 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
     redirect to the target's page (same ``endpoint``) if it was merged."""
     state = cat.revisions.state(entity_id)
     if state is None:
-        raise NotFound(
-            f"There is no entity {entity_id} in this catalogue. Search for what you are "
-            "looking for by name.",
-            title="Not found",
-        )
+        raise unknown_entity(entity_id)
     if state.state in PRIVATE_STATES:
         check_reader_may_see(entity_id)  # the public's 404 or 410; staff see it
         return None
@@ -113,9 +110,17 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
     return None
 
 
+def unknown_entity(entity_id: str) -> NotFound:
+    """The 404 for an id no entity has: word for word what the public gets for a hidden
+    person (:func:`check_reader_may_see`), so that no page tells the two apart."""
+    return not_found(entity_id)
+
+
 def check_reader_may_see(entity_id: str) -> bool:
     """True when ``entity_id`` is hidden and the reader is staff (show a banner); raises
-    the public's 404 (hidden) or 410 (erased); False for everything else."""
+    the public's 404 (hidden, the same as :func:`unknown_entity`) or 410 (erased); False
+    for everything else. Every route showing an entity's content, history or revisions
+    calls it before reading any of them."""
     cat = get_catalogue()
     state = cat.revisions.state(entity_id)
     if state is None or state.state not in (HIDDEN, ERASED):

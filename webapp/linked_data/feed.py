@@ -2,12 +2,16 @@
 /changes/activity-streams (Activity Streams 2.0 OrderedCollection).
 
 Complete pages never change: they are served as immutable with a year's cache
-lifetime. The newest page grows, so it may be cached for a few seconds only.
+lifetime. The newest page grows, so it may be cached for a few seconds only. The one
+change an old page or activity sees is a summary withheld once its person is hidden or
+erased: the ETag says so, and no copy from before is confirmed (304).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 
 from flask import Blueprint, Response, render_template
 
@@ -49,11 +53,21 @@ def _revision(text: str) -> int:
     return int(text)
 
 
+def _withheld(activities: Iterable[Activity]) -> str:
+    """A tag part naming the activities whose summary is withheld (their entity hidden or
+    erased since): they did not change, what the public may see of them did, and a
+    client's copy from before must not be confirmed (304)."""
+    ids = ",".join(str(a.revision) for a in activities if a.withheld)
+    return "-w" + hashlib.sha256(ids.encode()).hexdigest()[:16] if ids else ""
+
+
 def _page_caching(response: Response, page: FeedPage, tag: str) -> Response:
     newest = page.activities[-1].revision if page.activities else 0
+    withheld = _withheld(page.activities)
+    modified = None if withheld else page.newest_time  # If-Modified-Since cannot tell
     if page.complete:
-        return conditional(response, f"{tag}-complete", page.newest_time, immutable=True)
-    return conditional(response, f"{tag}-{newest}", page.newest_time, LATEST_MAX_AGE)
+        return conditional(response, f"{tag}-complete{withheld}", modified, immutable=True)
+    return conditional(response, f"{tag}-{newest}{withheld}", modified, LATEST_MAX_AGE)
 
 
 def _rdf(triples: list, chosen: str) -> Response:  # type: ignore[type-arg]
@@ -108,8 +122,9 @@ def activity(revision: str) -> Response:
         )
     else:
         response = _rdf(feed.activity_triples(found), chosen)
-    tag = f"activity-{found.revision}-{REPRESENTATION}-{chosen}"
-    return conditional(response, tag, found.published, immutable=True)
+    tag = f"activity-{found.revision}-{REPRESENTATION}-{chosen}{_withheld([found])}"
+    modified = None if found.withheld else found.published  # If-Modified-Since cannot tell
+    return conditional(response, tag, modified, immutable=True)
 
 
 @bp.get("/changes/activity-streams")

@@ -18,10 +18,12 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from loader.base import ids
 from loader.base.errors import BigtentError, NotFound
 from loader.base.ids import RECORD_TYPES
+from loader.base.namespaces import ENTITY_ID
 from loader.discovery import reconciliation as recon
-from loader.discovery.browse import class_counts
+from loader.discovery.browse import class_counts, subclasses
 from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION
+from webapp.http.bodies import parse_json
 from webapp.http.catalogue import get_settings
 from webapp.http.rendering import index
 from webapp.http.request_args import check_entity_id, reader_languages
@@ -81,10 +83,12 @@ def _batch(raw: str) -> dict[str, Any]:
             status=413,
         )
     try:
-        decoded = json.loads(raw)
-    except ValueError:
+        decoded = parse_json(raw, "queries")
+    except BigtentError as exc:
+        if exc.status != 400:
+            raise
         raise BigtentError(
-            'queries is not valid JSON: send an object such as {"q0": {"query": "…"}}',
+            f'{exc.message} (queries is a JSON object such as {{"q0": {{"query": "…"}}}})',
             title="Malformed reconciliation batch",
         ) from None
     queries = recon.parse_batch(decoded)
@@ -105,10 +109,12 @@ def service() -> Response:
     single = request.values.get("query")
     if single is not None:
         try:
-            raw: object = json.loads(single) if single.lstrip().startswith("{") else single
-        except ValueError:
+            raw: object = parse_json(single, "query") if single.lstrip().startswith("{") else single
+        except BigtentError as exc:
+            if exc.status != 400:
+                raise
             raise BigtentError(
-                "query is neither a name nor a JSON query object",
+                f"query is neither a name nor a JSON query object ({exc.message})",
                 title="Malformed reconciliation query",
             ) from None
         query = recon.parse_query("query", raw)
@@ -152,9 +158,14 @@ def suggest_entity() -> Response:
     type_id = request.args.get("type")
     classes = None
     if type_id:
-        from loader.discovery.browse import subclasses
-
-        classes = subclasses(found, RECORD_TYPES.get(type_id, type_id)[:20])
+        cls = RECORD_TYPES.get(type_id, type_id)
+        if not ENTITY_ID.match(cls):
+            raise BigtentError(
+                f"type {type_id[:40]!r} is not a class: give an item id such as Q1 or a "
+                f"record type ({', '.join(sorted(RECORD_TYPES))})",
+                title="Malformed type",
+            )
+        classes = subclasses(found, cls)
     hits = search(found, _prefix(), classes=classes, limit=SUGGESTIONS).hits
     return _answer(_suggestions([h.id for h in hits]))
 

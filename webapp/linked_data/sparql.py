@@ -4,7 +4,10 @@ GET ``?query=``, form POST and direct POST (``application/sparql-query``); datas
 ``default-graph-uri``/``named-graph-uri``; results by content negotiation or ``?format=``;
 ``?timeout=`` lowers the time limit, ``?uselang=`` picks label languages. A GET without a
 query answers with the service description. Every limit is enforced by the catalogue's
-query service (:mod:`loader.query.service`); this module only speaks HTTP.
+query service (:mod:`loader.query.service`); this module only speaks HTTP. The client a
+query is charged to is its network address (:func:`webapp.http.clients.client_address`),
+and the service description names the endpoint under BASE_URL, never under the Host
+header a request sent (the description is cached publicly).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import Blueprint, Response, redirect, request
 from flask.typing import ResponseReturnValue
 
 from loader.base.errors import BigtentError
+from loader.query.budgets import client_key
 from loader.query.results import (
     GRAPH,
     SOLUTIONS,
@@ -26,10 +30,12 @@ from loader.query.results import (
     formats_named,
     offered,
 )
-from loader.query.service import QueryService, client_key
+from loader.query.service import QueryService
 from loader.query.service_description import describe
+from webapp.http.bodies import BodyLimit, limit
 from webapp.http.caching import conditional
-from webapp.http.catalogue import get_catalogue
+from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.clients import client_address
 from webapp.http.negotiation import best_type, not_acceptable
 from webapp.http.request_args import reader_languages
 
@@ -198,6 +204,7 @@ def _graphs(params: Params, name: str) -> tuple[str, ...]:
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
+@limit(BodyLimit("SPARQL_MAX_QUERY_BYTES", factor=3, extra=16384))  # as _body() allows
 def endpoint() -> ResponseReturnValue:
     """The SPARQL 1.1 Protocol for queries; the service description without a query."""
     service = get_catalogue().query_service
@@ -242,7 +249,7 @@ def endpoint() -> ResponseReturnValue:
             named_graphs=named_graphs if dataset else None,
             languages=tuple(dict.fromkeys(languages)),
         ),
-        client=client_key(request.remote_addr, request.headers.get("User-Agent")),
+        client=client_key(client_address()),
         timeout=_timeout(params),
     )
     response = Response(outcome.body, content_type=outcome.content_type)
@@ -269,7 +276,7 @@ def _service_description(service: QueryService, params: Params) -> ResponseRetur
             f"The service description is RDF: ask for format {format_names(GRAPH)}.",
             title="Unknown format",
         )
-    endpoint_iri = request.base_url
+    endpoint_iri = get_settings().BASE_URL + "sparql"
     response = Response(describe(service, endpoint_iri, fmt), content_type=fmt.content_type)
     generation = service.dataset_stats().generation
     tag = hashlib.sha256(f"{generation} {fmt.name} {endpoint_iri}".encode()).hexdigest()[:32]

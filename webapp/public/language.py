@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response
 
 from webapp.http.i18n import COOKIE, COOKIE_MAX_AGE, UI_LANGUAGES
+from webapp.http.redirects import safe_next
 
 bp = Blueprint("i18n", __name__)  # the endpoint keeps its name: templates link "i18n.switch"
 
@@ -15,10 +16,7 @@ bp = Blueprint("i18n", __name__)  # the endpoint keeps its name: templates link 
 def switch() -> Response:
     """Remember the interface language chosen with the switch, and go back."""
     chosen = request.args.get("to", "")
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"  # only ever back into this site
-    response = redirect(target, code=303)
+    response = redirect(safe_next(request.args.get("next")), code=303)
     if chosen in UI_LANGUAGES:
         response.set_cookie(
             COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure

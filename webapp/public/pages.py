@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, Response, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from loader.base.errors import BigtentError, NotFound
+from loader.base.errors import BigtentError
 from loader.base.rdf import parse_ntriples
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
@@ -32,6 +32,7 @@ from webapp.http.rendering import (
     index,
     language_tag,
     page_status,
+    unknown_entity,
     viewer_key,
 )
 from webapp.http.request_args import (
@@ -159,7 +160,7 @@ def links(entity_id: str) -> Response:
     languages = reader_languages()
     cat = get_catalogue()
     if cat.revisions.state(entity_id) is None:
-        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+        raise unknown_entity(entity_id)
     check_reader_may_see(entity_id)
     head = cat.revisions.last_id()
     key = ("links", entity_id, page, head, tuple(languages))
@@ -197,8 +198,8 @@ def history(entity_id: str) -> Response:
     cat = get_catalogue()
     revisions = cat.revisions.history(entity_id)
     if not revisions:
-        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
-    check_reader_may_see(entity_id)
+        raise unknown_entity(entity_id)
+    hidden = check_reader_may_see(entity_id)  # before anything of the history is read
     pages = check_page_in_range(page, len(revisions), REVISIONS_PER_PAGE)
     start = (page - 1) * REVISIONS_PER_PAGE
     shown = revisions[start : start + REVISIONS_PER_PAGE]
@@ -214,6 +215,7 @@ def history(entity_id: str) -> Response:
         state=revisions[0].state,
         merged_into=revisions[0].redirect,
         revisions_latest=revisions[0].id,
+        hidden=hidden,
     )
     if auth.current() is not None:  # restore buttons and a CSRF token: for them alone
         return Response(html, mimetype="text/html")

@@ -27,7 +27,7 @@ bp = Blueprint("query_editor", __name__)
 EDITOR_ASSETS = ["yasgui.min.js", "yasgui.min.css"]
 #: Longest query accepted in ``/query?query=`` (the endpoint has its own limit).
 MAX_QUERY_CHARS = 100_000
-#: Longest address the page builds: gunicorn refuses request lines over 8190 bytes.
+#: Longest address the page builds: common proxies refuse request lines over 8 KB.
 MAX_URL_LENGTH = 8000
 ENDPOINT_PATH = "/sparql"  # the SPARQL endpoint (webapp URL layout)
 PAGE_PATH = "/page/"  # entity pages: /page/<id>

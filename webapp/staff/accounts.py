@@ -22,22 +22,18 @@ from werkzeug.wrappers import Response as BaseResponse
 from loader.base.errors import BigtentError
 from loader.staff.accounts import ADMIN, EDITOR, ROLES, AccountError, LoginThrottled
 from webapp.http import auth
+from webapp.http.bodies import parse_json
 from webapp.http.catalogue import get_catalogue
+from webapp.http.clients import client_address
+from webapp.http.redirects import safe_next
 from webapp.http.ui_terms import N_
 
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """A local path to go to after logging in (never another site)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("accounts.account")
-
-
 def _form_or_json() -> dict[str, Any]:
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = parse_json(request.get_data())  # within FORM_MAX_BYTES and MAX_NESTING_DEPTH
         if not isinstance(data, dict):
             raise BigtentError("the body is not a JSON object", status=400)
         return data
@@ -69,13 +65,15 @@ def login() -> BaseResponse:
         password = str(data.get("password", ""))
         accounts = get_catalogue().accounts
         try:
-            account = accounts.authenticate(name, password, request.remote_addr or "unknown")
+            account = accounts.authenticate(name, password, client_address())
         except LoginThrottled as exc:
             status, error, retry = exc.status, exc.message, exc.retry_after
         except BigtentError as exc:
             status, error = exc.status, exc.message
         else:
-            target = _safe_next(str(data.get("next") or request.args.get("next") or ""))
+            target = safe_next(
+                data.get("next") or request.args.get("next"), url_for("accounts.account")
+            )
             response: BaseResponse = jsonify({}) if request.is_json else redirect(target, code=303)
             auth.forget_session()  # a new login never continues an old session
             new = auth.start_session(response, account)
@@ -96,7 +94,7 @@ def login() -> BaseResponse:
                 response.headers["Retry-After"] = str(retry)
             return auth.no_store(response)
     html = render_template(
-        "login.html", error=error, name=name, next=request.values.get("next", "")
+        "login.html", error=error, name=name, next=safe_next(request.values.get("next"), "")
     )
     response = make_response(html, status)
     if retry:
@@ -152,7 +150,7 @@ def change_password() -> BaseResponse:
     accounts = get_catalogue().accounts
     name = auth.author()
     try:
-        accounts.authenticate(name, str(data.get("current", "")), request.remote_addr or "unknown")
+        accounts.authenticate(name, str(data.get("current", "")), client_address())
         new = str(data.get("new", ""))
         if new != str(data.get("confirm", new)):
             raise AccountError("the new password and its confirmation differ")

@@ -32,6 +32,7 @@ from loader.editing.bulk_import import (
 )
 from loader.staff.accounts import EDITOR
 from webapp.http import auth
+from webapp.http.bodies import BodyLimit, limit
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.request_args import wants_json
 
@@ -51,16 +52,6 @@ def _too_big() -> BigtentError:
         title="File too large",
         status=413,
     )
-
-
-@bp.before_request
-def _limit_upload_size() -> None:
-    # Before the CSRF check reads the form: an oversized body is refused unread.
-    if request.method == "POST" and request.endpoint == "bulk_import.upload":
-        limit = int(get_settings().IMPORT_MAX_BYTES) + ENVELOPE
-        if request.content_length is not None and request.content_length > limit:
-            raise _too_big()
-        request.max_content_length = limit
 
 
 def _short(iri: str | None) -> str:
@@ -90,9 +81,11 @@ def form() -> Response:
 
 
 @bp.post("/import")
+@limit(BodyLimit("IMPORT_MAX_BYTES", extra=ENVELOPE))
 @auth.write_access(EDITOR)
 def upload() -> BaseResponse:
-    """Keep the uploaded file, validate it, show its report."""
+    """Keep the uploaded file, validate it, show its report. A file that cannot be read
+    (or any failure before its report) is deleted at once."""
     try:
         sent = request.files.get("file")
         chosen = request.form.get("format") or None
@@ -110,7 +103,11 @@ def upload() -> BaseResponse:
         raise BigtentError("the file is empty (file)", title="Empty file", status=422)
     cat = get_catalogue()
     kept = cat.imports.save(data, sent.filename, fmt, auth.author(), summary)
-    report = validate(cat.editor, cat.imports, kept)
+    try:
+        report = validate(cat.editor, cat.imports, kept)
+    except BaseException:
+        cat.imports.discard(kept.token)
+        raise
     if report.file_errors:
         cat.imports.discard(kept.token)
         raise BigtentError(

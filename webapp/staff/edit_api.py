@@ -11,7 +11,6 @@ field), 428 no base revision.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, make_response, request, url_for
@@ -23,13 +22,16 @@ from loader.editing.editor import Submission
 from loader.publish.revision_diffs import diff_revisions, revision_model
 from loader.records.record_model import model_json
 from loader.staff.accounts import ADMIN, EDITOR
+from loader.storage.visibility import not_found
 from webapp.http import auth
+from webapp.http.bodies import BodyLimit, limit_blueprint, parse_json
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.negotiation import best_type, not_acceptable
 from webapp.http.rdf_response import serialise
 from webapp.staff.accounts import session_json
 
 bp = Blueprint("edit_api", __name__, url_prefix="/api")
+limit_blueprint(bp, BodyLimit("EDIT_MAX_BYTES"))
 
 #: The RDF syntaxes a record may be sent or read in besides JSON.
 RDF_TYPES = {s.media_type: s.rdf_format for s in syntaxes("ttl", "nt")}
@@ -64,10 +66,7 @@ def _media_type() -> str:
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BigtentError(f"the body is not valid JSON: {exc}", title="Bad request") from None
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise BigtentError("the body must be a JSON object", title="Bad request")
     return data
@@ -120,10 +119,14 @@ def _saved(result: Any, status: int = 200) -> Response:
 # --- reading ---------------------------------------------------------------------------
 @bp.before_request
 def _hidden_from_public() -> None:
-    """A hidden person does not exist for the public, here as everywhere (404)."""
+    """A hidden person does not exist for the public, here as everywhere: it gets the
+    same 404 as for an id no entity has (410 once erased)."""
     entity = (request.view_args or {}).get("entity_id")
     if isinstance(entity, str) and ENTITY_ID.match(entity) and auth.current() is None:
-        get_catalogue().visibility.check_public(entity)
+        cat = get_catalogue()
+        if cat.revisions.state(entity) is None:
+            raise not_found(entity)
+        cat.visibility.check_public(entity)
 
 
 @bp.get("/session")

@@ -39,6 +39,7 @@ from loader.records.record_model import FieldProblem, Statement, model_json, sta
 from loader.records.threeway import keep_mine
 from loader.staff.accounts import ADMIN, EDITOR
 from webapp.http import auth
+from webapp.http.bodies import BodyLimit, limit_blueprint, parse_json
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.i18n import ui_language
 from webapp.http.rendering import index
@@ -60,6 +61,7 @@ from webapp.staff.form_fields import (
 )
 
 bp = Blueprint("edit_forms", __name__, url_prefix="/edit")
+limit_blueprint(bp, BodyLimit("EDIT_MAX_BYTES"))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -278,9 +280,9 @@ def _apply_action(state: FormState, action: str) -> str | None:
 def _take_theirs(state: FormState, k: int) -> None:
     """Put their version of conflict ``k`` in the form."""
     try:
-        conflicts = json.loads(request.form.get("conflicts", "[]"))
+        conflicts = parse_json(request.form.get("conflicts", "[]"), "conflicts")
         conflict = conflicts[k]
-    except (ValueError, IndexError, TypeError):
+    except (BigtentError, IndexError, TypeError, KeyError):
         return
     if not isinstance(conflict, dict):
         return
@@ -446,8 +448,8 @@ def _base_revision(state: FormState) -> int:
 
 def _posted_conflicts() -> list[dict[str, Any]]:
     try:
-        data = json.loads(request.form.get("conflicts", "[]"))
-    except ValueError:
+        data = parse_json(request.form.get("conflicts", "[]"), "conflicts")
+    except BigtentError:  # not the list this form wrote: nothing to show
         return []
     return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
 

@@ -1,6 +1,7 @@
 """Looking back: readable diffs between revisions, restoring a revision, the audit view.
 
-* ``/page/<id>/diff?from=N&to=M``: what changed, values by label (HTML or JSON);
+* ``/page/<id>/diff?from=N&to=M``: what changed, values by label (HTML or JSON); a
+  hidden person's diffs are for staff alone (the public gets the unknown id's 404);
 * ``POST /edit/<id>/revert``: staff restore a past revision (a new revision); when the
   entity changed since the history page was shown, nothing is written and the page
   says so, keeping the summary typed;
@@ -35,7 +36,7 @@ from webapp.http import auth
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
 from webapp.http.i18n import language_etag
-from webapp.http.rendering import index, language_tag
+from webapp.http.rendering import check_reader_may_see, index, language_tag, unknown_entity
 from webapp.http.request_args import check_entity_id, reader_languages, wants_json
 
 bp = Blueprint("history", __name__)
@@ -66,9 +67,13 @@ def diff(entity_id: str) -> Response:
     check_entity_id(entity_id)
     as_json = wants_json()
     cat = get_catalogue()
+    head = cat.revisions.last_id()  # read first: a later write only makes the tag older
     history = cat.revisions.history(entity_id)
     if not history:
-        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+        raise unknown_entity(entity_id)
+    # A hidden person's diff is staff's alone; the public gets the unknown id's 404 (410
+    # when erased) before any revision is looked at, so no answer tells the two apart.
+    hidden = check_reader_may_see(entity_id)
     new = _revision_arg("to") or history[0].id
     old = _revision_arg("from")
     if old is None:
@@ -100,15 +105,19 @@ def diff(entity_id: str) -> Response:
                 state=history[0].state,
                 latest=history[0].id,
                 next_revision=newer_than[-1].id if newer_than else None,
+                hidden=hidden,
             ),
             mimetype="text/html",
         )
     response.vary.add("Accept")
     if auth.current() is not None:
         return response  # carries the staff member's name and CSRF token
-    tag = f"diff-{old}-{new}-r{history[0].id}-{'json' if as_json else 'html'}"
+    # Keyed by the catalogue's newest revision, not the entity's: the page shows other
+    # entities by label, and a label edited or a linked person hidden since must not be
+    # confirmed to a cache that revalidates (304).
+    tag = f"diff-{old}-{new}-r{head}-{'json' if as_json else 'html'}"
     etag = language_etag(f"{tag}-{language_tag(reader_languages())}")
-    return conditional(response, etag, history[0].time)
+    return conditional(response, etag)
 
 
 # --- revert ----------------------------------------------------------------------------------
@@ -130,7 +139,7 @@ def revert(entity_id: str) -> BaseResponse:
     typed = request.form.get("summary", "").strip()[:MAX_SUMMARY]
     cat = get_catalogue()
     if cat.revisions.state(entity_id) is None:
-        raise NotFound(f"There is no entity {entity_id} in this catalogue.", title="Not found")
+        raise unknown_entity(entity_id)
     if cat.revisions.get(entity_id, base) is None:
         raise BigtentError(
             f"base_revision {base} is not a revision of {entity_id}: reload its history",
