@@ -6,6 +6,7 @@ forever (why the load on a full disk hung)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -209,6 +210,7 @@ def test_a_load_whose_worker_dies_ends_with_an_error(
             "BIGTENT_LOAD_WORKERS": "2",
             "BIGTENT_LOAD_CHUNK_RECORDS": "20",
         },
+        start_new_session=True,  # its own process group: the cleanup reaches every child
     )
     try:
         deadline = time.monotonic() + 60
@@ -221,9 +223,14 @@ def test_a_load_whose_worker_dies_ends_with_an_error(
         os.kill(workers[0], signal.SIGKILL)
         _out, err = process.communicate(timeout=60)
     finally:
+        # Whatever happened, no process of the load outlives the test, and nothing here
+        # waits on a pipe a stray child still holds.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
-            process.communicate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.communicate(timeout=10)
     assert process.returncode == 2, err[-2000:]
     assert "worker process stopped unexpectedly" in err
     _assert_clean(data_dir)

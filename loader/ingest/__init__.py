@@ -1,4 +1,5 @@
-"""Bulk loads: ``inputs.py`` (files, directories, stdin, formats) → ``reader.py``
+"""Bulk loads: ``inputs.py`` (files, directories, stdin, formats, and the caps every reading
+of an input enforces: ``InputLimits``) → ``reader.py``
 (streaming records out of a source) → ``pipeline.py`` (normalise, validate in worker
 processes, write in batches), with ``validation.py`` (the shapes and the catalogue
 context every write path validates against).

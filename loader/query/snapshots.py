@@ -52,8 +52,9 @@ class Snapshots:
         self._opened = False
 
     def open(self) -> None:
-        """Clear what an earlier process left in the folder and start afresh (the query
-        service does this when it starts its workers, not when it is built)."""
+        """Clear what an earlier process left in the folder and start afresh, once: at the
+        first snapshot, when the query service starts its workers (not when it is built,
+        so a catalogue opened by a command never touches a server's snapshots)."""
         with self._lock:
             if not self._opened:
                 shutil.rmtree(self.root, ignore_errors=True)
@@ -67,6 +68,7 @@ class Snapshots:
 
     def refresh(self) -> Snapshot | None:
         """Take a snapshot if the catalogue changed since the newest one; returns it."""
+        self.open()  # the first snapshot clears the folder
         with self._taking:
             current = self._current
             if current is not None and self._revisions.last_id() == current.generation:
