@@ -35,7 +35,7 @@ CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
 DEFAULT_TYPES = tuple(RECORD_TYPES.values())
 SUGGESTIONS = 10
 #: Longest ``queries`` value accepted (50 queries of generous size).
-MAX_BATCH_CHARS = 200_000
+MAX_BATCH_BYTES = 200_000
 
 
 def _answer(body: dict[str, Any]) -> Response:
@@ -75,22 +75,25 @@ def manifest() -> dict[str, Any]:
     }
 
 
-def _batch(raw: str) -> dict[str, Any]:
-    if len(raw) > MAX_BATCH_CHARS:
-        raise BigtentError(
-            f"queries is {len(raw):,} characters long; at most {MAX_BATCH_CHARS:,}",
-            title="Malformed reconciliation batch",
-            status=413,
-        )
+def _json(raw: str, what: str, hint: str, title: str, max_bytes: int | None = None) -> Any:
+    """``raw`` parsed by the one bounded JSON parser; its 400s say what a reconciliation
+    client should have sent (``hint``), its 413s pass through."""
     try:
-        decoded = parse_json(raw, "queries")
+        return parse_json(raw, what, max_bytes=max_bytes)
     except BigtentError as exc:
         if exc.status != 400:
             raise
-        raise BigtentError(
-            f'{exc.message} (queries is a JSON object such as {{"q0": {{"query": "…"}}}})',
-            title="Malformed reconciliation batch",
-        ) from None
+        raise BigtentError(f"{exc.message} ({hint})", title=title) from None
+
+
+def _batch(raw: str) -> dict[str, Any]:
+    decoded = _json(
+        raw,
+        "queries",
+        'queries is a JSON object such as {"q0": {"query": "…"}}',
+        "Malformed reconciliation batch",
+        max_bytes=MAX_BATCH_BYTES,
+    )
     queries = recon.parse_batch(decoded)
     found = index()
     languages = reader_languages()
@@ -108,15 +111,14 @@ def service() -> Response:
         return _answer(_batch(queries))
     single = request.values.get("query")
     if single is not None:
-        try:
-            raw: object = parse_json(single, "query") if single.lstrip().startswith("{") else single
-        except BigtentError as exc:
-            if exc.status != 400:
-                raise
-            raise BigtentError(
-                f"query is neither a name nor a JSON query object ({exc.message})",
-                title="Malformed reconciliation query",
-            ) from None
+        raw: object = single
+        if single.lstrip().startswith("{"):
+            raw = _json(
+                single,
+                "query",
+                "query is a name or a JSON query object",
+                "Malformed reconciliation query",
+            )
         query = recon.parse_query("query", raw)
         return _answer(recon.as_json(recon.reconcile(index(), query, reader_languages())))
     return _answer(manifest())
