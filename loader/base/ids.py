@@ -45,6 +45,9 @@ APPLIES_TO_TERRITORY: Final = "P40"
 LANGUAGE_CODE: Final = "P41"
 PART_OF: Final = "P42"
 FORMATTER_URL: Final = "P52"
+COORDINATE_LOCATION: Final = "P53"
+WIKIMEDIA_USERNAME: Final = "P54"
+CONTACT_PAGE: Final = "P55"
 
 # --- items -----------------------------------------------------------------------------
 ORGANISATION: Final = "Q1"
@@ -112,6 +115,9 @@ LABELS: Final[dict[str, str]] = {
     LANGUAGE_CODE: "language code",
     PART_OF: "part of",
     FORMATTER_URL: "formatter URL",
+    COORDINATE_LOCATION: "coordinate location",
+    WIKIMEDIA_USERNAME: "Wikimedia username",
+    CONTACT_PAGE: "contact page",
     ORGANISATION: "organisation",
     PERSON: "person",
     NETWORK: "network",
