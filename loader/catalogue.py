@@ -14,7 +14,7 @@ The order, bottom up::
     Validation   compiled shapes + validation context          (loader.ingest)
     QueryService the public SPARQL endpoint                    (loader.query)
     Examples, ChangeFeed, EntityDocuments                      (loader.query, loader.publish)
-    PartnershipNetwork, Statistics                             (loader.discovery)
+    PartnershipNetwork, Geography, Statistics                  (loader.discovery)
     Privacy, Editor, FormModels, Uploads                       (loader.editing)
     DatabaseAccounts                                           (loader.staff)
 """
@@ -35,6 +35,8 @@ from loader.base.errors import ConfigError
 from loader.base.rdf import Term, Triple
 from loader.base.resources import DEMO_DIR, ONTOLOGY_DIR
 from loader.base.settings import Settings
+from loader.discovery.geography import Geography
+from loader.discovery.neighbourhood import Neighbourhood
 from loader.discovery.network import PartnershipNetwork
 from loader.discovery.statistics import Statistics
 from loader.editing.bulk_import import Uploads
@@ -45,6 +47,7 @@ from loader.editing.privacy import Privacy
 from loader.ingest.inputs import expand, parse_format_option
 from loader.ingest.pipeline import LoadReport, run_load
 from loader.ingest.validation import Validation
+from loader.publish.dataset import DatasetCounts, dataset_counts
 from loader.publish.dumps import dumps_dir, read_manifest, write_dumps
 from loader.publish.entity_documents import EntityDocuments
 from loader.publish.feed import ChangeFeed
@@ -54,6 +57,7 @@ from loader.query.service import QueryService
 from loader.records.context import Context
 from loader.records.shacl import ShapesGraph
 from loader.staff.accounts import DatabaseAccounts, open_accounts
+from loader.storage.applier import StoreApplier
 from loader.storage.database import database_target
 from loader.storage.oxigraph_store import OxigraphStore, TripleStore
 from loader.storage.page_index import PageIndex
@@ -74,13 +78,20 @@ def revision_log_target(settings: Settings) -> Path | str:
 class Catalogue:
     """A Bigtent catalogue: every service, built once over one store and revision log."""
 
-    def __init__(self, settings: Settings, store: TripleStore, revisions: RevisionLog) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: TripleStore,
+        revisions: RevisionLog,
+        *,
+        recover: bool = True,
+    ) -> None:
         self._close_hooks: list[Callable[[], None]] = []
         with ExitStack() as undo:  # a service that fails to build closes the ones before it
             undo.callback(store.close)
             undo.callback(revisions.close)
             self.settings = settings
-            self.repository = repo = Repository(settings, store, revisions)
+            self.repository = repo = Repository(settings, store, revisions, recover=recover)
             self.ns = repo.ns
             self.revisions = revisions
             self.recovered = repo.recovered
@@ -99,6 +110,8 @@ class Catalogue:
             self.feed = ChangeFeed(revisions, repo.ns, settings.FEED_PAGE_SIZE)
             self.documents = EntityDocuments(repo, self.visibility)
             self.network = PartnershipNetwork(repo, self.page_index)
+            self.neighbourhood = Neighbourhood(repo.ns, revisions, self.page_index)
+            self.geography = Geography(repo, self.page_index, self.network)
             self.statistics = Statistics(repo, self.query_service, self.examples)
             self.privacy = Privacy(
                 repo,
@@ -106,6 +119,9 @@ class Catalogue:
                 rewrite_dumps=self._rewrite_dumps,
                 snapshots_in_use=lambda: self.query_service.started,
             )
+            #: applies revisions the store missed, in the background; started by the web
+            #: app (every serving process), never by the command line
+            self.applier = StoreApplier(repo)
             self.editor = Editor(repo, self.validation, self.privacy)
             undo.callback(self.editor.close)
             self.form_models = FormModels(repo)
@@ -120,8 +136,11 @@ class Catalogue:
 
     # --- lifecycle -----------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: Settings) -> Catalogue:
-        """Open (creating if needed) the catalogue in DATA_DIR."""
+    def open(cls, settings: Settings, *, recover: bool = True, serving: bool = False) -> Catalogue:
+        """Open (creating if needed) the catalogue in DATA_DIR; with ``recover`` (the
+        default) apply the revisions the store missed (see :meth:`Repository.recover`).
+        ``serving``: for the web app, whose requests retry a remote store only
+        STORE_RETRY_SECONDS (the background applier catches up after an outage)."""
         if settings.STORE not in STORES:
             raise ConfigError(
                 f"unknown STORE {settings.STORE!r}; this version supports "
@@ -134,7 +153,10 @@ class Catalogue:
             raise ConfigError(f"cannot create DATA_DIR {data_dir}: {exc.strerror}") from None
         store: TripleStore
         store = (
-            RemoteStore(settings)
+            RemoteStore(
+                settings,
+                retry_seconds=float(settings.STORE_RETRY_SECONDS) if serving else None,
+            )
             if settings.STORE == "sparql"
             else OxigraphStore(data_dir / "store")
         )
@@ -143,7 +165,7 @@ class Catalogue:
         except Exception:
             store.close()
             raise
-        return cls(settings, store, revisions)
+        return cls(settings, store, revisions, recover=recover)
 
     def on_close(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` when the catalogue closes, before any service is closed
@@ -156,6 +178,7 @@ class Catalogue:
         hooks, self._close_hooks = self._close_hooks, []
         for hook in hooks:
             hook()
+        self.applier.stop()
         self.accounts.close()
         self.editor.close()
         self.query_service.close()
@@ -315,6 +338,12 @@ class Catalogue:
         where the web app serves them from); returns the dump files."""
         target = out_dir or dumps_dir(self.settings)
         return [target / entry.name for entry in write_dumps(self.repository, target).files]
+
+    def dataset_counts(self) -> DatasetCounts:
+        """The catalogue's triple and entity counts, from their one source
+        (``loader.publish.dataset.dataset_counts``: /dataset, VoID, the SPARQL service
+        description and the dumps' manifest say the same)."""
+        return dataset_counts(self.repository, dumps_dir(self.settings))
 
     def _rewrite_dumps(self) -> None:
         """Write the dumps again where there are some (after an erase)."""

@@ -87,7 +87,7 @@ class LiveServer:
             try:
                 if requests.get(self.url, timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # slow under load: ask again
                 pass
             time.sleep(0.2)
         self.stop()

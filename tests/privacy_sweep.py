@@ -78,6 +78,12 @@ PUBLIC_URLS: list[str] = [
     "/page/{event}/diff?{diff:event}&format=json",
     "/page/{org}",
     "/page/{org}/links",
+    # an old revision as a page; the capacity and territories the person's statements name
+    "/page/{person}?revision={first}",
+    "/page/{person}?revision={rev}",
+    "/page/Q334",
+    "/page/Q1411",
+    "/page/P40/links",
     "/entity/{person}",
     # search and browse (the search term is only part of the name: pages echo it)
     "/search?q=Amara",
@@ -88,6 +94,16 @@ PUBLIC_URLS: list[str] = [
     "/browse/Q2",
     "/browse/Q11",
     "/browse/Q11?page=2",
+    # the search box's suggestions and an id typed into it; the readable recent changes
+    "/search?q={person}",
+    "/search/suggest?q=Amara",
+    "/search/suggest?q=Okonk",
+    "/search/suggest?q={person}",
+    "/recent-changes",
+    "/recent-changes?type=people",
+    "/recent-changes?kind=create",
+    "/recent-changes?before={last}",
+    "/recent-changes?before={first}",
     # data documents, every format and flavor, current and past revisions
     *(
         f"/data/{{{who}}}.{ext}{flavor}"
@@ -119,8 +135,18 @@ PUBLIC_URLS: list[str] = [
     "/sparql",
     "/sparql/examples",
     "/sparql/examples/{example}.rq",
+    "/sparql/prefixes",
+    "/sparql/complete?prefix=wd&q=Amara",
+    "/sparql/complete?q=Okonk",
+    "/sparql/complete?prefix=wd&q=Okonkwo&uselang=fr",
+    "/sparql?format=json&query="
+    + quote(
+        f"SELECT ?x ?xLabel WHERE {{ wd:{EVENT} wdt:P5 ?x . SERVICE wikibase:label "
+        '{ bd:serviceParam wikibase:language "[AUTO_LANGUAGE],en". } }'
+    ),
     "/query",
     "/query?query=" + quote(_SPARQL_QUERIES["labels-filled"]),
+    "/embed",  # the query is in the fragment: the page itself holds no data
     # dumps
     "/dumps/",
     "/dumps/bigtent-full.nt.gz",
@@ -169,6 +195,7 @@ PUBLIC_URLS: list[str] = [
     "/language?to=fr&next=/page/{person}",
     "/login",
     "/health",
+    "/ready",
     # features of issue 6 built by others: checked once they exist
     "/peers?capacity=Q334",
     "/api/peers?capacity=Q334",
@@ -181,13 +208,23 @@ PUBLIC_URLS: list[str] = [
     "/reconcile/suggest/entity?prefix=Amara",
     "/reconcile/suggest/entity?prefix=Okonk",
     "/reconcile/suggest/type?prefix=Amara",
+    "/reconcile/propose_properties?type=Q2",
     "/reconcile/suggest/property?prefix=Amara",
     "/network",
     "/network.json",
     "/network.svg",
+    "/map",
+    "/map.geojson?include=partnerships,territories",
+    "/page/Q1411",  # Nigeria: the person is counted there
     "/statistics",
     "/statistics/{chart}.csv",
     "/partnerships",
+    # the Wikibase Action API (ACTION_API_PATH)
+    "/w/api.php?action=wbgetentities&ids={person}|{event}|{org}&format=json",
+    "/w/api.php?action=wbgetentities&ids={person}&props=labels|descriptions|aliases",
+    "/w/api.php?action=wbsearchentities&search=Amara&language=en&format=json",
+    "/w/api.php?action=wbsearchentities&search=Okonk&language=en&limit=50",
+    "/w/api.php?action=query&meta=siteinfo|userinfo|tokens&format=json",
 ]
 
 #: Public POSTs: (path, form fields), the same questions as their GET forms.
@@ -195,6 +232,16 @@ PUBLIC_POSTS: list[tuple[str, dict[str, str]]] = [
     ("/sparql", {"query": _SPARQL_QUERIES["label"], "format": "json"}),
     ("/sparql", {"query": _SPARQL_QUERIES["labels-filled"], "format": "json"}),
     ("/reconcile", {"queries": json.dumps({"q0": {"query": "Amara Okonkwo"}})}),
+    (
+        "/reconcile",
+        {
+            "extend": json.dumps(
+                {"ids": [PERSON, EVENT], "properties": [{"id": f"P{n}"} for n in (1, 4, 5, 44)]}
+            )
+        },
+    ),
+    ("/w/api.php", {"action": "wbgetentities", "ids": f"{PERSON}|{EVENT}", "format": "json"}),
+    ("/w/api.php", {"action": "wbsearchentities", "search": "Okonk", "language": "en"}),
 ]
 
 _STAFF_WRITE = "a staff write: the public is refused before anything is read"
@@ -203,6 +250,8 @@ _STAFF_WRITE = "a staff write: the public is refused before anything is read"
 NOT_SWEPT: dict[str, str] = {
     "GET /static/<path:filename>": "the app's own CSS and scripts, files of the package",
     "GET /vendor/<version>/<name>": "third-party scripts shipped with the package",
+    "GET /favicon.ico": "a redirect to the static icon",
+    "GET /map/land.geojson": "the land outlines of world-atlas, no entity in them",
     "POST /login": "answers about an account and password, never about entities",
     "POST /logout": "ends the session, shows nothing",
     "POST /account/password": _STAFF_WRITE,

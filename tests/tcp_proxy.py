@@ -4,7 +4,10 @@ Every connection is forwarded to ``target``. While ``cut_after`` is set, wheneve
 connections together have carried another ``cut_after`` bytes towards the target, the
 connection carrying the next byte is closed at once (both sides, mid-request), as a crash
 or a network fault would; ``cuts`` counts them and ``cut_times`` limits them (then the
-proxy forwards normally again).
+proxy forwards normally again). :meth:`down` makes the target unreachable (every open
+connection closed, new ones closed at once, as a stopped server's refused connections) until
+:meth:`up`; :meth:`cut_after_sending` forwards the client's message holding a pattern (say,
+PostgreSQL's ``COMMIT``) and then drops the connection before any answer comes back.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from types import TracebackType
 
 from live_server import free_port
@@ -30,6 +34,11 @@ class CuttingProxy:
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", self.port))
         self._closed = False
+        self._down = False
+        self._pattern: bytes | None = None
+        self._after: bytes | None = None
+        self._primed: set[int] = set()
+        self.pattern_cuts = 0
         self._sockets: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -44,6 +53,10 @@ class CuttingProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self._down:
+                with contextlib.suppress(OSError):
+                    client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=10)
             except OSError:
@@ -53,6 +66,44 @@ class CuttingProxy:
                 self._sockets += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def down(self) -> None:
+        """Make the target unreachable: close every connection, refuse new ones."""
+        self._down = True
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def up(self) -> None:
+        """Reach the target again."""
+        self._down = False
+
+    def cut_after_sending(self, pattern: bytes, after: bytes | None = None) -> None:
+        """The next client message holding ``pattern`` (on a connection that has sent
+        ``after`` before it, if given) reaches the target; then its connection is
+        dropped before the answer comes back (once)."""
+        with self._lock:
+            self._pattern, self._after, self._primed = pattern, after, set()
+
+    def _matches(self, source: socket.socket, data: bytes) -> bool:
+        with self._lock:
+            if self._pattern is None:
+                return False
+            if self._after is not None and id(source) not in self._primed:
+                if self._after in data:
+                    self._primed.add(id(source))
+                    data = data[data.index(self._after) :]
+                else:
+                    return False
+            if self._pattern not in data:
+                return False
+            self._pattern = None
+            self.pattern_cuts += 1
+            return True
 
     def arm(self, after: int, times: int = 1) -> None:
         """Cut the connection carrying byte number ``after`` from now, ``times`` times."""
@@ -78,6 +129,13 @@ class CuttingProxy:
             while True:
                 data = source.recv(65536)
                 if not data:
+                    break
+                if outbound and self._matches(source, data):
+                    sink.sendall(data)
+                    # the target gets the whole message; the answer never comes back
+                    with contextlib.suppress(OSError):
+                        source.shutdown(socket.SHUT_RDWR)
+                    time.sleep(0.5)
                     break
                 allowed = self._allowance(len(data)) if outbound else None
                 if allowed is not None:

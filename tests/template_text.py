@@ -27,6 +27,7 @@ UNTRANSLATABLE = (
     "N-Triples",
     "Turtle",
     "JSON-LD",
+    "GeoJSON",
     "JSON",
     "CSV",
     "TSV",

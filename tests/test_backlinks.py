@@ -13,7 +13,7 @@ import pytest
 from conftest import BASE, close_app, open_app, sync_app
 from flask import Flask
 from flask.testing import FlaskClient
-from pages_support import Page
+from pages_support import Page, squash
 
 from loader.base.namespaces import relative_turtle_prefixes
 from loader.base.settings import load_settings
@@ -135,7 +135,8 @@ def test_entity_page_shows_the_count_and_the_first_few(links_client: FlaskClient
     page = Page(links_client.get(f"/page/{TARGET}").get_data(as_text=True))
     [preview] = page.find("ul", class_="backlinks")
     assert len([c for c in preview.children if c.tag == "li"]) == 5
-    assert any(f"{PEOPLE:,} statements" in p.text for p in page.find("p"))
+    [counts] = page.find("ul", class_="link-counts")  # statements, qualifiers, refs apart
+    assert squash(counts.text) == f"{PEOPLE:,} statements"
     assert f"/page/{TARGET}/links" in {a.attrs["href"] for a in page.find("a")}
 
 

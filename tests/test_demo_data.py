@@ -88,8 +88,12 @@ VOCABULARY_RANGES: dict[str, range] = {
 }
 TIME_PROPERTIES = {"P9", "P10", "P36", "P48"}
 TIME_TYPES = {XSD + "gYear", XSD + "gYearMonth", XSD + "date"}
-#: The only properties a (fictional) person record may use: no contact data, no location.
-PERSON_PROPERTIES = {"P1", "P4", "P13", "P14", "P15"}
+#: The only properties a (fictional) person record may use: no contact data but the consented
+#: contact page (P55, invented pages under https://example.org/ only), no location.
+PERSON_PROPERTIES = {"P1", "P4", "P13", "P14", "P15", "P55"}
+WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+#: Demo coordinates are written "Point(longitude latitude)" to four decimals.
+DEMO_POINT = re.compile(r"^Point\((-?\d{1,3}\.\d{4}) (-?\d{1,2}\.\d{4})\)$")
 PERSON_QUALIFIERS = {"P6", "P9", "P10", "P37", "P38", "P39", "P40"}
 CONTACT_PREDICATES = re.compile(
     r"(email|mbox|telephone|phone|address|birth|faxNumber|homepage|vcard|contactPoint)",
@@ -248,7 +252,7 @@ def test_properties_exist_and_statement_nodes_are_well_formed(triples: list[Trip
         for namespace in (WDT, P, PS, PQ, PR):
             pid = _prop(p, namespace)
             if pid is not None:
-                assert 1 <= int(pid[1:]) <= 51, f"{s} uses unknown property {pid}"
+                assert 1 <= int(pid[1:]) <= 55, f"{s} uses unknown property {pid}"
         pid = _prop(p, P)
         if pid is not None:
             assert isinstance(o, ox.BlankNode), f"{s} p:{pid}: write statements as blank nodes"
@@ -283,7 +287,7 @@ def test_controlled_values_come_from_their_vocabulary(triples: list[Triple]) -> 
             if pid in TIME_PROPERTIES:
                 assert isinstance(o, ox.Literal), f"{s} {pid}: {o} is not a time"
                 assert o.datatype.value in TIME_TYPES, f"{s} {pid}: {o} has the wrong datatype"
-            if pid in {"P11", "P18", "P47"}:
+            if pid in {"P11", "P18", "P47", "P55"}:
                 assert isinstance(o, ox.NamedNode), f"{s} {pid}: URLs are IRIs"
                 assert o.value.startswith(("http://", "https://")), f"{s} {pid}: {o}"
             if pid == "P22":
@@ -316,7 +320,9 @@ def _partnership_sources(by_subject: dict, entity: str) -> set[str]:
     node = ox.NamedNode(WD + entity)
     sources = set()
     for p, statement in by_subject.get(node, ()):
-        if _prop(p, P) is None:
+        # A start time (P9) may cite where its date was made public when the seed facts
+        # give none (e.g. the Bundesarchiv's announcement): not a source of the partnership.
+        if _prop(p, P) in (None, "P9"):
             continue
         for reference in _values(by_subject, statement, WAS_DERIVED_FROM):
             for url in _values(by_subject, reference, PR + "P18"):
@@ -447,6 +453,36 @@ def test_people_hold_no_contact_data(by_subject: dict, entities: set[str]) -> No
                 qualifier = _prop(q, PQ)
                 if qualifier is not None:
                     assert qualifier in PERSON_QUALIFIERS, f"{person}: qualifier {qualifier}"
+
+
+def test_contact_pages_are_invented_example_pages(triples: list[Triple]) -> None:
+    pages = [(s, o) for s, p, o in triples if _prop(p, WDT) == "P55"]
+    assert 2 <= len(pages) <= 3, "two or three demo people show a contact page"
+    for s, o in pages:
+        assert o.value.startswith("https://example.org/"), f"{s}: {o} is not an example page"
+    assert not [s for s, p, _ in triples if _prop(p, WDT) == "P54"], "no usernames, even fake"
+
+
+def test_coordinates(by_subject: dict, entities: set[str], triples: list[Triple]) -> None:
+    points = {}
+    for s, p, o in triples:
+        if _prop(p, WDT) == "P53":
+            assert isinstance(o, ox.Literal) and o.datatype.value == WKT, f"{s}: {o}"
+            m = DEMO_POINT.match(o.value)
+            assert m, f"{s}: {o.value} is not Point(longitude latitude) to four decimals"
+            longitude, latitude = float(m.group(1)), float(m.group(2))
+            assert -180 <= longitude <= 180 and -90 <= latitude <= 90, f"{s}: {o.value}"
+            points[_qid(s)] = (latitude, longitude)
+    people = _instances(by_subject, entities, "Q11")
+    assert not people & set(points), "people never carry coordinates"
+    territories = _instances(by_subject, entities, "Q9")
+    assert {t for t in territories if _english(by_subject, t, RDFS_LABEL) != "worldwide"} <= set(
+        points
+    )
+    assert {f"Q{n}" for n in range(1000, 1016)} <= set(points), "every real organisation"
+    # Spot checks against public facts: Berlin (Wikimedia Deutschland), Paris (France).
+    assert points["Q1001"] == (52.52, 13.405)
+    assert points["Q1404"] == (48.8566, 2.3522)
 
 
 def test_no_contact_data_anywhere(triples: list[Triple]) -> None:

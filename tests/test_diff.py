@@ -109,29 +109,30 @@ def demo(
 
 
 def test_diff_between_any_two_revisions(demo: Catalogue) -> None:
+    # Q1208 has no start time (P9), so the third revision can add one.
     editor = demo.editor
-    data = editor.record_json("Q1200")
+    data = editor.record_json("Q1208")
     first = int(data.pop("revision"))  # type: ignore[call-overload]
     data.pop("modified")
     second_data = copy.deepcopy(data)
     second_data["labels"]["fr"] = "Don"  # type: ignore[index]
-    second = editor.save("Q1200", editor.read_json(second_data, "Q1200"), first, author="a")
+    second = editor.save("Q1208", editor.read_json(second_data, "Q1208"), first, author="a")
     third_data = copy.deepcopy(second_data)
     third_data["statements"].append({"property": "P9", "value": "2008"})  # type: ignore[attr-defined]
     third = editor.save(
-        "Q1200", editor.read_json(third_data, "Q1200"), second.revision.id, author="a"
+        "Q1208", editor.read_json(third_data, "Q1208"), second.revision.id, author="a"
     )
-    one_two = diff_revisions(demo, "Q1200", first, second.revision.id)
+    one_two = diff_revisions(demo, "Q1208", first, second.revision.id)
     assert [t.language for t in one_two.terms] == ["fr"] and not one_two.statements
-    one_three = diff_revisions(demo, "Q1200", first, third.revision.id)
+    one_three = diff_revisions(demo, "Q1208", first, third.revision.id)
     assert [c.change for c in one_three.statements] == ["added"]
-    three_one = diff_revisions(demo, "Q1200", third.revision.id, first)  # backwards
+    three_one = diff_revisions(demo, "Q1208", third.revision.id, first)  # backwards
     assert [c.change for c in three_one.statements] == ["removed"]
     assert three_one.terms[0].old == "Don" and three_one.terms[0].new is None
     with pytest.raises(BigtentError):
-        diff_revisions(demo, "Q1200", first, first)
+        diff_revisions(demo, "Q1208", first, first)
     with pytest.raises(BigtentError, match="no revision"):
-        diff_revisions(demo, "Q1200", first, 1)  # revision 1 belongs to another entity
+        diff_revisions(demo, "Q1208", first, 1)  # revision 1 belongs to another entity
 
 
 def test_diff_to_a_deletion_removes_everything(demo: Catalogue) -> None:

@@ -151,6 +151,7 @@ def test_scheduler_rewrites_only_after_changes_and_at_most_every_interval(
     demo.delete("Q1001", reason="test", author="tester")
     assert scheduler.stale()
     assert scheduler.run_once() is None  # changed, but the interval has not passed
+    scheduler.stop()  # gives up the dumps lease: one scheduler writes per revision log
     eager = DumpScheduler(demo, out, interval=0.0)
     second = eager.run_once()
     assert second is not None and second.revision == demo.revisions.last_id() > first.revision

@@ -94,3 +94,31 @@ def test_time_limit_stops_the_query(app: Flask) -> None:
         service.run(service.request(heavy), timeout=0.05)
     assert caught.value.status == 503
     assert "SPARQL_TIMEOUT" in caught.value.message
+
+
+GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+
+
+def test_coordinates_are_geosparql_points_on_every_backend(client: FlaskClient) -> None:
+    """Virtuoso stores a ``geo:wktLiteral`` as its own geometry type and answers
+    ``"POINT(…)"^^virtrdf:Geometry``; the endpoint answers what was written, as the
+    embedded store does, so GeoSPARQL clients and the map read the same points."""
+    status, body = _ask(client, "SELECT ?wkt WHERE { wd:Q1055 wdt:P53 ?wkt }")
+    assert status == 200
+    [row] = body["results"]["bindings"]
+    assert row["wkt"] == {
+        "type": "literal",
+        "datatype": GEO_WKT,
+        "value": "Point(106.8456 -6.2088)",
+    }
+    status, body = _ask(client, "SELECT ?e ?wkt WHERE { ?e wdt:P53 ?wkt }")
+    values = [b["wkt"] for b in body["results"]["bindings"]]
+    assert len(values) > 20
+    assert all(v["datatype"] == GEO_WKT and v["value"].startswith("Point(") for v in values)
+    response = client.get(
+        "/sparql",
+        query_string={"query": "CONSTRUCT { wd:Q1055 wdt:P53 ?w } WHERE { wd:Q1055 wdt:P53 ?w }"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert response.status_code == 200
+    assert f'"Point(106.8456 -6.2088)"^^<{GEO_WKT}>'.encode() in response.data

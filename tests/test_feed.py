@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from graphs import assert_isomorphic, to_rdflib
 
-from loader.base.namespaces import OWL, RDF, relative_turtle_prefixes
+from loader.base.namespaces import OWL, PROV, RDF, relative_turtle_prefixes
 from loader.catalogue import Catalogue
 from loader.publish.feed import AS, LDES, TREE
 
@@ -40,6 +41,7 @@ class Member:
     published: str
     revision: int
     target: str | None
+    version_time: datetime  # prov:generatedAtTime, the stream's ldes:timestampPath
 
 
 @pytest.fixture
@@ -79,6 +81,11 @@ def one(
     return found[0] if found else None  # type: ignore[return-value]
 
 
+def instant(text: str) -> datetime:
+    """An xsd:dateTime (UTC, ``Z``) as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def members(store: ox.Store) -> list[Member]:
     """The members of a page, as the LDES says: ``<stream> tree:member ?m``."""
     out = []
@@ -91,7 +98,8 @@ def members(store: ox.Store) -> list[Member]:
             one(store, node, "http://schema.org/version"),
         )
         target = one(store, node, AS + "target")
-        assert kind and obj and published and version
+        version_time = one(store, node, PROV + "generatedAtTime")
+        assert kind and obj and published and version and version_time
         out.append(
             Member(
                 node.value,
@@ -100,6 +108,7 @@ def members(store: ox.Store) -> list[Member]:
                 published.value,
                 int(version.value),
                 target.value.removeprefix(BASE + "entity/") if target else None,
+                instant(version_time.value),
             )
         )
     return sorted(out, key=lambda m: m.revision)
@@ -116,12 +125,12 @@ def walk_ldes(client: FlaskClient, start: str | None = None) -> tuple[list[Membe
     found: list[Member] = []
     pages = []
     page: str | None = start
-    floor = ""
+    floor = instant("0001-01-01T00:00:00Z")
     while page is not None:
         store, _ = fetch(client, page)
         pages.append(page)
         batch = members(store)
-        assert all(m.published >= floor for m in batch)  # the relation that led here held
+        assert all(m.version_time >= floor for m in batch)  # the relation that led here held
         found += batch
         relations = [
             q.object
@@ -136,10 +145,10 @@ def walk_ldes(client: FlaskClient, start: str | None = None) -> tuple[list[Membe
             assert isinstance(relation, ox.BlankNode)
             kind = one(store, relation, RDF + "type")
             assert kind == ox.NamedNode(TREE + "GreaterThanOrEqualToRelation")
-            assert one(store, relation, TREE + "path") == ox.NamedNode(AS + "published")
+            assert one(store, relation, TREE + "path") == ox.NamedNode(PROV + "generatedAtTime")
             value = one(store, relation, TREE + "value")
             assert isinstance(value, ox.Literal) and value.datatype.value.endswith("#dateTime")
-            floor = value.value
+            floor = instant(value.value)
             node = one(store, relation, TREE + "node")
             assert isinstance(node, ox.NamedNode)
             page = node.value
@@ -162,8 +171,14 @@ def test_stream_describes_itself(feed_app: Flask) -> None:
     stream = ox.NamedNode(STREAM)
     assert one(root, stream, RDF + "type") == ox.NamedNode(LDES + "EventStream")
     assert one(root, stream, TREE + "view") == ox.NamedNode(BASE + "changes/page/1")
-    assert one(root, stream, LDES + "timestampPath") == ox.NamedNode(AS + "published")
+    assert one(root, stream, LDES + "timestampPath") == ox.NamedNode(PROV + "generatedAtTime")
+    assert one(root, stream, LDES + "versionTimestampPath") == ox.NamedNode(
+        PROV + "generatedAtTime"
+    )
     assert one(root, stream, LDES + "versionOfPath") == ox.NamedNode(AS + "object")
+    version = ox.NamedNode("http://schema.org/version")
+    assert one(root, stream, LDES + "sequencePath") == version
+    assert one(root, stream, LDES + "versionSequencePath") == version
     assert one(root, stream, LDES + "versionDeleteObject") == ox.NamedNode(AS + "Delete")
     shape = one(root, stream, TREE + "shape")
     assert shape is not None and one(root, shape, RDF + "type") is not None  # type: ignore[arg-type]
@@ -375,3 +390,45 @@ def test_bad_negotiation(feed_app: Flask) -> None:
     assert response.status_code == 400 and "ttl" in response.get_json()["error"]
     huge = client.get("/changes", headers={"Accept": "text/turtle;q=0.1, " + "x/y, " * 5000})
     assert huge.status_code == 200
+
+
+def test_version_times_order_changes_made_within_one_second(
+    feed_app: Flask, tmp_path: Path
+) -> None:
+    """The log keeps times to the second; the members' version times (the stream's
+    ldes:timestampPath) still strictly increase along revision ids, across page
+    boundaries, and a single activity's document says the same as its page."""
+    cat = catalogue(feed_app)
+    client = feed_app.test_client()
+    for _ in range(5):  # a create and an update of one entity within one second
+        first = cat.revisions.last_id()
+        load(cat, tmp_path, "Q5100", "Same second")
+        load(cat, tmp_path, "Q5100", "Same second, renamed")
+        created, updated = (cat.revisions.changes(first + 1, first + 2)[i][0] for i in (0, 1))
+        if created.time == updated.time:
+            break
+    else:
+        pytest.skip("no two revisions fell within one second")
+    found, _ = walk_ldes(client)
+    by_revision = {m.revision: m for m in found}
+    pair = [by_revision[created.id], by_revision[updated.id]]
+    assert pair[0].published == pair[1].published
+    assert pair[0].version_time < pair[1].version_time
+    times = [m.version_time for m in found]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    shared = [m for m in found if m.published == found[PAGE_SIZE].published]
+    assert shared  # the demo load makes several revisions a second, also across pages
+    for member in (*pair, found[PAGE_SIZE], found[PAGE_SIZE - 1]):
+        alone, _ = fetch(client, member.iri)
+        node = ox.NamedNode(member.iri)
+        value = one(alone, node, PROV + "generatedAtTime")
+        assert value is not None and instant(value.value) == member.version_time
+
+
+def test_version_time_doctests() -> None:
+    import doctest
+
+    from loader.publish import feed
+
+    result = doctest.testmod(feed)
+    assert result.attempted >= 1 and result.failed == 0

@@ -59,7 +59,7 @@ def test_preflight_is_answered(client: FlaskClient) -> None:
 def test_production_server_serves_the_demo_over_http(live_server: LiveServer) -> None:
     home = requests.get(live_server.url, timeout=10)
     assert home.status_code == 200
-    assert "Entities per class" in home.text
+    assert "What the catalogue holds" in home.text
     assert home.headers["Access-Control-Allow-Origin"] == "*"
     missing = requests.get(live_server.url + "entity/Q99999999", timeout=10)
     assert missing.status_code == 404

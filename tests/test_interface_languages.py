@@ -3,6 +3,7 @@ and catalogues whose translations keep every placeholder and tag of the English.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from webapp.http.i18n import TRANSLATIONS, UI_LANGUAGES
 LANGUAGES = [lang for lang in UI_LANGUAGES if lang != "en"]
 #: Each key page, and strings its interface shows (msgids, looked up in each catalogue).
 KEY_PAGES = {
-    "/": ["The catalogue", "Entities per class", "Skip to content"],
+    "/": ["The catalogue", "What the catalogue holds", "Skip to content"],
     "/page/Q1009": ["Statements", "In other languages", "Data and history"],
     "/search?q=mozilla": ["Name or alias, in any language", "Kind"],
     "/browse/organisations": ["About this class", "Filter"],
@@ -116,9 +117,11 @@ def test_json_errors_stay_in_english(reader: FlaskClient) -> None:
 
 def test_the_query_editor_gets_its_messages_from_the_page(reader: FlaskClient) -> None:
     html = reader.get("/query?uselang=pt").get_data(as_text=True)
-    assert 'data-running="Executando…"' in html
-    assert 'data-many="%(count)s resultados em %(ms)s ms."' in html
-    assert 'data-copied="Copiado"' in html
+    config = json.loads(html.split('id="editor-config">', 1)[1].split("</script>", 1)[0])
+    messages = config["messages"]
+    assert messages["running"] == "Executando…"
+    assert messages["many"] == "%(count)s resultados em %(ms)s ms."
+    assert messages["copied"] == "Copiado"
     script = (Path(__file__).parent.parent / "webapp/static/query-editor.js").read_text()
     for english in ('"Running…"', '"The query failed', '" results"', '"Copied"'):
         assert english not in script, f"query-editor.js writes {english!r} itself"

@@ -202,3 +202,40 @@ def test_ldes_client_follows_new_changes(served: tuple[str, Catalogue], tmp_path
     assert merged[AS + "target"] == {url + "entity/Q5000"}
     assert members[f"{url}changes/activity/{deletion.id}"][AS + "object"] == {url + "entity/Q5002"}
     assert len(members) == newest  # each member once, none twice
+
+
+def test_latest_version_mode_keeps_the_newer_of_two_changes_in_one_second(
+    served: tuple[str, Catalogue], tmp_path: Path
+) -> None:
+    """A create and an update of one entity within one second: ``--last-version-only``
+    emits only the update (the members' version times order them; before, both carried
+    the same time to the second and the client emitted both)."""
+    url, cat = served
+    record = tmp_path / "twice.ttl"
+    for _ in range(5):
+        first = cat.revisions.last_id()
+        for label in ("Twice changed", "Twice changed, renamed"):
+            record.write_text(
+                relative_turtle_prefixes()
+                + f'wd:Q5000 a wikibase:Item ; rdfs:label "{label}"@en ; wdt:P1 wd:Q1 .\n'
+            )
+            assert cat.load_paths([record], author="tester").ok
+        created, updated = (rev for rev, _ in cat.revisions.changes(first + 1, first + 2))
+        if created.time == updated.time:
+            break
+    else:
+        pytest.skip("no two revisions fell within one second")
+    done = subprocess.run(
+        client_command(url + "changes", "--last-version-only"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    members = activities(done.stdout)
+    entity = url + "entity/Q5000"
+    about = {iri for iri, member in members.items() if member.get(AS + "object") == {entity}}
+    assert about == {f"{url}changes/activity/{updated.id}"}
+    # Each entity's newest version once: as many members as live entities (no deletions).
+    assert len(members) == cat.revisions.entity_count()

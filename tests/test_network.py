@@ -61,9 +61,15 @@ def test_whole_network_of_the_demo(client: FlaskClient) -> None:
         ("status=Q181", {"Q1208"}),
         ("tier=Q140", {"Q1209"}),
         ("activity=Q131&status=Q181", {"Q1208"}),
-        ("from=2009&to=2009", {"Q1205", "Q1206", "Q1207"}),
-        ("from=2030", {"Q1205", "Q1206", "Q1207"}),  # no end time: still running
-        ("to=2008", set()),
+        (
+            "from=2009&to=2009",
+            {"Q1200", "Q1201", "Q1202", "Q1203", "Q1204", "Q1205", "Q1206", "Q1207"},
+        ),  # started by 2009, not ended
+        (
+            "from=2030",
+            {"Q1200", "Q1201", "Q1202", "Q1203", "Q1204", "Q1205", "Q1206", "Q1207"},
+        ),  # no end time: still running
+        ("to=2008", {"Q1200", "Q1202", "Q1203", "Q1204"}),  # started by 2008
         ("status=Q182", set()),  # active: no demo partnership has it
     ],
 )

@@ -88,6 +88,9 @@ PROPERTY_TABLE = {
     "P50": ("together with", "WikibaseItem"),
     "P51": ("equivalent property", "Url"),
     "P52": ("formatter URL", "String"),
+    "P53": ("coordinate location", "GlobeCoordinate"),
+    "P54": ("Wikimedia username", "ExternalId"),
+    "P55": ("contact page", "Url"),
 }
 REQUIRED_LABELS = [
     "instance of", "subclass of", "member of", "participant", "object has role",

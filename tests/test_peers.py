@@ -87,7 +87,8 @@ def test_api_and_sparql_example_agree(app: Flask, client: FlaskClient) -> None:
     assert body["total"] == len(sparql)
     if cat.settings.STORE == "sparql":
         # Virtuoso 7 counts the OPTIONAL criteria of one holder differently from one load
-        # to the next (plan-dependent; README, "Deployment at scale"): the holders agree.
+        # to the next (plan-dependent; docs/deployment.md, "Deployment at scale"): the
+        # holders agree.
         assert {r["id"] for r in body["results"]} == {holder for holder, _ in sparql}
         return
     assert {(r["id"], r["matched"]) for r in body["results"]} == sparql
@@ -155,14 +156,13 @@ def test_a_name_that_is_no_capacity_gives_an_empty_result_with_a_message(
 def test_the_page_has_the_form_rules_results_and_reasons(client: FlaskClient) -> None:
     empty = client.get("/peers")
     assert empty.status_code == 200
-    assert b'name="capacity" multiple' in empty.data
-    assert b'value="Q310"' in empty.data  # taxonomy in the no-script multi-select
+    assert b'type="checkbox" name="capacity" value="Q310"' in empty.data  # no-script choice
     assert b"peers.js" in empty.data
     page = client.get(f"/peers?{ASKED}").data.decode()
     assert "How results are ordered" in page
-    assert "matches 3 of 5 criteria" in page
+    assert "3 criteria of 5 met" in page
     assert "narrower than" in page and "/page/Q1505" in page
-    assert 'value="Q300" selected' in page
+    assert 'value="Q300" checked' in page
 
 
 def test_page_text_is_translated(client: FlaskClient) -> None:

@@ -5,9 +5,11 @@ The page in a real browser is tested in test_query_editor_browser.py."""
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -192,7 +194,7 @@ def test_missing_front_end_files_give_a_clear_page_that_still_works(
 
 
 # Examples a remote engine cannot evaluate: Virtuoso 7 has no dateTime - duration arithmetic
-# (README "Deployment at scale").
+# (docs/deployment.md, "Deployment at scale").
 ENGINE_GAPS = {"sparql": ("changes-last-week",)}
 
 
@@ -227,3 +229,128 @@ def test_every_example_runs_on_the_endpoint_with_labels(client: FlaskClient) -> 
                 entity = row.get(name[:-5])
                 if entity and entity["type"] == "uri" and entity["value"].startswith(BASE):
                     assert row.get(name), f"{example['id']}: ?{name} not filled"
+
+
+# --- result views, completion, sharing, embedding (issue 14) ----------------------------
+def editor_config(html: str) -> dict[str, Any]:
+    """The JSON block the page's scripts read."""
+    found = re.search(
+        r'<script type="application/json" id="editor-config">(.*?)</script>', html, re.S
+    )
+    assert found is not None
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+def test_the_endpoints_prefixes_are_rendered_for_the_editor(client: FlaskClient) -> None:
+    """The editor knows the predefined prefixes, so `wdt:P1` is not flagged as undefined."""
+    config = editor_config(client.get("/query").get_data(as_text=True))
+    prefixes = config["prefixes"]
+    for name, path in {
+        "wd": "entity/",
+        "wdt": "prop/direct/",
+        "p": "prop/",
+        "ps": "prop/statement/",
+        "pq": "prop/qualifier/",
+        "pr": "prop/reference/",
+    }.items():
+        assert prefixes[name] == BASE + path, name
+    assert prefixes["wikibase"] == "http://wikiba.se/ontology#"
+    assert prefixes == client.get("/sparql/prefixes").get_json(), "what the endpoint predefines"
+    assert config["completePath"] == "/sparql/complete"
+    assert config["embedPath"] == "/embed"
+
+
+def test_the_views_libraries_are_served_from_node_modules(client: FlaskClient) -> None:
+    config = editor_config(client.get("/query").get_data(as_text=True))
+    assert set(config["vendor"]) == {
+        "leaflet.js",
+        "leaflet.css",
+        "topojson-client.min.js",
+        "land-110m.json",
+        "chart.umd.min.js",
+        "cytoscape.min.js",
+    }
+    for name, url in config["vendor"].items():
+        assert re.fullmatch(rf"/vendor/\d+\.\d+\.\d+/{re.escape(name)}", url), url
+        response = client.get(url)
+        assert response.status_code == 200, name
+    chart = client.get(
+        config["vendor"]["chart.umd.min.js"], headers={"Accept-Encoding": "identity"}
+    )
+    assert chart.mimetype == "text/javascript" and b"Chart" in chart.data
+
+
+def test_the_view_switcher_and_a_no_script_explanation(client: FlaskClient) -> None:
+    html = client.get("/query").get_data(as_text=True)
+    switcher = html.split('id="view-switcher"', 1)[1].split("</div>", 1)[0]
+    assert 'role="group"' in html.split('id="view-switcher"', 1)[0][-200:] + switcher
+    views = re.findall(r'<button type="button" data-view="(\w+)" aria-pressed="false">', switcher)
+    assert views == [
+        "table",
+        "map",
+        "barchart",
+        "linechart",
+        "piechart",
+        "graph",
+        "timeline",
+        "imagegrid",
+    ]
+    noscript = re.search(r"<noscript>(.*?)</noscript>", html, re.S)
+    assert noscript is not None and "plain form" in noscript.group(1)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("fr", {"Share query": "Partager la requête", "Page size:": "Lignes par page :"}),
+        ("es", {"Share query": "Compartir la consulta", "True": "Verdadero"}),
+        (
+            "pt",
+            {
+                "Share query": "Compartilhar a consulta",
+                "Filter query results": "Filtrar os resultados",
+            },
+        ),
+    ],
+)
+def test_the_widget_speaks_the_readers_language(
+    client: FlaskClient, lang: str, words: dict[str, str]
+) -> None:
+    """YASGUI's English words and the scripts' messages come translated in the page."""
+    html = client.get(f"/query?uselang={lang}").get_data(as_text=True)
+    config = editor_config(html)
+    for english, translated in words.items():
+        assert config["yasgui"][english] == translated
+    english_config = editor_config(client.get("/query?uselang=en").get_data(as_text=True))
+    for key, text in config["messages"].items():
+        assert text, key
+        if key not in {"Map", "Graph"} and not key.startswith("table-sort"):
+            assert text != english_config["messages"][key], (lang, key)
+        assert re.findall(r"%\(\w+\)s", text) == re.findall(
+            r"%\(\w+\)s", english_config["messages"][key]
+        ), (lang, key)
+    assert "%(line)s" in config["messages"]["failed-at"]
+
+
+def test_only_the_embed_page_may_be_framed(client: FlaskClient) -> None:
+    embed = client.get("/embed")
+    assert embed.status_code == 200
+    assert "X-Frame-Options" not in embed.headers
+    assert "frame-ancestors *" in embed.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in embed.headers["Content-Security-Policy"]
+    editor = client.get("/query")
+    assert editor.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in editor.headers["Content-Security-Policy"]
+
+
+def test_the_embed_page_shows_results_alone(client: FlaskClient) -> None:
+    html = client.get("/embed?uselang=es").get_data(as_text=True)
+    assert '<html lang="es" class="embed">' in html
+    assert 'id="editor"' not in html and 'id="query-form"' not in html
+    assert 'class="site-nav"' not in html, "no site navigation inside a frame"
+    loaded = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    assert loaded[1:] == ["/static/query-views.js", "/static/query-embed.js"]
+    assert all(url.startswith("/") and not url.startswith("//") for url in loaded)
+    assert editor_config(html)["messages"]["running"] == "Ejecutando…"
+    assert "Abrir esta consulta en el servicio de consultas" in html

@@ -120,9 +120,13 @@ def test_search_follows_changes(
     assert found(client, "qwerty") == []
 
 
-def test_entity_ids_offer_a_shortcut(client: FlaskClient) -> None:
-    html = client.get("/search?q=q1001").get_data(as_text=True)
-    assert 'Go to <a href="/page/Q1001">' in html
+def test_entity_ids_go_straight_to_the_page(client: FlaskClient) -> None:
+    for query in ("q1001", "Q1001", " q 1001 "):
+        response = client.get("/search", query_string={"q": query})
+        assert response.status_code == 303, query
+        assert response.headers["Location"] == "/page/Q1001"
+    assert client.get("/search?q=p12").headers["Location"] == "/page/P12"
+    assert client.get("/search?q=q1001&format=json").status_code == 200  # JSON clients stay
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ CORE_TERMS = {
     "targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode",
     "property", "path", "sequence", "inversePath", "alternativePath", "zeroOrMorePath",
     "minCount", "maxCount", "datatype", "nodeKind", "class", "in", "hasValue", "pattern", "flags",
+    "minExclusive", "minInclusive", "maxExclusive", "maxInclusive",
     "languageIn", "uniqueLang", "lessThan", "lessThanOrEquals", "minLength", "maxLength",
     "node", "not", "or", "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount",
     "closed", "ignoredProperties", "message", "severity", "name", "deactivated",

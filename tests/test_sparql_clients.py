@@ -90,3 +90,69 @@ def test_comunica_finds_and_queries_the_endpoint(live_server: LiveServer, source
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert {"c": base + "entity/Q3", "label": '"réseau"@fr'} in rows
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every address a socket connects to during the test (they must all be loopback)."""
+    import socket
+
+    seen: list[Any] = []
+    connect = socket.socket.connect
+
+    def recording(sock: socket.socket, address: Any) -> Any:
+        seen.append(address)
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording)
+    return seen
+
+
+def test_wikibaseintegrator_execute_sparql_query(
+    live_server: LiveServer, loopback_only: list[Any]
+) -> None:
+    """WikibaseIntegrator POSTs the query in the URL with a multipart/form-data body, as
+    WDQS accepts: it runs unmodified, WDQS's label service included."""
+    from wikibaseintegrator.wbi_helpers import execute_sparql_query
+
+    query = (
+        "SELECT ?c ?cLabel WHERE { ?c wdt:P2 wd:Q1 . SERVICE wikibase:label "
+        '{ bd:serviceParam wikibase:language "[AUTO_LANGUAGE],en". } } ORDER BY ?c'
+    )
+    result = execute_sparql_query(
+        query, endpoint=live_server.url + "sparql", user_agent="bigtent-tests", max_retries=1
+    )
+    first = result["results"]["bindings"][0]
+    assert first["c"]["value"] == live_server.url + "entity/Q3"
+    assert first["cLabel"]["value"] == "network"
+    assert loopback_only and all(address[0] == "127.0.0.1" for address in loopback_only)
+
+
+def test_pywikibot_sparql_query(
+    live_server: LiveServer,
+    loopback_only: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """pywikibot's SparqlQuery, given the endpoint and entity URL (so it asks no wiki),
+    runs unmodified: select with full data, ask, and nothing but the server contacted."""
+    monkeypatch.setenv("PYWIKIBOT_NO_USER_CONFIG", "2")
+    monkeypatch.setenv("PYWIKIBOT_DIR", str(tmp_path))
+    from pywikibot.data.sparql import SparqlQuery
+
+    client = SparqlQuery(
+        endpoint=live_server.url + "sparql",
+        entity_url=live_server.url + "entity/",
+        max_retries=0,
+    )
+    rows = client.select(
+        "SELECT ?c ?cLabel WHERE { ?c wdt:P2 wd:Q1 . SERVICE wikibase:label "
+        '{ bd:serviceParam wikibase:language "fr". } } ORDER BY ?c',
+        full_data=True,
+    )
+    assert rows is not None
+    assert rows[0]["c"].getID() == "Q3"
+    assert str(rows[0]["cLabel"]) == "réseau"
+    assert client.ask("ASK { wd:Q3 wdt:P2 wd:Q1 }") is True
+    assert client.get_items("SELECT ?c WHERE { ?c wdt:P2 wd:Q1 }", item_name="c") == {"Q3"}
+    assert loopback_only and all(address[0] == "127.0.0.1" for address in loopback_only)

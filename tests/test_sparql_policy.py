@@ -379,7 +379,7 @@ def test_allowed_service_endpoints_are_called(
     if store_backend:
         pytest.skip(
             "engine difference: Virtuoso 7.2 calls the SERVICE (XML results asked) but binds "
-            "nothing from this stub's answer (README, Deployment at scale)"
+            "nothing from this stub's answer (docs/deployment.md, Deployment at scale)"
         )
     web = app_with(SPARQL_SERVICE_ALLOW=stub_endpoint).test_client()
     query = f"SELECT ?x WHERE {{ SERVICE <{stub_endpoint}> {{ ?x ?p ?o }} }}"
@@ -441,3 +441,27 @@ def test_sparql_settings_take_fractions_and_refuse_nonsense() -> None:
 def test_spreadsheet_formulas_are_neutralised(text: str, safe: str) -> None:
     assert neutralise(text) == safe
     assert restore(neutralise(text)) == text
+
+
+def test_a_prefix_ending_in_hash_keeps_it_under_a_base() -> None:
+    """Regression: with a base, ``PREFIX wikibase: <http://wikiba.se/ontology#>`` lost its
+    ``#`` (urljoin drops an empty fragment), so ``wikibase:label`` named another IRI."""
+    query = (
+        "PREFIX wikibase: <http://wikiba.se/ontology#>\n"
+        "PREFIX rel: <#>\nSELECT * WHERE { SERVICE wikibase:label { } SERVICE rel:x { } }"
+    )
+    found = service_iris(query, {}, "http://base.example/dir/")
+    assert found == ["http://wikiba.se/ontology#label", "http://base.example/dir/#x"]
+
+
+def test_only_the_label_service_passes_without_the_allow_list() -> None:
+    """WDQS's label service is evaluated by Bigtent (loader/query/label_service.py);
+    every other SERVICE, even one spelt like it, still needs SPARQL_SERVICE_ALLOW."""
+    limits = {"max_nesting": 100, "max_chain": 500, "base": None, "service_allow": ()}
+    prefixes = {"wikibase": "http://wikiba.se/ontology#", "bd": "http://www.bigdata.com/rdf#"}
+    label = 'SELECT * WHERE { SERVICE wikibase:label { bd:serviceParam wikibase:language "en" } }'
+    assert check_query(label, prefixes=prefixes, **limits).label_services  # type: ignore[arg-type]
+    for other in ("wikibase:labels", "<http://wikiba.se/ontology#label/x>", "?service"):
+        with pytest.raises(BigtentError) as refused:
+            check_query(label.replace("wikibase:label", other), prefixes=prefixes, **limits)  # type: ignore[arg-type]
+        assert refused.value.status == 403

@@ -1,16 +1,19 @@
 """A throw-away Virtuoso (Debian ``virtuoso-opensource``) for the remote store tests.
 
-:meth:`Virtuoso.start` writes its own ``virtuoso.ini`` into a scratch directory (every
-file of the database there, both ports on loopback, free), starts ``virtuoso-t`` in the
-foreground, waits until ``/sparql`` answers, replaces the ``dba`` password by a generated
-one and creates a writer account with the SPARQL_UPDATE grant (anonymous SPARQL Update
-answers 500 on Virtuoso). ``stop()`` checkpoints and ends the server. ``scripts/bootstrap
-test`` installs the package; a missing one fails the tests rather than skipping them.
+Driven by ``scripts/virtuoso``, the script docs/operations.md tells operators to use, so
+every test run exercises it: :meth:`Virtuoso.start` has it write ``virtuoso.ini`` into a
+scratch directory (every file of the database there, both ports on loopback, free),
+start ``virtuoso-t`` in the foreground, and (once ``/sparql`` answers) replace the
+``dba`` password by a generated one and create a writer account with the SPARQL_UPDATE
+grant (anonymous SPARQL Update answers 500 on Virtuoso). ``stop()`` runs its clean stop
+(``checkpoint; shutdown;``). ``scripts/bootstrap test`` installs the package; a missing
+one fails the tests rather than skipping them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 import signal
@@ -27,75 +30,7 @@ VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"
 WRITER = "bigtent"
 
-INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-MaxCheckpointRemap = 2000
-Striping = 0
-TempStorage = TempDatabase
-
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping = 0
-
-[Parameters]
-ServerPort = 127.0.0.1:{sql_port}
-LiteMode = 0
-DisableUnixSocket = 1
-DisableTcpSocket = 0
-MaxClientConnections = 20
-CheckpointInterval = 60
-O_DIRECT = 0
-CaseMode = 2
-MaxStaticCursorRows = 5000
-AllowOSCalls = 0
-DirsAllowed = ., {dir}
-ThreadCleanupInterval = 0
-ThreadThreshold = 10
-ResourcesCleanupInterval = 0
-MaxQueryMem = 256M
-VectorSize = 1000
-MaxVectorSize = 1000000
-AdjustVectorSize = 0
-ThreadsPerQuery = 2
-AsyncQueueMaxThreads = 4
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
-
-[HTTPServer]
-ServerPort = 127.0.0.1:{http_port}
-ServerRoot = {dir}/vsp
-MaxClientConnections = 20
-DavRoot = DAV
-EnabledDavVSP = 0
-HTTPProxyEnabled = 0
-ServerThreads = 20
-MaxKeepAlives = 10
-KeepAliveTimeout = 10
-HTTPThreadSize = 280000
-HttpPrintWarningsInOutput = 0
-Charset = UTF-8
-EnabledGzipContent = 0
-
-[Client]
-SQL_PREFETCH_ROWS = 100
-SQL_PREFETCH_BYTES = 16000
-SQL_QUERY_TIMEOUT = 0
-SQL_TXN_TIMEOUT = 0
-
-[SPARQL]
-ResultSetMaxRows = {max_rows}
-MaxQueryCostEstimationTime = 400
-MaxQueryExecutionTime = {max_seconds}
-"""
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "virtuoso"
 
 
 @dataclass
@@ -150,8 +85,6 @@ class Virtuoso:
                 f"{VIRTUOSO} is missing: run scripts/bootstrap test (Debian package "
                 "virtuoso-opensource)"
             )
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "vsp").mkdir(exist_ok=True)
         server = cls(
             directory,
             free_port(),
@@ -159,25 +92,16 @@ class Virtuoso:
             secrets.token_urlsafe(18),
             secrets.token_urlsafe(18),
         )
-        (directory / "virtuoso.ini").write_text(
-            INI.format(
-                dir=directory,
-                sql_port=server.sql_port,
-                http_port=server.http_port,
-                max_rows=max_rows,
-                max_seconds=max_seconds,
-            ),
-            encoding="utf-8",
+        server.script(
+            "create",
+            str(server.http_port),
+            str(server.sql_port),
+            VIRTUOSO_MAX_ROWS=str(max_rows),
+            VIRTUOSO_MAX_SECONDS=str(max_seconds),
         )
         server.run()
+        server.script("setup")
         server.isql(
-            f"USER_SET_PASSWORD('dba', '{server.dba_password}');",
-            password="dba",  # the fresh database's default, replaced at once
-        )
-        server.isql(
-            f"DB.DBA.USER_CREATE('{WRITER}', '{server.writer_password}');",
-            f'GRANT SPARQL_UPDATE TO "{WRITER}";',
-            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{WRITER}', 3);",
             # SERVICE (federation, to SPARQL_SERVICE_ALLOW endpoints) for the public reader
             'GRANT SELECT ON DB.DBA.SPARQL_SINV_2 TO "SPARQL";',
             'GRANT EXECUTE ON DB.DBA.SPARQL_SINV_IMP TO "SPARQL";',
@@ -188,7 +112,7 @@ class Virtuoso:
         """Start ``virtuoso-t`` on the existing database; wait until it answers."""
         log = (self.directory / "stdout.log").open("ab")
         self.process = subprocess.Popen(
-            [VIRTUOSO, "+configfile", str(self.directory / "virtuoso.ini"), "+foreground"],
+            [str(SCRIPT), "start", str(self.directory)],  # execs virtuoso-t: the same process
             cwd=self.directory,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -205,6 +129,27 @@ class Virtuoso:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"virtuoso-t did not answer within 120 s:\n{self.log_tail()}")
+
+    def script(self, command: str, *args: str, **env: str) -> str:
+        """Run ``scripts/virtuoso COMMAND DIRECTORY ARGS…`` with the passwords in its
+        environment; raise with its output when it fails."""
+        done = subprocess.run(
+            [str(SCRIPT), command, str(self.directory), *args],
+            env={
+                **os.environ,
+                "VIRTUOSO_DBA_PASSWORD": self.dba_password,
+                "BIGTENT_STORE_USER": WRITER,
+                "BIGTENT_STORE_PASSWORD": self.writer_password,
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"scripts/virtuoso {command} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
 
     def isql(self, *statements: str, password: str | None = None) -> str:
         """Run SQL statements as dba through ``isql-vt``; raise with its output on error."""
@@ -223,13 +168,16 @@ class Virtuoso:
         return output
 
     def stop(self) -> None:
-        """Checkpoint and stop the server (stopping twice is harmless)."""
+        """Stop the server cleanly, ``checkpoint; shutdown;`` (``scripts/virtuoso stop``),
+        so the next start need not replay the transaction log; stopping twice is
+        harmless. A server that does not answer is ended with SIGTERM, then SIGKILL."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
         with contextlib.suppress(Exception):
-            self.isql("checkpoint;")
-        process.send_signal(signal.SIGTERM)
+            self.script("stop")
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:

@@ -19,9 +19,27 @@ from typing import Any
 from flask import Flask
 
 from loader.base.settings import Settings, load_settings
-from webapp.http import auth, bodies, clients, errors, headers, i18n, rendering
+from webapp.http import (
+    auth,
+    bodies,
+    clients,
+    errors,
+    formatting,
+    headers,
+    i18n,
+    navigation,
+    rendering,
+)
 from webapp.http import catalogue as catalogue_ext
-from webapp.linked_data import dataset, entity_documents, feed, harvest, reconciliation, sparql
+from webapp.linked_data import (
+    action_api,
+    dataset,
+    entity_documents,
+    feed,
+    harvest,
+    reconciliation,
+    sparql,
+)
 from webapp.public import (
     browse,
     health,
@@ -31,10 +49,12 @@ from webapp.public import (
     partnerships,
     peers,
     query_editor,
+    recent_changes,
     search,
     statistics,
     vendor,
 )
+from webapp.public import map as world_map
 from webapp.staff import accounts, bulk_import, edit_api, edit_forms, history, privacy
 
 #: Every area, in registration order. Each module has either ``init_app(app)`` (when it
@@ -54,14 +74,17 @@ AREAS: tuple[ModuleType, ...] = (
     browse,
     peers,
     reconciliation,
+    action_api,  # the Wikibase Action API at ACTION_API_PATH
     search,
     harvest,  # dumps, sitemap, robots.txt; keeps the dumps fresh
     feed,
     dataset,
     health,
     network,
+    world_map,
     statistics,
     partnerships,
+    recent_changes,
     history,
     bulk_import,
 )
@@ -79,10 +102,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     catalogue_ext.init_app(app, settings)
     bodies.init_app(app, settings)  # bodies capped before any hook may read one
     i18n.init_app(app)
+    formatting.init_app(app, settings)
     errors.init_app(app)
     headers.init_app(app)
     auth.init_app(app, settings)
     rendering.init_app(app)
+    navigation.init_app(app)
     for area in AREAS:
         init = getattr(area, "init_app", None)
         if init is not None:

@@ -19,8 +19,10 @@ from pathlib import Path
 from loader.base.errors import BigtentError, DiskFull, is_disk_full
 from loader.base.settings import SETTINGS, Settings, load_settings
 from loader.catalogue import Catalogue, revision_log_target
+from loader.editing.batch_edits import CSV, QUICKSTATEMENTS
+from loader.editing.bulk_import import BATCH_SUFFIXES, load_batch_file
 from loader.ingest.pipeline import LoadReport
-from loader.publish.dumps import dumps_dir, write_dumps
+from loader.publish.dumps import NQUADS, dumps_dir, write_dumps, write_nquads
 from loader.staff.accounts import (
     ACCOUNTS_FILE,
     EDITOR,
@@ -30,6 +32,7 @@ from loader.staff.accounts import (
     open_accounts,
 )
 from loader.storage.database import is_postgres_url, redact
+from loader.storage.remote_store import RemoteStore
 from loader.storage.revision_log import RevisionLog
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -58,12 +61,14 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML (.gz too); "
-        "directories are read recursively; - reads standard input",
+        help="Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML (.gz too), QuickStatements "
+        "(.qs, .tsv) or QuickStatements CSV (.csv); directories are read recursively; - reads "
+        "standard input",
     )
     load.add_argument(
         "--format",
-        help="input format when the file name does not say it (ttl, nt, nq, trig, jsonld, rdf)",
+        help="input format when the file name does not say it (ttl, nt, nq, trig, jsonld, rdf, "
+        "qs, csv)",
     )
     load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     load.add_argument(
@@ -87,15 +92,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="override PORT")
 
     dump = sub.add_parser("dump", help="write full and truthy dumps (N-Triples, Turtle; gzip)")
-    dump.add_argument("--out", default=None, help="directory (default: DATA_DIR/dumps)")
+    dump.add_argument("--out", default=None, help="directory (default: DUMP_DIR)")
+    dump.add_argument(
+        "--nquads",
+        action="store_true",
+        help=f"instead, write {NQUADS}: every graph of the store, named as in the store "
+        "(one per entity, and the ontology), for an engine's bulk loader",
+    )
 
     sub.add_parser("reindex", help="rebuild the triple store from the revision log")
 
     verify = sub.add_parser(
-        "verify", help="compare the triple store with the revision log; report drift"
+        "verify",
+        help="compare the triple store with the revision log; report drift (revisions "
+        "pending, graphs missing, extra or different) and exit 1 if there is any",
     )
     verify.add_argument(
-        "--repair", action="store_true", help="rewrite missing, extra and different graphs"
+        "--repair",
+        action="store_true",
+        help="apply pending revisions and rewrite missing, extra and different graphs",
     )
 
     delete = sub.add_parser("delete", help="delete an entity, leaving a tombstone")
@@ -217,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _user(settings, args)
         if args.command == "copy-database":
             return _copy_database(settings, args.target)
-        with Catalogue.open(settings) as cat:
+        # verify reports the revisions the store missed before anything applies them
+        with Catalogue.open(settings, recover=args.command != "verify") as cat:
             code = _run(cat, settings, args)
             if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
                 cat.page_index.catch_up()
@@ -244,11 +260,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _batch_format(path: str, chosen: str | None) -> str:
+    """``qs`` or ``csv`` for a QuickStatements or CSV input, else ""."""
+    if chosen in (QUICKSTATEMENTS, CSV):
+        return chosen
+    if chosen or path == "-":
+        return ""
+    return BATCH_SUFFIXES.get(path.rsplit(".", 1)[-1].lower() if "." in path else "", "")
+
+
+def _load_batch(cat: Catalogue, path: Path, fmt: str, args: argparse.Namespace) -> int:
+    """Load a QuickStatements or CSV file the way the import page does (see
+    :func:`loader.editing.bulk_import.load_batch_file`); print its report."""
+    if str(path) == "-":
+        raise BigtentError(
+            "QuickStatements and CSV are read from files, not from standard input: save it "
+            "as a .qs or .csv file"
+        )
+    report, written = load_batch_file(
+        cat.editor,
+        path,
+        fmt,
+        author=cat.repository.author(args.author),
+        summary=args.summary,
+        index=cat.page_index,
+        dry_run=args.dry_run,
+    )
+    if args.json:
+        print(json.dumps({"file": str(path), **report.as_dict()}, indent=2))
+    for error in report.file_errors:
+        print(f"error: {path}: {error}", file=sys.stderr)
+    for record in report.records:
+        for problem in record.problems:
+            print(f"{path}:{record.line}: {record.entity}: {problem.message}", file=sys.stderr)
+    for name in report.names:
+        if name.chosen is not None:
+            print(f"{path}:{name.line}: {name.text!r} ({name.column}) is {name.chosen}")
+    counts = {s: report.count(s) for s in ("new", "changed", "unchanged", "rejected")}
+    verb = "would load" if args.dry_run else "loaded"
+    done = counts["new"] + counts["changed"] if args.dry_run else len(written)
+    if not args.json:
+        print(
+            f"{path}: {verb} {done} record(s) ({counts['new']} new, {counts['changed']} "
+            f"changed), {counts['unchanged']} unchanged, {counts['rejected']} rejected"
+            + (", the file rejected" if report.file_errors else "")
+        )
+    return EXIT_REJECTED if report.file_errors or counts["rejected"] else EXIT_OK
+
+
 def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
     limit = settings.MAX_REPORTED_ERRORS
     if args.command == "load":
+        batches = [p for p in args.paths if _batch_format(p, args.format)]
+        rdf = [p for p in args.paths if p not in batches]
+        code = EXIT_OK
+        for path in batches:
+            code = max(code, _load_batch(cat, Path(path), _batch_format(path, args.format), args))
+        if not rdf:
+            return code
         report = cat.load_paths(
-            args.paths,
+            rdf,
             dry_run=args.dry_run,
             all_or_nothing=args.all_or_nothing,
             author=args.author,
@@ -257,7 +328,7 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
             progress=args.progress,
         )
         print_report(report, limit, args.json)
-        return EXIT_OK if report.ok else EXIT_REJECTED
+        return max(code, EXIT_OK if report.ok else EXIT_REJECTED)
     if args.command in ("demo", "ontology"):
         reports = cat.build_demo() if args.command == "demo" else [cat.install_ontology()]
         for report in reports:
@@ -265,6 +336,10 @@ def _run(cat: Catalogue, settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_OK if all(r.ok for r in reports) else EXIT_REJECTED
     if args.command == "dump":
         where = Path(args.out) if args.out else dumps_dir(settings)
+        if args.nquads:
+            quads = write_nquads(cat.repository, where / NQUADS)
+            print(f"{where / NQUADS} ({quads:,} quads)")
+            return EXIT_OK
         manifest = write_dumps(cat, where)
         for entry in manifest.files:
             print(f"{where / entry.name} ({entry.bytes:,} bytes, {entry.triples:,} triples)")
@@ -391,6 +466,11 @@ def _serve(settings: Settings) -> int:
         # Reach the shared database before the server starts, so a wrong address or
         # password is one clear error rather than an app that fails to start.
         RevisionLog(revision_log_target(settings)).close()
+    if settings.STORE == "sparql":
+        # Reach the engine and write to it as saves will, before accepting any request:
+        # a wrong password or a missing grant stops here (exit 2, naming the setting).
+        with closing(RemoteStore(settings)) as store:
+            store.check_writable()
 
     print(
         f"Bigtent serving {settings.data_dir} at http://{settings.HOST}:{settings.PORT}/ "

@@ -47,6 +47,30 @@ class ConfigError(BigtentError):
     status = 500
 
 
+class Unavailable(BigtentError):
+    """A service the catalogue depends on (the triple store, the shared database) cannot
+    serve just now. ``message`` is for operators and goes to the server log: it names
+    the host, the setting and the cause. ``public`` is all a visitor reads: no host,
+    port, user or setting value (the web app's error handler swaps one for the other)."""
+
+    status = 503
+    #: what a visitor reads instead of ``message``
+    public = "A service this catalogue depends on is not answering just now. Please try again."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str = "Service unavailable",
+        public: str | None = None,
+        retry_after: int | None = 5,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, title=title, retry_after=retry_after, status=status)
+        if public is not None:
+            self.public = public
+
+
 class StoreBusyError(BigtentError):
     """Another process holds the embedded store."""
 

@@ -24,10 +24,14 @@ PARTICIPANT: Final = "P5"
 OBJECT_HAS_ROLE: Final = "P6"
 ACTIVITY_TYPE: Final = "P7"
 START_TIME: Final = "P9"
+END_TIME: Final = "P10"
 OFFICIAL_WEBSITE: Final = "P11"
 LOCATED_IN: Final = "P12"
+CAPACITY_KNOWN: Final = "P13"
 CAPACITY_OFFERED: Final = "P14"
 CAPACITY_NEEDED: Final = "P15"
+FUNDED_BY: Final = "P16"
+ENDORSED_BY: Final = "P17"
 REFERENCE_URL: Final = "P18"
 BROADER: Final = "P20"
 EXACT_MATCH: Final = "P21"
@@ -39,11 +43,13 @@ ASSESSMENT_RATING: Final = "P33"
 QUANTITY: Final = "P34"
 DECISION_LEVEL: Final = "P35"
 POINT_IN_TIME: Final = "P36"
+PROFICIENCY_LEVEL: Final = "P37"
 MODALITY: Final = "P38"
 LANGUAGE: Final = "P39"
 APPLIES_TO_TERRITORY: Final = "P40"
 LANGUAGE_CODE: Final = "P41"
 PART_OF: Final = "P42"
+ENDORSED_ACTIVITY: Final = "P49"
 FORMATTER_URL: Final = "P52"
 COORDINATE_LOCATION: Final = "P53"
 WIKIMEDIA_USERNAME: Final = "P54"
@@ -94,10 +100,14 @@ LABELS: Final[dict[str, str]] = {
     OBJECT_HAS_ROLE: "object has role",
     ACTIVITY_TYPE: "partnership activity type",
     START_TIME: "start time",
+    END_TIME: "end time",
     OFFICIAL_WEBSITE: "official website",
     LOCATED_IN: "located in",
+    CAPACITY_KNOWN: "capacity known",
     CAPACITY_OFFERED: "capacity offered",
     CAPACITY_NEEDED: "capacity needed",
+    FUNDED_BY: "funded by",
+    ENDORSED_BY: "endorsed by",
     REFERENCE_URL: "reference URL",
     BROADER: "broader concept",
     EXACT_MATCH: "exact match",
@@ -109,11 +119,13 @@ LABELS: Final[dict[str, str]] = {
     QUANTITY: "quantity",
     DECISION_LEVEL: "decision level",
     POINT_IN_TIME: "point in time",
+    PROFICIENCY_LEVEL: "proficiency level",
     MODALITY: "modality",
     LANGUAGE: "language",
     APPLIES_TO_TERRITORY: "applies to territory",
     LANGUAGE_CODE: "language code",
     PART_OF: "part of",
+    ENDORSED_ACTIVITY: "endorsed activity",
     FORMATTER_URL: "formatter URL",
     COORDINATE_LOCATION: "coordinate location",
     WIKIMEDIA_USERNAME: "Wikimedia username",

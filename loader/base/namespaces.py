@@ -24,9 +24,15 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 SCHEMA = "http://schema.org/"
 PROV = "http://www.w3.org/ns/prov#"
 SH = "http://www.w3.org/ns/shacl#"
+#: Blazegraph's namespace: WDQS predefines ``bd:`` (``bd:serviceParam`` of the label service).
+BIGDATA = "http://www.bigdata.com/rdf#"
+#: GeoSPARQL 1.1: the truthy value of a globe coordinate is a ``geo:wktLiteral``.
+GEO = "http://www.opengis.net/ont/geosparql#"
 
 #: Wikidata's proleptic Gregorian calendar item, used by every Wikibase for time values.
 GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
+#: Wikidata's item for the Earth: the globe of every coordinate Bigtent accepts.
+EARTH = "http://www.wikidata.org/entity/Q2"
 
 #: Entity ids: Q or P and a number of at most 16 digits, so every id fits the 64-bit
 #: integers of SQLite and PostgreSQL (the page index stores them as numbers).
@@ -79,6 +85,7 @@ STANDARD_PREFIXES: dict[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "void": "http://rdfs.org/ns/void#",
     "vf": "https://w3id.org/valueflows/ont/vf#",
+    "geo": GEO,
     "sh": SH,
     "bts": "https://w3id.org/bigtent/shapes#",
 }
@@ -163,8 +170,9 @@ class Namespaces:
         return "".join(f"@prefix {k}: <{v}> .\n" for k, v in self.prefixes.items())
 
     def sparql_prefixes(self) -> dict[str, str]:
-        """Prefixes predefined for SPARQL queries (as WDQS does)."""
-        return dict(self.prefixes)
+        """Prefixes predefined for SPARQL queries (as WDQS does, ``bd:`` included): the
+        one list the endpoint, its service description and ``/sparql/prefixes`` use."""
+        return {**self.prefixes, "bd": BIGDATA}
 
 
 def relative_turtle_prefixes() -> str:

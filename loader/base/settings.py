@@ -67,7 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
         "oxigraph",
         "Triple store backend: 'oxigraph' (embedded, on disk in DATA_DIR/store) or "
         "'sparql' (a remote engine such as Virtuoso over SPARQL 1.1 Query, Update and the "
-        "Graph Store Protocol: see the STORE_* settings and README 'Deployment at scale').",
+        "Graph Store Protocol: see the STORE_* settings and docs/deployment.md).",
     ),
     Setting(
         "STORE_QUERY_URL",
@@ -120,6 +120,15 @@ SETTINGS: tuple[Setting, ...] = (
         "as long as the one before.",
     ),
     Setting(
+        "STORE_RETRY_SECONDS",
+        2.0,
+        "With STORE=sparql, in the web app: the most seconds one store operation spends "
+        "retrying (within STORE_RETRIES), so during an outage a visitor gets an answer (or a "
+        "503 with Retry-After) quickly; a save already in the revision log is applied by "
+        "the background applier when the store is back. The command line retries "
+        "STORE_RETRIES times however long that takes.",
+    ),
+    Setting(
         "PROFILE",
         "bigtent",
         "Which shapes validate records: 'bigtent' (every shape in shapes/: Wikibase structure "
@@ -130,6 +139,11 @@ SETTINGS: tuple[Setting, ...] = (
         "LANGUAGES",
         "en,fr,es,pt",
         "Languages the interface and vocabularies are maintained in, in fallback order.",
+    ),
+    Setting(
+        "TIMEZONE",
+        "UTC",
+        "IANA time zone (e.g. Europe/Paris) in which pages show times; each time names it.",
     ),
     Setting(
         "LOAD_WORKERS",
@@ -287,6 +301,26 @@ SETTINGS: tuple[Setting, ...] = (
         "stopped with an error. 0 means no limit.",
     ),
     Setting(
+        "SPARQL_CACHE_MB",
+        64,
+        "Memory for answers to recent GET queries, in megabytes (least recently used go "
+        "first; one answer may take at most an eighth); 0 turns the cache off. Answers are "
+        "keyed by the catalogue revision they were computed at, so a change (a hidden "
+        "person included) is never served from it.",
+    ),
+    Setting(
+        "SPARQL_CACHE_MAX_AGE",
+        60,
+        "Seconds browsers and proxies may keep an answer to a GET query "
+        "(Cache-Control: public, max-age); 0 means they must revalidate (ETag) each time.",
+    ),
+    Setting(
+        "SPARQL_COMPLETE_MAX_CHARS",
+        100,
+        "Longest text the query editor's completion (/sparql/complete?q=) searches for, in "
+        "characters; longer ones get 400.",
+    ),
+    Setting(
         "SPARQL_SERVICE_ALLOW",
         "",
         "Endpoints (IRIs, separated by spaces or commas) that public SPARQL queries may call "
@@ -380,6 +414,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest record body the edit API accepts, in bytes (413 beyond it).",
     ),
     Setting(
+        "ACTION_API_PATH",
+        "/w/api.php",
+        "Path of the Wikibase Action API (wbgetentities, wbeditentity …) that Wikibase "
+        "tools such as pywikibot and WikibaseIntegrator use.",
+    ),
+    Setting(
         "IMPORT_MAX_BYTES",
         10485760,
         "Largest file staff may upload at /import, in bytes (413 beyond it).",
@@ -416,6 +456,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Lowest P number given to properties created by staff (the ontology uses P1-P999).",
     ),
     Setting(
+        "CONTACT_WIKI_BASE",
+        "https://meta.wikimedia.org/wiki/",
+        "Wiki whose Special:EmailUser page the peers page links to for people who give a "
+        "Wikimedia username (P54) as their contact route; its article path, ending in '/'.",
+    ),
+    Setting(
         "PAGE_CACHE_SIZE",
         2000,
         "Rendered HTML pages `bigtent serve` keeps in memory (least recently used dropped "
@@ -439,7 +485,15 @@ SETTINGS: tuple[Setting, ...] = (
         300,
         "Seconds between dump rewrites by `bigtent serve`: after a change the dumps in "
         "DATA_DIR/dumps are rewritten in the background at most this often (never per "
-        "request). 0 turns background dumps off (`bigtent dump` still writes them).",
+        "request). 0 turns background dumps off (`bigtent dump` still writes them). With a "
+        "shared database, only the process holding the dumps lease writes them.",
+    ),
+    Setting(
+        "DUMP_DIR",
+        "",
+        "Directory the dumps are written to and served from; empty means DATA_DIR/dumps. "
+        "Several processes point it at one shared directory: one of them (elected in the "
+        "shared database) writes, all serve.",
     ),
     Setting(
         "FEED_PAGE_SIZE",

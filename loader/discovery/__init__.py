@@ -1,6 +1,8 @@
 """Finding things: browse (``browse.py``), search (``search.py``), peers by capacity
 (``peers.py``, whose ordering rule is ``PEER_ORDER``), the partnership network
-(``network.py``, ``network_layout.py``), statistics (``statistics.py``) and the W3C
+(``network.py``, ``network_layout.py``), the map (``geography.py``, with the land
+outlines and projection in ``world_outline.py``), the network around one entity as its
+page shows it (``neighbourhood.py``), statistics (``statistics.py``) and the W3C
 reconciliation API (``reconciliation.py``), all read from the page index or the
 public query service.
 
@@ -9,5 +11,6 @@ May import: ``loader.base``, ``records``, ``storage``, ``ingest``, ``query``,
 
 Common changes: how peers are ordered → ``peers.py`` ``PEER_ORDER`` (pages, API and
 README take it from there); a new chart → ``statistics.py`` and a ``sparql/examples``
-query.
+query; a new section of entity pages (partnerships, members …) → ``neighbourhood.py``
+``SECTIONS`` and ``webapp/templates/_entity_network.html``.
 """

@@ -112,6 +112,18 @@ def member_count(index: PageIndex, classes: Sequence[str]) -> int:
     return index.memo(("member_count", tuple(classes)), compute)
 
 
+def record_counts(index: PageIndex) -> list[tuple[str, str, int]]:
+    """(slug, class id, members) of each record type (:data:`ids.RECORD_TYPES`, in its
+    order) that has members, counted as its browse page counts them: instances of the
+    class or of a class below it, each entity once. The home page and /browse/ both
+    show these numbers."""
+    counts = [
+        (slug, cls, member_count(index, subclasses(index, cls)))
+        for slug, cls in ids.RECORD_TYPES.items()
+    ]
+    return [(slug, cls, n) for slug, cls, n in counts if n]
+
+
 def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 

@@ -188,14 +188,23 @@ class PartnershipNetwork:
 
         return index.memo(("network-instances", cls), compute)
 
-    def parse_filter(self, args: Mapping[str, Sequence[str]], max_limit: int) -> NetworkFilter:
+    def parse_filter(
+        self,
+        args: Mapping[str, Sequence[str]],
+        max_limit: int,
+        *,
+        view: str = "the network view",
+        extra: Sequence[str] = (),
+    ) -> NetworkFilter:
         """Check request parameters (each name with all its values); 400 naming the
-        parameter for anything unknown, malformed or out of range."""
-        unknown = sorted(set(args) - set(PARAMETERS) - {"uselang"})
+        parameter for anything unknown, malformed or out of range. Views that take the
+        network's filters (the network, the map) name themselves in ``view`` and the
+        parameters of their own they check themselves in ``extra``."""
+        known = (*PARAMETERS, *extra)
+        unknown = sorted(set(args) - set(known) - {"uselang"})
         if unknown:
             raise BigtentError(
-                f"{_show(unknown[0])} is not a filter of the network view; use "
-                f"{', '.join(PARAMETERS)}",
+                f"{_show(unknown[0])} is not a filter of {view}; use {', '.join(known)}",
                 title="Unknown filter",
             )
         chosen: dict[str, frozenset[str]] = {}

@@ -43,6 +43,7 @@ DIRECTIONS = {OFFER: ids.CAPACITY_OFFERED, NEED: ids.CAPACITY_NEEDED}
 #: The opposite direction: who can help with a need are those offering it.
 OPPOSITE = {OFFER: NEED, NEED: OFFER}
 MODALITY, LANGUAGE, TERRITORY = ids.MODALITY, ids.LANGUAGE, ids.APPLIES_TO_TERRITORY
+PROFICIENCY = ids.PROFICIENCY_LEVEL
 #: Class of the values each criterion accepts (ontology/README.md).
 CAPACITY_CLASS, LANGUAGE_CLASS, TERRITORY_CLASS, MODALITY_CLASS = (
     ids.CAPACITY,
@@ -488,6 +489,9 @@ class Statement:
     languages: tuple[str, ...]
     territories: tuple[str, ...]
     modalities: tuple[str, ...]
+    #: proficiency levels (P37): the statement's own, else those of the entity's
+    #: "capacity known" (P13) statements of the same capacity
+    levels: tuple[str, ...] = ()
 
     def criteria(self, direction: str) -> Criteria:
         """The search that finds its counterparts (those with ``direction``)."""
@@ -521,19 +525,84 @@ def statements(index: PageIndex, entity: str, direction: str) -> list[Statement]
         (me, QUALIFIER),
     ):
         qualifiers.setdefault(statement, {}).setdefault(qprop, []).append(entity_id(target))
+    known = _known_levels(index, me, qualifiers)
     found = []
     for statement, target in rows:
         values = qualifiers.get(statement, {})
+        capacity = entity_id(target)
         found.append(
             Statement(
                 statement,
-                entity_id(target),
+                capacity,
                 tuple(values.get(num(LANGUAGE), [])),
                 tuple(values.get(num(TERRITORY), [])),
                 tuple(values.get(num(MODALITY), [])),
+                tuple(values.get(num(PROFICIENCY), [])) or known.get(capacity, ()),
             )
         )
     return found
+
+
+def _known_levels(
+    index: PageIndex, me: int, qualifiers: dict[str, dict[int, list[str]]]
+) -> dict[str, tuple[str, ...]]:
+    """Capacity -> proficiency levels of the entity's best-rank "capacity known" (P13)
+    statements."""
+    levels: dict[str, list[str]] = {}
+    for statement, target in index.db.execute(
+        """SELECT v.statement, v.target FROM link v
+           WHERE v.source = ? AND v.prop = ? AND v.kind = ?
+           AND EXISTS (SELECT 1 FROM fact t WHERE t.prop = v.prop AND t.value = v.target
+                       AND t.num = v.source)""",
+        (me, num(ids.CAPACITY_KNOWN), VALUE),
+    ):
+        found = levels.setdefault(entity_id(target), [])
+        _add(found, qualifiers.get(statement, {}).get(num(PROFICIENCY), []))
+    return {capacity: tuple(values) for capacity, values in levels.items() if values}
+
+
+def offered(
+    index: PageIndex, entities: Sequence[str], direction: str
+) -> dict[str, dict[str, Statement]]:
+    """Each entity's capacity statements in ``direction`` by statement id: what a
+    result offers (or needs) in full, level, modalities, languages and territories,
+    not only the values a search matched."""
+
+    def compute() -> dict[str, dict[str, Statement]]:
+        return {
+            entity: {st.statement: st for st in statements(index, entity, direction)}
+            for entity in entities
+        }
+
+    return remember(
+        index,
+        ("offered", tuple(entities), direction),
+        compute,
+        lambda found: 200 + sum(600 * len(v) for v in found.values()),
+    )
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """The asked criteria a result does not match."""
+
+    capacities: tuple[str, ...]
+    languages: tuple[str, ...]
+    territories: tuple[str, ...]
+    modalities: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.capacities or self.languages or self.territories or self.modalities)
+
+
+def unmatched(criteria: Criteria, result: Match) -> Unmatched:
+    """What of ``criteria`` ``result`` does not match, in the order the search gave."""
+    return Unmatched(
+        tuple(c for c in criteria.capacities if c not in result.capacities),
+        tuple(c for c in criteria.languages if c not in result.languages),
+        tuple(c for c in criteria.territories if c not in result.territories),
+        tuple(c for c in criteria.modalities if c not in result.modalities),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Staff writes: the Editor (``editor.py``: create, save with three-way merge, revert,
 delete, merge, hide), the form model generated from the shapes (``forms.py``), merging
-entities (``merge.py``), hiding and erasing people (``privacy.py``) and bulk imports
-(``bulk_import.py``). Every write ends in ``Repository.write_revisions``.
+entities (``merge.py``), hiding and erasing people (``privacy.py``), bulk imports
+(``bulk_import.py``) and edits sent as Wikibase JSON by Wikibase tools
+(``wikibase_json.py``). Every write ends in ``Repository.write_revisions``.
 
 May import: every ``loader`` layer below: ``base``, ``records``, ``storage``,
 ``ingest``, ``query``, ``publish``, ``discovery``.

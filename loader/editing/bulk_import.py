@@ -18,6 +18,12 @@ confirming twice finds nothing to do.
 An upload is read within the loader's caps (:class:`~loader.ingest.inputs.InputLimits`: no
 DTD in RDF/XML, MAX_LITERAL_BYTES, MAX_NESTING_DEPTH, MAX_RECORD_TRIPLES while grouping);
 a file that breaks one is unreadable, and an unreadable upload is deleted.
+
+QuickStatements (``.qs``, ``.tsv``) and CSV files take the same road: their edits are
+applied to the records they touch (:mod:`loader.editing.batch_edits`), and those records are
+reported, validated (with the Editor's checks for hand-made input too) and written like the
+records of an RDF file. Such a file is held to IMPORT_MAX_BYTES on the command line as
+well, and each of its lines (cells) to MAX_LITERAL_BYTES.
 """
 
 from __future__ import annotations
@@ -32,22 +38,36 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
+
 from loader.base.errors import BigtentError, DiskFull, NotFound, SourceError, is_disk_full
-from loader.base.rdf import syntaxes
+from loader.base.rdf import Triple, syntaxes
+from loader.editing.batch_edits import CSV, QUICKSTATEMENTS, NameMatch, prepare
 from loader.ingest.inputs import FORMATS, InputLimits, Source, format_from_name
 from loader.ingest.reader import OversizedRecord, Rebase, locate, read_records, scan
-from loader.records.normalise import normalise
+from loader.records.normalise import NormalRecord, normalise
 from loader.records.shacl import Problem
 from loader.records.source import SourceRecord
-from loader.storage.revision_log import IMPORT_SUMMARY, LIVE, NewRevision, Revision
+from loader.storage.revision_log import (
+    IMPORT_SUMMARY,
+    LIVE,
+    EntityState,
+    NewRevision,
+    Revision,
+)
 
 if TYPE_CHECKING:
     from loader.editing.editor import Editor
+    from loader.storage.page_index import PageIndex
     from loader.storage.repository import Repository
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: formats offered on the upload form (name, what people call it)
 UPLOAD_FORMATS = {s.extension: s.label for s in syntaxes("ttl", "nt", "jsonld", "rdf")}
+UPLOAD_FORMATS[QUICKSTATEMENTS] = "QuickStatements v1"
+UPLOAD_FORMATS[CSV] = "CSV (QuickStatements columns)"
+#: file name endings of the formats read by :mod:`loader.editing.batch_edits`
+BATCH_SUFFIXES = {"qs": QUICKSTATEMENTS, "tsv": QUICKSTATEMENTS, "csv": CSV}
 NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
 
 
@@ -84,6 +104,8 @@ class ImportReport:
 
     records: list[RecordReport] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
+    #: names in the item columns of a CSV file, and what they were matched with
+    names: list[NameMatch] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many records have this status."""
@@ -103,6 +125,7 @@ class ImportReport:
         return {
             "counts": {s: self.count(s) for s in (NEW, CHANGED, UNCHANGED, REJECTED)},
             "file_errors": self.file_errors,
+            "names": [n.as_dict() for n in self.names],
             "records": [
                 {
                     "entity": r.entity,
@@ -240,12 +263,15 @@ def upload_format(filename: str, chosen: str | None) -> str:
                 status=415,
             )
         return chosen
+    ending = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ending in BATCH_SUFFIXES:
+        return BATCH_SUFFIXES[ending]
     found, gzipped = format_from_name(filename)
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if found is None or gzipped or suffix not in FORMATS:
         raise BigtentError(
             f"cannot tell the format of {filename[:100]!r} from its name: name it .ttl, .nt, "
-            ".jsonld or .rdf, or choose the format (format)",
+            ".jsonld, .rdf, .qs, .tsv or .csv, or choose the format (format)",
             title="Unsupported format",
             status=415,
         )
@@ -271,9 +297,11 @@ def _source(upload: Upload) -> Source:
     return Source(upload.filename, upload.path, FORMATS[upload.format], False)
 
 
-def _check(editor: Editor, upload: Upload) -> _Checked:
-    cat, validation = editor.cat, editor.validation
+def _check(editor: Editor, upload: Upload, index: PageIndex | None = None) -> _Checked:
     """Validate every record of an upload; write nothing."""
+    if upload.format in (QUICKSTATEMENTS, CSV):
+        return _check_batch(editor, upload, index)
+    cat, validation = editor.cat, editor.validation
     report = ImportReport()
     contents: dict[str, tuple[bytes, str]] = {}
     source = _source(upload)
@@ -324,21 +352,99 @@ def _check(editor: Editor, upload: Upload) -> _Checked:
             report.records.append(RecordReport(record.entity, REJECTED, line, base, [problem]))
             continue
         found = validation.shapes.validate(normal.triples, ctx)
-        errors = [p for p in found if p.severity == "Violation"]
-        warnings = [p for p in found if p.severity != "Violation"]
-        if errors:
+        _verdict(report, contents, record.entity, line, base, state, normal, found)
+    return _Checked(report, contents)
+
+
+def _check_batch(editor: Editor, upload: Upload, index: PageIndex | None) -> _Checked:
+    """:func:`_check` for a QuickStatements or CSV file."""
+    cat = editor.cat
+    report = ImportReport()
+    contents: dict[str, tuple[bytes, str]] = {}
+    prepared = prepare(
+        editor, upload.path.read_bytes(), upload.format, index, cat.settings.languages
+    )
+    report.names = prepared.names
+    if prepared.file_errors:
+        report.file_errors = prepared.file_errors
+        return _Checked(report, contents)
+    if not prepared.records:
+        report.file_errors.append(f"{upload.filename} holds no edits")
+        return _Checked(report, contents)
+    ctx = editor.validation.build_context()
+    states = cat.revisions.states(r.entity for r in prepared.records)
+    normals = {}
+    for record in prepared.records:
+        if record.entity not in prepared.refused:
+            normals[record.entity] = normalise(record, ctx)
+    claims: dict[str, dict[str, set[str]]] = {}
+    for entity, normal in normals.items():  # what validation needs to know of the records
+        for pid, values in _claims(editor, entity, normal.triples).items():
+            claims.setdefault(pid, {})[entity] = values
+    ctx.add_claims(claims)
+    limit = int(cat.settings.MAX_RECORD_TRIPLES)
+    for record in prepared.records:
+        state = states.get(record.entity)
+        base = None if state is None else state.latest
+        focus = cat.ns["wd"] + record.entity
+        refused = prepared.refused.get(record.entity)
+        if refused:
+            problems = [Problem(focus, None, None, "(import)", "Import", m) for m in refused]
             report.records.append(
-                RecordReport(record.entity, REJECTED, line, base, errors, warnings)
+                RecordReport(record.entity, REJECTED, record.line, base, problems)
             )
             continue
-        live = state is not None and state.state == LIVE
-        if live and state is not None and state.content_hash == normal.content_hash:
-            status = UNCHANGED
-        else:
-            status = CHANGED if live else NEW
-            contents[record.entity] = (normal.ntriples(), normal.content_hash)
-        report.records.append(RecordReport(record.entity, status, line, base, [], warnings))
+        normal = normals[record.entity]
+        if len(normal.triples) > limit:
+            message = (
+                f"the record has {len(normal.triples)} triples, more than "
+                f"MAX_RECORD_TRIPLES ({limit}) allows"
+            )
+            problem = Problem(focus, None, None, "(loader)", "MaxRecordTriples", message)
+            report.records.append(
+                RecordReport(record.entity, REJECTED, record.line, base, [problem])
+            )
+            continue
+        found = editor.validation.shapes.validate(normal.triples, ctx)
+        found += editor._editor_checks(record.entity, normal)
+        _verdict(report, contents, record.entity, record.line, base, state, normal, found)
     return _Checked(report, contents)
+
+
+def _claims(editor: Editor, entity: str, triples: list[Triple]) -> dict[str, set[str]]:
+    """The truthy item values validation looks up, of one record's triples."""
+    claims: dict[str, set[str]] = {}
+    me = editor.ns.entity(entity)
+    for s, p, o in triples:
+        split = editor.ns.split_predicate(p.value)
+        if s == me and split is not None and split[0] == "wdt" and isinstance(o, ox.NamedNode):
+            claims.setdefault(split[1], set()).add(o.value)
+    return claims
+
+
+def _verdict(
+    report: ImportReport,
+    contents: dict[str, tuple[bytes, str]],
+    entity: str,
+    line: int | None,
+    base: int | None,
+    state: EntityState | None,
+    normal: NormalRecord,
+    found: list[Problem],
+) -> None:
+    """A valid record's status (new, changed, unchanged), or its rejection."""
+    errors = [p for p in found if p.severity == "Violation"]
+    warnings = [p for p in found if p.severity != "Violation"]
+    if errors:
+        report.records.append(RecordReport(entity, REJECTED, line, base, errors, warnings))
+        return
+    live = state is not None and state.state == LIVE
+    if live and state is not None and state.content_hash == normal.content_hash:
+        status = UNCHANGED
+    else:
+        status = CHANGED if live else NEW
+        contents[entity] = (normal.ntriples(), normal.content_hash)
+    report.records.append(RecordReport(entity, status, line, base, [], warnings))
 
 
 def _records(
@@ -354,20 +460,25 @@ def _records(
         report.file_errors.append(exc.message)
 
 
-def validate(editor: Editor, uploads: Uploads, upload: Upload) -> ImportReport:
-    """The report on an upload (nothing written); remembers what it compared with."""
-    report = _check(editor, upload).report
+def validate(
+    editor: Editor, uploads: Uploads, upload: Upload, index: PageIndex | None = None
+) -> ImportReport:
+    """The report on an upload (nothing written); remembers what it compared with.
+    ``index`` (the page index) resolves the names of a CSV file's item columns."""
+    report = _check(editor, upload, index).report
     uploads.remember(upload, report)
     return report
 
 
-def confirm(editor: Editor, uploads: Uploads, upload: Upload) -> list[Revision]:
+def confirm(
+    editor: Editor, uploads: Uploads, upload: Upload, index: PageIndex | None = None
+) -> list[Revision]:
     """Write the upload's accepted records (see the module docstring); returns the new
     revisions. Raises :class:`StaleImport` when records changed since the report."""
     cat = editor.cat
     with editor.lock:
         uploads.get(upload.token, upload.uploader)  # still there: not confirmed meanwhile
-        checked = _check(editor, upload)
+        checked = _check(editor, upload, index)
         report = checked.report
         if report.file_errors:
             raise BigtentError(
@@ -383,24 +494,59 @@ def confirm(editor: Editor, uploads: Uploads, upload: Upload) -> list[Revision]:
         if moved:
             uploads.remember(upload, report)
             raise StaleImport(moved, report)
-        summary = f"{IMPORT_SUMMARY}{upload.filename}" + (
-            f": {upload.summary}" if upload.summary else ""
-        )
-        changes = [
-            NewRevision(
-                r.entity,
-                "update" if r.status == CHANGED else "create",
-                upload.uploader,
-                summary[:1000],
-                checked.contents[r.entity][1],
-                checked.contents[r.entity][0],
-                expect_latest=r.base,
-                check_latest=True,
-            )
-            for r in report.writable
-        ]
-        written = cat.write_revisions(changes) if changes else []
-        if written:
-            cat.after_write()
+        written = _write(cat, upload, checked)
         uploads.discard(upload.token)
         return written
+
+
+def _write(cat: Repository, upload: Upload, checked: _Checked) -> list[Revision]:
+    """Write the new and changed records of a checked upload, each as one revision."""
+    summary = f"{IMPORT_SUMMARY}{upload.filename}" + (
+        f": {upload.summary}" if upload.summary else ""
+    )
+    changes = [
+        NewRevision(
+            r.entity,
+            "update" if r.status == CHANGED else "create",
+            upload.uploader,
+            summary[:1000],
+            checked.contents[r.entity][1],
+            checked.contents[r.entity][0],
+            expect_latest=r.base,
+            check_latest=True,
+        )
+        for r in checked.report.writable
+    ]
+    written = cat.write_revisions(changes) if changes else []
+    if written:
+        cat.after_write()
+    return written
+
+
+def load_batch_file(
+    editor: Editor,
+    path: Path,
+    fmt: str,
+    *,
+    author: str,
+    summary: str = "",
+    index: PageIndex | None = None,
+    dry_run: bool = False,
+) -> tuple[ImportReport, list[Revision]]:
+    """``bigtent load`` of a QuickStatements or CSV file: checked as an upload is, then (unless
+    ``dry_run``) its accepted records written at once, under the Editor's lock. A file larger
+    than IMPORT_MAX_BYTES is refused (it is read whole)."""
+    limit = int(editor.cat.settings.IMPORT_MAX_BYTES)
+    if path.stat().st_size > limit:
+        raise BigtentError(
+            f"{path.name} is larger than IMPORT_MAX_BYTES ({limit:,} bytes): QuickStatements "
+            "and CSV files are read whole; split it",
+            title="File too large",
+            status=413,
+        )
+    upload = Upload("load", path, path.name, fmt, author, time.time(), summary)
+    with editor.lock:
+        checked = _check(editor, upload, index)
+        if checked.report.file_errors or dry_run:
+            return checked.report, []
+        return checked.report, _write(editor.cat, upload, checked)

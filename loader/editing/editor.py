@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from loader.base import ids
-from loader.base.errors import BigtentError, NotFound, SourceError
+from loader.base.errors import BigtentError, NotFound, SourceError, Unavailable
 from loader.base.languages import LanguageTags
 from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS
 from loader.base.rdf import Triple
@@ -113,6 +113,10 @@ class EditConflict(BigtentError):
         return {**super().to_dict(), "conflict": self.conflict}
 
 
+#: What a save that reached the revision log but not the triple store tells its author.
+STORE_PENDING = "saved; the SPARQL endpoint will show it when the store is back"
+
+
 @dataclass
 class SaveResult:
     """What a save did."""
@@ -121,6 +125,9 @@ class SaveResult:
     revision: Revision | None  # None when nothing changed
     merged_with: int | None = None  # the newer revision the edit was merged with
     warnings: list[FieldProblem] = field(default_factory=list)
+    #: saved in the revision log (pages and the API show it), but the triple store could
+    #: not take it yet: the background applier stores it when the store is back
+    store_pending: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -136,6 +143,8 @@ class SaveResult:
             "unchanged": self.unchanged,
             "merged_with": self.merged_with,
             "warnings": [w.as_dict() for w in self.warnings],
+            "store": "pending" if self.store_pending else "current",
+            **({"message": STORE_PENDING} if self.store_pending else {}),
         }
 
 
@@ -222,7 +231,11 @@ class Editor:
         ctx = self._ctx
         if ctx is None:
             return
-        if entity.startswith("P") or self.cat.revisions.last_id() != rev.id:
+        try:
+            newest = self.cat.revisions.last_id()
+        except Unavailable:  # the change is committed; only this cache hint is lost
+            newest = None
+        if entity.startswith("P") or newest != rev.id:
             self._ctx = None  # property definitions changed, or someone else wrote too
             return
         claims: dict[str, set[str]] = defaultdict(set)
@@ -302,6 +315,32 @@ class Editor:
             statements.append(st)
         model.statements = statements
         return Submission(model, index, from_json=True)
+
+    def problems(self, data: object, entity: str) -> list[FieldProblem]:
+        """Every problem of a JSON record at once: what cannot be read, and what the shapes
+        and the editor's rules say about the rest. A form shows them all together, rather
+        than the unreadable values first and the shapes' verdict only on the next try."""
+        reader = JsonReader(self.ns, self.property_types(), self.languages().ok)
+        model = reader.read(data, entity)
+        found = list(reader.problems)
+        index: dict[str, int] = {}
+        statements = []
+        for position, st in zip(reader.positions, model.statements, strict=True):
+            if st.id is None:
+                st = replace(st, id=f"{entity}-{uuid.uuid4()}")
+            if st.id in index:
+                found.append(
+                    FieldProblem(f"statements/{position}/id", f"statement {st.id} appears twice")
+                )
+                continue
+            index[st.id] = position  # type: ignore[index]
+            statements.append(st)
+        model.statements = statements
+        try:
+            self._validate(entity, model, index)
+        except ValidationFailed as exc:
+            found += exc.problems
+        return _unique(found)
 
     def read_rdf(
         self,
@@ -486,7 +525,7 @@ class Editor:
                     )
                 except StaleRevision:
                     continue  # another process took the id meanwhile: take the next one
-                return SaveResult(entity, rev, None, warnings)
+                return self._saved(entity, rev, None, warnings)
             raise BigtentError("could not allocate a new id; try again", status=503)
 
     def save(
@@ -559,7 +598,7 @@ class Editor:
             rev = self._write(
                 entity, "update", normal, author, summary or "Edited", expect=latest.id
             )
-            return SaveResult(entity, rev, merged_with, warnings)
+            return self._saved(entity, rev, merged_with, warnings)
 
     def revert(
         self,
@@ -609,7 +648,7 @@ class Editor:
                 f"{REVERT_SUMMARY}{revision}" + (f": {summary}" if summary else ""),
                 expect=state.latest,
             )
-            return SaveResult(entity, rev, None, warnings)
+            return self._saved(entity, rev, None, warnings)
 
     def delete(self, entity: str, reason: str, *, author: str, base: int | None = None) -> Revision:
         """Delete ``entity`` with a reason (a tombstone revision)."""
@@ -653,6 +692,17 @@ class Editor:
             result = merge(self.cat, self.validation, source, target, author, summary)
             self._ctx = None  # two entities changed: rebuild at the next edit
             return result
+
+    def _saved(
+        self,
+        entity: str,
+        rev: Revision,
+        merged_with: int | None,
+        warnings: list[FieldProblem],
+    ) -> SaveResult:
+        return SaveResult(
+            entity, rev, merged_with, warnings, store_pending=self.cat.pending([entity])
+        )
 
     def _write(
         self,

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from loader.base import ids
+from loader.base.collation import sorted_by_label
 from loader.base.ids import INSTANCE_OF
 from loader.base.languages import pick
 from loader.base.namespaces import RDF, RDFS, SCHEMA, SH, WIKIBASE, Namespaces
@@ -98,6 +99,23 @@ def _int(term: object) -> int | None:
     if isinstance(term, ox.Literal) and term.value.isdigit():
         return int(term.value)
     return None
+
+
+def _nodes(store: ox.Store, node: ox.NamedNode | ox.BlankNode) -> list[ox.NamedNode | ox.BlankNode]:
+    """The members of an RDF list that are nodes (``sh:or`` lists of shapes)."""
+    items: list[ox.NamedNode | ox.BlankNode] = []
+    current: object = node
+    for _ in range(500):
+        if current == _NIL or not isinstance(current, ox.NamedNode | ox.BlankNode):
+            break
+        first = next(iter(store.quads_for_pattern(current, _FIRST, None)), None)
+        rest = next(iter(store.quads_for_pattern(current, _REST, None)), None)
+        if first is None or rest is None:
+            break
+        if isinstance(first.object, ox.NamedNode | ox.BlankNode):
+            items.append(first.object)
+        current = rest.object
+    return items
 
 
 def _path_properties(
@@ -192,6 +210,21 @@ def _shape_facts(base: str, profile: str, digest: str) -> ShapeFacts:
             continue
         for pid in _path_properties(ns, store, _one(store, node, "path"), ("wdt", "pq", "pr")):
             facts.value_class.setdefault(pid, quad.object.value)
+    # ... or as a choice of classes (sh:or of sh:class): values of any of them, e.g. the
+    # parties of a partnership are organisations, networks or people (space-separated)
+    for quad in store.quads_for_pattern(None, _sh("or"), None):
+        node = quad.subject
+        if not isinstance(node, ox.NamedNode | ox.BlankNode) or not isinstance(
+            quad.object, ox.NamedNode | ox.BlankNode
+        ):
+            continue
+        members = _nodes(store, quad.object)
+        classes = [_one(store, m, "class") for m in members]
+        if not members or not all(isinstance(c, ox.NamedNode) for c in classes):
+            continue
+        choice = " ".join(c.value for c in classes if isinstance(c, ox.NamedNode))
+        for pid in _path_properties(ns, store, _one(store, node, "path"), ("wdt", "pq", "pr")):
+            facts.value_class.setdefault(pid, choice)
     return facts
 
 
@@ -237,7 +270,7 @@ class Field:
     max_count: int | None = None
     recommended: bool = False
     qualifiers: tuple[str, ...] = ()
-    value_class: str | None = None  # class item id values are instances of (type-ahead filter)
+    value_class: str | None = None  # class item id(s), comma-separated (type-ahead filter)
     vocabulary: str | None = None  # class item id of the concept scheme of controlled values
     primary: bool = True  # shown on every form of the type (else: added on demand)
 
@@ -478,7 +511,9 @@ class FormModels:
                 continue
             shaped = merged.get(pid)
             value_class_iri = (shaped.value_class if shaped else None) or facts.value_class.get(pid)
-            value_class = class_of.get(value_class_iri or "")
+            # one class item, or a comma-separated choice of them (see shape_facts)
+            choices = [class_of[i] for i in (value_class_iri or "").split() if i in class_of]
+            value_class = ",".join(choices) or None
             vocabulary = value_class if value_class in names.vocabularies else None
             if pid == INSTANCE_OF:
                 value_class = None
@@ -510,9 +545,12 @@ class FormModels:
         if cached is None:
             vocabulary = self.vocabulary_of(pid)
             concepts = [] if vocabulary is None else self._concepts(names, vocabulary)
-            cached = self._options[key] = [
-                (c, self._name(names.labels.get(c), languages, c)) for c in concepts[:MAX_OPTIONS]
-            ]
+            named = [(c, self._name(names.labels.get(c), languages, c)) for c in concepts]
+            # in the reader's alphabetical order (collation of their language), not by id
+            ordered = sorted_by_label(
+                named, lambda option: option[1], languages[0] if languages else "en"
+            )
+            cached = self._options[key] = ordered[:MAX_OPTIONS]
         return cached
 
     def vocabulary_of(self, pid: str) -> str | None:

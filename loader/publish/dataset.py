@@ -3,7 +3,13 @@ who publishes it, how big it is, and every way to get it (dumps, SPARQL, change 
 
 Counts (triples, entities per class) come from the dump manifest, so they describe
 the very files a harvester downloads; the modification date comes from the revision
-log and is always current.
+log and is always current. :func:`dataset_counts` is the one source of the catalogue's
+triple and entity counts: this description, the SPARQL service description and the
+dumps' manifest all say the same numbers.
+
+Every vocabulary term used as a value is typed in the document itself (IANA media types
+``dct:MediaType``, EU file types ``dct:MediaTypeOrExtent`` in their scheme, …): the
+DCAT-AP 3.0.1 shapes check those classes with ``sh:class`` on the document alone.
 """
 
 from __future__ import annotations
@@ -118,6 +124,14 @@ class DatasetDescription:
             out.append(ox.Triple(subject, ox.NamedNode(p), o))
 
         iri, text, when, number = ox.NamedNode, _text, _time, _count
+        # The class of every vocabulary term the description uses as a value: DCAT-AP's
+        # sh:class constraints hold only when the document itself types the IRI.
+        typed: dict[str, set[str]] = {}
+
+        def term(value: str, cls: str) -> ox.NamedNode:
+            typed.setdefault(value, set()).add(cls)
+            return iri(value)
+
         ds = self.iri
         license_iri = iri(self.license)
         for cls in (DCAT + "Dataset", VOID + "Dataset"):
@@ -126,8 +140,8 @@ class DatasetDescription:
         add(ds, DCT + "description", text(self.description))
         add(ds, DCT + "license", license_iri)
         add(ds, DCT + "publisher", iri(self.publisher_iri))
-        add(ds, DCT + "accrualPeriodicity", iri(FREQUENCY + "CONT"))
-        add(ds, DCAT + "landingPage", iri(self.base))
+        add(ds, DCT + "accrualPeriodicity", term(FREQUENCY + "CONT", DCT + "Frequency"))
+        add(ds, DCAT + "landingPage", term(self.base, FOAF + "Document"))
         for keyword in KEYWORDS:
             add(ds, DCAT + "keyword", text(keyword))
         if self.issued:
@@ -163,11 +177,10 @@ class DatasetDescription:
             add(node, DCT + "title", text(dist.kind.title))
             add(node, DCAT + "accessURL", iri(dist.download_url))
             add(node, DCAT + "downloadURL", iri(dist.download_url))
-            add(node, DCAT + "mediaType", iri(IANA + dist.kind.media_type))
-            add(node, DCAT + "compressFormat", iri(IANA + "application/gzip"))
-            add(
-                node, DCT + "format", iri(FILE_TYPE + BY_MEDIA_TYPE[dist.kind.media_type].file_type)
-            )
+            add(node, DCAT + "mediaType", term(IANA + dist.kind.media_type, DCT + "MediaType"))
+            add(node, DCAT + "compressFormat", term(IANA + "application/gzip", DCT + "MediaType"))
+            file_type = FILE_TYPE + BY_MEDIA_TYPE[dist.kind.media_type].file_type
+            add(node, DCT + "format", term(file_type, DCT + "MediaTypeOrExtent"))
             add(
                 node,
                 DCAT + "byteSize",
@@ -179,7 +192,11 @@ class DatasetDescription:
             checksum = ox.BlankNode(f"checksum{index}")
             add(node, SPDX + "checksum", checksum)
             add(checksum, RDF + "type", iri(SPDX + "Checksum"))
-            add(checksum, SPDX + "algorithm", iri(SPDX + "checksumAlgorithm_sha256"))
+            add(
+                checksum,
+                SPDX + "algorithm",
+                term(SPDX + "checksumAlgorithm_sha256", SPDX + "ChecksumAlgorithm"),
+            )
             add(
                 checksum,
                 SPDX + "checksumValue",
@@ -206,12 +223,12 @@ class DatasetDescription:
             access = f"{ds}#access-{key}"
             add(service, RDF + "type", iri(DCAT + "DataService"))
             add(service, DCT + "title", text(title))
-            add(service, DCAT + "endpointURL", iri(endpoint))
+            add(service, DCAT + "endpointURL", term(endpoint, RDFS + "Resource"))
             add(service, DCAT + "servesDataset", iri(ds))
-            add(service, DCT + "conformsTo", iri(standard))
+            add(service, DCT + "conformsTo", term(standard, DCT + "Standard"))
             add(service, DCT + "license", license_iri)
             if key == "sparql":
-                add(service, DCAT + "endpointDescription", iri(endpoint))
+                add(service, DCAT + "endpointDescription", term(endpoint, RDFS + "Resource"))
             add(ds, DCAT + "distribution", iri(access))
             add(access, RDF + "type", iri(DCAT + "Distribution"))
             add(access, DCT + "title", text(title))
@@ -226,13 +243,52 @@ class DatasetDescription:
         add(catalog, DCT + "description", text(self.description))
         add(catalog, DCT + "publisher", iri(self.publisher_iri))
         add(catalog, DCT + "license", license_iri)
-        add(catalog, FOAF + "homepage", iri(self.base))
+        add(catalog, FOAF + "homepage", term(self.base, FOAF + "Document"))
         add(catalog, DCAT + "dataset", iri(ds))
         if self.modified:
             add(catalog, DCT + "modified", when(self.modified))
         for key, *_ in services:
             add(catalog, DCAT + "service", iri(f"{ds}#service-{key}"))
+        for value, classes in sorted(typed.items()):
+            for cls in sorted(classes):
+                add(value, RDF + "type", iri(cls))
+            if value.startswith(FILE_TYPE):
+                add(value, SKOS + "inScheme", iri(FILE_TYPE.rstrip("/")))
+            elif value.startswith(FREQUENCY):
+                add(value, SKOS + "inScheme", iri(FREQUENCY.rstrip("/")))
         return out
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """How big the catalogue is: ``triples`` — distinct triples of every entity's graph
+    (value and reference nodes that several entities share count once), exactly those of
+    the full dump, counted while it was written (None before the first dump);
+    ``entities`` — live entities now (from the revision log)."""
+
+    triples: int | None
+    entities: int
+    dumps_revision: int | None
+    dumps_generated: str | None
+
+    @property
+    def tag(self) -> str:
+        """Changes whenever a count may have changed (for ETags)."""
+        return f"{self.entities}-{self.triples}-{self.dumps_revision}-{self.dumps_generated}"
+
+
+def dataset_counts(cat: Repository, dumps_dir: Path) -> DatasetCounts:
+    """The catalogue's triple and entity counts (the one source; see the module)."""
+    return _counts(cat, read_manifest(dumps_dir))
+
+
+def _counts(cat: Repository, manifest: Manifest | None) -> DatasetCounts:
+    return DatasetCounts(
+        triples=manifest.triples if manifest else None,
+        entities=cat.revisions.entity_count(),
+        dumps_revision=manifest.revision if manifest else None,
+        dumps_generated=manifest.generated if manifest else None,
+    )
 
 
 def describe_dataset(cat: Repository, dumps_dir: Path) -> DatasetDescription:
@@ -250,6 +306,7 @@ def describe_dataset(cat: Repository, dumps_dir: Path) -> DatasetDescription:
             if (entry := manifest.file(kind.name)) is not None
         )
     first = log.live_entities(0, 1)
+    counts = _counts(cat, manifest)
     return DatasetDescription(
         base=base,
         title=settings.DATASET_TITLE,
@@ -260,12 +317,12 @@ def describe_dataset(cat: Repository, dumps_dir: Path) -> DatasetDescription:
         issued=log.revision_time(1) if newest else None,
         modified=log.revision_time(newest) if newest else None,
         revision=newest,
-        entities=log.entity_count(),
-        triples=manifest.triples if manifest else None,
+        entities=counts.entities,
+        triples=counts.triples,
         classes=dict(manifest.classes) if manifest else {},
         distributions=distributions,
-        dumps_revision=manifest.revision if manifest else None,
-        dumps_generated=manifest.generated if manifest else None,
+        dumps_revision=counts.dumps_revision,
+        dumps_generated=counts.dumps_generated,
         example=cat.ns.entity(first[0][0]).value if first else None,
     )
 

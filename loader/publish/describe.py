@@ -22,6 +22,7 @@ from loader.base import ids
 from loader.base.languages import pick
 from loader.base.namespaces import PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD, Namespaces
 from loader.base.rdf import Term, Triple
+from loader.records import coordinates
 from loader.storage.page_index import PropertyInfo
 
 LABEL, DESCRIPTION, ALIAS = RDFS + "label", SCHEMA + "description", SKOS + "altLabel"
@@ -48,13 +49,16 @@ class Value:
     """A value as shown: text, what it is, an optional link and language."""
 
     text: str
-    kind: str = "string"  # entity, url, external, time, quantity, text, string, novalue, somevalue
+    # entity, url, external, time, quantity, coordinate, text, string, novalue, somevalue
+    kind: str = "string"
     href: str | None = None
     lang: str | None = None
     foreign: bool = False  # in another language than the reader's: show a badge
     entity: str | None = None
     datetime: str | None = None  # machine-readable date for <time>
     unit: Value | None = None
+    #: a globe coordinate's (latitude, longitude) in decimal degrees, canonical text
+    coordinate: tuple[str, str] | None = None
 
 
 @dataclass
@@ -249,6 +253,8 @@ def describe(
                         u.value, kind="url", href=u.value if _is_web_link(u.value) else None
                     )
             return Value(_format_amount(term.value), kind="quantity", unit=unit)
+        if datatype == coordinates.WKT_LITERAL.value:
+            return coordinate_value(term, value_node_props(value_node))
         if term.language:
             return shown(term.language.lower(), term.value)
         info = properties.get(pid)
@@ -356,6 +362,20 @@ def describe(
         revision=revision,
         modified=modified,
     )
+
+
+def coordinate_value(term: ox.Literal, node: Mapping[str, list[Term]]) -> Value:
+    """A globe coordinate as shown: degrees, minutes and seconds as far as its precision
+    goes (``48°51′24″N 2°21′8″E``), with the decimal degrees for machines."""
+    point = coordinates.parse_point(term.value)
+    if point is None:
+        return Value(term.value, kind="string")
+    precision = next((p.value for p in node.get(coordinates.PRECISION.value, [])), None)
+    try:
+        text = coordinates.dms_text(point.latitude, point.longitude, precision)
+    except (ValueError, ArithmeticError):
+        text = coordinates.dms_text(point.latitude, point.longitude, None)
+    return Value(text, kind="coordinate", coordinate=(point.latitude, point.longitude))
 
 
 def _value_node(

@@ -14,6 +14,7 @@ or the new file, never a half-written one.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -33,10 +34,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
+from loader.base.errors import Unavailable
 from loader.base.namespaces import Namespaces
 from loader.base.rdf import syntaxes
 from loader.base.settings import Settings
 from loader.publish.dump_format import DumpFormatter
+from loader.storage.leases import Lease, current_holder
 from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
 if TYPE_CHECKING:
@@ -263,8 +266,30 @@ def _turtle_prefixes(cat: DumpSource) -> dict[str, str]:
 
 
 def dumps_dir(settings: Settings) -> Path:
-    """Where the dumps of a catalogue are written and served from."""
-    return settings.data_dir / "dumps"
+    """Where the dumps of a catalogue are written and served from (DUMP_DIR, by default
+    DATA_DIR/dumps)."""
+    chosen = str(settings.DUMP_DIR)
+    return Path(chosen) if chosen else settings.data_dir / "dumps"
+
+
+#: The lease (in the shared database) of the process that writes the dumps.
+DUMP_LEASE = "dumps"
+#: How long the dumps lease lasts without renewal (a dead writer is replaced after this).
+LEASE_SECONDS = 60.0
+
+
+def dump_writer(settings: Settings, revisions_target: str | Path | None) -> str:
+    """Who keeps the dumps up to date, for the /dumps/ page and its 503s: ``"server"``
+    when this process writes them in the background (DUMP_INTERVAL) or another process
+    holds the dumps lease now; ``"operator"`` when no process will (every DUMP_INTERVAL
+    is 0: ``bigtent dump`` writes them, on the operator's schedule)."""
+    if float(settings.DUMP_INTERVAL) > 0:
+        return "server"
+    try:
+        holder = current_holder(revisions_target, DUMP_LEASE)
+    except Unavailable:
+        holder = None
+    return "server" if holder is not None else "operator"
 
 
 def write_dumps(cat: DumpSource, out_dir: Path, cancel: threading.Event | None = None) -> Manifest:
@@ -323,6 +348,60 @@ def write_dumps(cat: DumpSource, out_dir: Path, cancel: threading.Event | None =
     return manifest
 
 
+#: The graph-named N-Quads of ``bigtent dump --nquads``.
+NQUADS = "bigtent-graphs.nq.gz"
+
+
+def write_nquads(cat: Repository, path: Path) -> int:
+    """Write what the triple store should hold as gzipped N-Quads to ``path``: one named
+    graph per entity (its data document IRI, as in the store) and the ontology graph,
+    made from the revision log, for an engine's bulk loader (Virtuoso's ``ld_dir`` +
+    ``rdf_loader_run()``, Oxigraph's ``load``); ``bigtent verify`` then finds the engine
+    equal to the log. Blank node labels are made unique per graph. Written under a
+    temporary name and renamed into place; returns the number of quads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = Path(name)
+    quads = 0
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            ontology = cat.ontology_ntriples()
+            if ontology is not None:
+                quads += _write_graph(out, cat.ontology_graph, "o", ontology)
+            with cat.revisions.export() as export:
+                for rev, blob in export.rows:
+                    content = zlib.decompress(blob) if blob else None
+                    data = cat.graph_ntriples(rev.entity, content, rev)
+                    quads += _write_graph(out, cat.ns.data_document(rev.entity), rev.entity, data)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+    return quads
+
+
+_Node = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _write_graph(out: gzip.GzipFile, graph: ox.NamedNode, tag: str, ntriples: bytes) -> int:
+    if not ntriples:
+        return 0
+
+    def own(
+        term: ox.NamedNode | ox.BlankNode | ox.Literal,
+    ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        return ox.BlankNode(f"{tag}x{term.value}") if isinstance(term, ox.BlankNode) else term
+
+    quads = [
+        ox.Quad(own(t.subject), t.predicate, own(t.object), graph)  # type: ignore[arg-type]
+        for t in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)
+    ]
+    out.write(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    return len(quads)
+
+
 def _remove_abandoned(out_dir: Path, older_than: float = 3600.0) -> None:
     """Delete temporary files a killed writer left behind (only old ones: a younger one
     may belong to a writer still at work)."""
@@ -368,12 +447,23 @@ class DumpScheduler:
         interval: float,
         poll: float = 5.0,
         on_written: Callable[[Manifest], None] | None = None,
+        elect: bool = True,
     ) -> None:
+        """``elect``: with a revision log in a database (shared by several processes),
+        write only while holding the ``dumps`` lease there (:mod:`loader.storage.leases`),
+        so one process of a deployment writes the dumps to shared storage and the others
+        serve them."""
         self.cat = cat
         self.out_dir = out_dir
         self.interval = interval
         self.poll = min(poll, interval) if interval > 0 else poll
         self.on_written = on_written
+        target = cat.revisions.target
+        self.lease = (
+            Lease(target, DUMP_LEASE, max(LEASE_SECONDS, 4 * self.poll))
+            if elect and target is not None
+            else None
+        )
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._last_start: float | None = None
@@ -386,11 +476,26 @@ class DumpScheduler:
             self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the thread; a dump being written is abandoned (the old one stays)."""
+        """Stop the thread; a dump being written is abandoned (the old one stays). The
+        lease is given up, so another process takes over the dumps at once."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if self.lease is not None:
+            with suppress(Exception):  # a database that is gone lets the lease expire
+                self.lease.release()
+            self.lease.close()
+
+    def elected(self) -> bool:
+        """Take or renew the dumps lease: True when this process is the one to write the
+        dumps (always, without a shared database)."""
+        if self.lease is None:
+            return True
+        try:
+            return self.lease.acquire()
+        except Unavailable:
+            return False  # the database is away: whoever holds the lease keeps it
 
     def stale(self) -> bool:
         """True when the dumps do not show the newest revision."""
@@ -398,7 +503,10 @@ class DumpScheduler:
         return manifest is None or manifest.revision != self.cat.revisions.last_id()
 
     def run_once(self) -> Manifest | None:
-        """Write the dumps now if they are stale and the interval allows it."""
+        """Write the dumps now if this process is elected, they are stale and the interval
+        allows it."""
+        if not self.elected():
+            return None
         now = time.monotonic()
         if self._last_start is not None and now - self._last_start < self.interval:
             return None
@@ -424,11 +532,15 @@ class DumpScheduler:
             daemon=True,
         )
         child.start()
+        renewed = time.monotonic()
         while child.exitcode is None:
             if self._stop.wait(0.2):
                 child.terminate()  # the old files stay; temporaries are swept later
                 child.join(10)
                 raise DumpCancelled
+            if time.monotonic() - renewed > self.poll:
+                renewed = time.monotonic()
+                self.elected()  # keep the lease while a long dump is written
             child.join(0)
         manifest = read_manifest(self.out_dir)
         if child.exitcode != 0 or manifest is None:
@@ -461,4 +573,14 @@ def _dump_process(base_url: str, log: Path | str, out_dir: Path) -> None:
         source.revisions.close()
 
 
-__all__ = ["DUMPS", "DumpScheduler", "Manifest", "dumps_dir", "read_manifest", "write_dumps"]
+__all__ = [
+    "DUMPS",
+    "NQUADS",
+    "DumpScheduler",
+    "Manifest",
+    "dump_writer",
+    "dumps_dir",
+    "read_manifest",
+    "write_dumps",
+    "write_nquads",
+]

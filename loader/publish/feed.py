@@ -16,6 +16,16 @@ The same pages are published two ways (the web layer picks the syntax):
 Each activity is ``Create``, ``Update`` or ``Delete`` of one entity. A merge is two
 activities: ``Update`` of the target, then ``Delete`` of the merged entity with
 ``as:target`` naming where it now redirects (and ``owl:sameAs`` on the object).
+
+Versions are ordered even within one second. The revision log records times to the
+second (as Wikibase does), so a create and an update of one entity may share
+``as:published``. Each member therefore also carries ``prov:generatedAtTime``: its time
+with milliseconds, the revisions of one second 1 ms apart in the order of their ids
+(:func:`version_time`), which the stream names as ``ldes:timestampPath`` and
+``ldes:versionTimestampPath`` (LDES clients that keep the latest version of each entity,
+e.g. ldes-client 0.3, compare that time) and ``schema:version``, the revision id, as
+``ldes:sequencePath`` and ``ldes:versionSequencePath`` (for clients that order equal
+times by sequence).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from loader.base.errors import BigtentError, NotFound
-from loader.base.namespaces import OWL, RDF, SCHEMA, SH, XSD, Namespaces
+from loader.base.namespaces import OWL, PROV, RDF, SCHEMA, SH, XSD, Namespaces
 from loader.storage.revision_log import PRIVATE_STATES, Revision, RevisionLog
 
 AS = "https://www.w3.org/ns/activitystreams#"
@@ -40,6 +50,7 @@ FEED_PREFIXES = {
     "xsd": XSD,
     "schema": SCHEMA,
     "owl": OWL,
+    "prov": PROV,
     "dct": DCT,
     "rdf": RDF,
     "wikibase": "http://wikiba.se/ontology#",
@@ -67,6 +78,9 @@ COLLECTION_PATH = "changes/activity-streams"
 COLLECTION_PAGE_PATH = "changes/activity-streams/page/"
 
 _TYPE = b"<" + RDF.encode() + b"type>"
+#: Revisions of one second get version times 1 ms apart; past this many, they share the
+#: last millisecond (their ``schema:version`` still orders them).
+MAX_ORDINAL = 999
 
 
 @dataclass(frozen=True)
@@ -77,13 +91,20 @@ class Activity:
     entity: str
     type: str  # Create | Update | Delete
     action: str  # the log's action: create, update, delete, merge, restore
-    published: str  # UTC, ISO 8601
+    published: str  # UTC, ISO 8601, to the second (the revision log's time)
     summary: str
     object_types: tuple[str, ...]  # rdf:type IRIs of the entity at that revision
     redirect: str | None  # merge target
     #: the summary is left out because the entity is hidden or erased now (cache keys
     #: must change with it: the activity did not, what the public may see of it did)
     withheld: bool = False
+    #: how many earlier revisions share this one's second (see :func:`version_time`)
+    ordinal: int = 0
+
+    @property
+    def version_time(self) -> str:
+        """``published`` with milliseconds that order the revisions of one second."""
+        return version_time(self.published, self.ordinal)
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,25 @@ class FeedPage:
     def newest_time(self) -> str | None:
         """Time of the newest activity on the page."""
         return self.activities[-1].published if self.activities else None
+
+    @property
+    def newest_version_time(self) -> str | None:
+        """Version time of the newest activity on the page."""
+        return self.activities[-1].version_time if self.activities else None
+
+
+def version_time(published: str, ordinal: int) -> str:
+    """A revision time to the second (``2024-01-31T12:00:00Z``) with milliseconds added:
+    the ``ordinal``-th revision of that second (0 for the first) gets ``.000``, ``.001``,
+    … (at most ``.999``), so times alone order the revisions of one second. Times in
+    another form are returned unchanged.
+
+    >>> version_time("2024-01-31T12:00:00Z", 2)
+    '2024-01-31T12:00:00.002Z'
+    """
+    if len(published) != 20 or not published.endswith("Z") or published[19 - 3] != ":":
+        return published
+    return f"{published[:-1]}.{min(ordinal, MAX_ORDINAL):03d}Z"
 
 
 def object_types(entity_iri: str, content: bytes | None) -> tuple[str, ...]:
@@ -201,13 +241,21 @@ class ChangeFeed:
         last_id = number * self.page_size
         rows = self.revisions.changes(first_id, min(last_id, newest))
         private = self._private({rev.entity for rev, _ in rows})
+        activities: list[Activity] = []
+        for rev, content in rows:
+            previous = activities[-1] if activities else None
+            if previous is None:
+                ordinal = self._ordinal(rev)
+            elif previous.published == rev.time:
+                ordinal = previous.ordinal + 1
+            else:
+                ordinal = 0
+            activities.append(self._activity(rev, content, rev.entity in private, ordinal))
         return FeedPage(
             number=number,
             first_id=first_id,
             last_id=last_id,
-            activities=tuple(
-                self._activity(rev, content, rev.entity in private) for rev, content in rows
-            ),
+            activities=tuple(activities),
             complete=newest >= last_id,
             last_page=last_page,
         )
@@ -218,14 +266,29 @@ class ChangeFeed:
         if not rows:
             raise NotFound(f"there is no revision {revision}", title="No such activity")
         rev, content = rows[0]
-        return self._activity(rev, content, bool(self._private({rev.entity})))
+        return self._activity(rev, content, bool(self._private({rev.entity})), self._ordinal(rev))
+
+    def _ordinal(self, rev: Revision) -> int:
+        """How many revisions before ``rev`` share its second (looking back at most
+        MAX_ORDINAL ids; ids without a revision are skipped)."""
+        ordinal = 0
+        for earlier in range(rev.id - 1, max(0, rev.id - 1 - MAX_ORDINAL), -1):
+            when = self.revisions.revision_time(earlier)
+            if when is None:
+                continue
+            if when != rev.time:
+                break
+            ordinal += 1
+        return ordinal
 
     def _private(self, entities: set[str]) -> set[str]:
         """Those of ``entities`` that are hidden or erased now."""
         states = self.revisions.states(entities)
         return {e for e, s in states.items() if s.state in PRIVATE_STATES}
 
-    def _activity(self, rev: Revision, content: bytes | None, private: bool) -> Activity:
+    def _activity(
+        self, rev: Revision, content: bytes | None, private: bool, ordinal: int
+    ) -> Activity:
         # A hidden or erased person's activities keep only what, when and which id:
         # summaries are free text that may name the person (or say why it was hidden).
         return Activity(
@@ -238,6 +301,7 @@ class ChangeFeed:
             object_types=object_types(self.ns.entity(rev.entity).value, content),
             redirect=rev.redirect,
             withheld=private and bool(rev.summary),
+            ordinal=ordinal,
         )
 
     # --- RDF ----------------------------------------------------------------------------
@@ -249,6 +313,7 @@ class ChangeFeed:
             ox.Triple(node, _iri(RDF + "type"), _iri(AS + activity.type)),
             ox.Triple(node, _iri(AS + "object"), entity),
             ox.Triple(node, _iri(AS + "published"), _time(activity.published)),
+            ox.Triple(node, _iri(PROV + "generatedAtTime"), _time(activity.version_time)),
             ox.Triple(node, _iri(SCHEMA + "version"), _integer(activity.revision)),
         ]
         if activity.summary:
@@ -270,9 +335,11 @@ class ChangeFeed:
             ox.Triple(stream, _iri(RDF + "type"), _iri(LDES + "EventStream")),
             ox.Triple(stream, _iri(TREE + "view"), ox.NamedNode(self.page_iri(1))),
             ox.Triple(stream, _iri(TREE + "shape"), shape),
-            ox.Triple(stream, _iri(LDES + "timestampPath"), _iri(AS + "published")),
+            ox.Triple(stream, _iri(LDES + "timestampPath"), _iri(PROV + "generatedAtTime")),
             ox.Triple(stream, _iri(LDES + "sequencePath"), _iri(SCHEMA + "version")),
             ox.Triple(stream, _iri(LDES + "versionOfPath"), _iri(AS + "object")),
+            ox.Triple(stream, _iri(LDES + "versionTimestampPath"), _iri(PROV + "generatedAtTime")),
+            ox.Triple(stream, _iri(LDES + "versionSequencePath"), _iri(SCHEMA + "version")),
             ox.Triple(stream, _iri(LDES + "versionCreateObject"), _iri(AS + "Create")),
             ox.Triple(stream, _iri(LDES + "versionUpdateObject"), _iri(AS + "Update")),
             ox.Triple(stream, _iri(LDES + "versionDeleteObject"), _iri(AS + "Delete")),
@@ -300,6 +367,12 @@ class ChangeFeed:
             ],
             [
                 ("path", _iri(AS + "published")),
+                ("minCount", _integer(1)),
+                ("maxCount", _integer(1)),
+                ("datatype", _iri(XSD + "dateTime")),
+            ],
+            [
+                ("path", _iri(PROV + "generatedAtTime")),
                 ("minCount", _integer(1)),
                 ("maxCount", _integer(1)),
                 ("datatype", _iri(XSD + "dateTime")),
@@ -354,7 +427,7 @@ class ChangeFeed:
                 ox.Triple(node, _iri(TREE + "relation"), relation),
                 ox.Triple(relation, _iri(TREE + "node"), ox.NamedNode(self.page_iri(after))),
             ]
-            floor = page.newest_time
+            floor = page.newest_version_time
             if floor is None:  # only if ids had gaps: a plain link
                 triples.append(ox.Triple(relation, _iri(RDF + "type"), _iri(TREE + "Relation")))
             else:
@@ -364,7 +437,7 @@ class ChangeFeed:
                     ox.Triple(
                         relation, _iri(RDF + "type"), _iri(TREE + "GreaterThanOrEqualToRelation")
                     ),
-                    ox.Triple(relation, _iri(TREE + "path"), _iri(AS + "published")),
+                    ox.Triple(relation, _iri(TREE + "path"), _iri(PROV + "generatedAtTime")),
                     ox.Triple(relation, _iri(TREE + "value"), _time(floor)),
                 ]
         for activity in page.activities:

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from loader.base.errors import BigtentError, NotFound
 from loader.publish.describe import Value, primary
+from loader.records import coordinates
 from loader.records.diff import Diff, diff_models
 from loader.records.record_model import (
     RecordModel,
@@ -173,6 +174,13 @@ class Shower:
         if term.language:
             lang = term.language.lower()
             return Value(term.value, kind="text", lang=lang, foreign=primary(lang) != self.reader)
+        point = coordinates.parse_point(term.value) if coordinates.is_wkt(term) else None
+        if point is not None:
+            # Decimal degrees and the precision: a diff must show a change of either.
+            text = f"{point.latitude}, {point.longitude}"
+            if value.geo_precision:
+                text += f" (± {value.geo_precision}°)"
+            return Value(text, kind="coordinate", coordinate=(point.latitude, point.longitude))
         return Value(term.value, kind="string")
 
     def snak(self, s: Snak) -> SnakRow:

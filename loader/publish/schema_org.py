@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from loader.base.ids import EXACT_MATCH, OFFICIAL_WEBSITE
+from loader.base.ids import COORDINATE_LOCATION, EXACT_MATCH, OFFICIAL_WEBSITE
 from loader.base.namespaces import SCHEMA
 
 if TYPE_CHECKING:
@@ -77,7 +77,9 @@ def json_ld(
         "@id": description.iri,
         "identifier": description.id,
         "name": description.label.text,
-        "mainEntityOfPage": page_url,
+        # The page is the record: its modification date belongs to the WebPage (schema.org
+        # defines dateModified on CreativeWork, not on Organization, Person or Place).
+        "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
     }
     if description.description is not None:
         data["description"] = description.description.text
@@ -91,8 +93,17 @@ def json_ld(
     same += _links(v for g in description.identifiers for s in g.statements for v in [s.value])
     if same:
         data["sameAs"] = list(dict.fromkeys(same))
+    point = next(
+        (v.coordinate for v in description.values_of(COORDINATE_LOCATION) if v.coordinate), None
+    )
+    if point is not None:
+        geo = {"@type": "GeoCoordinates", "latitude": float(point[0]), "longitude": float(point[1])}
+        if "Place" in kinds:
+            data["geo"] = geo
+        else:  # schema:geo belongs to places: an organisation is at a place that has it
+            data["location"] = {"@type": "Place", "geo": geo}
     if description.modified:
-        data["dateModified"] = description.modified
+        data["mainEntityOfPage"]["dateModified"] = description.modified
     return data
 
 

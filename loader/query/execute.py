@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 
 from loader.base.errors import BigtentError
 from loader.base.namespaces import ENTITY_ID
+from loader.query import label_service
 from loader.query import policy as query_checks
 from loader.query.labels import fill_labels
 from loader.query.results import (
@@ -89,6 +91,8 @@ class QueryOutcome:
     truncated: bool = False
     seconds: float = 0.0
     body: bytes = b""
+    details: dict[str, Any] = field(default_factory=dict)  # of an error: line, column
+    revision: int = -1  # the catalogue revision the answer was computed at (-1: unknown)
 
     def header(self) -> dict[str, Any]:
         """Everything but the body (for the worker pipe)."""
@@ -99,7 +103,9 @@ class QueryOutcome:
     def raise_for_error(self) -> None:
         """Raise the error this outcome carries, if any."""
         if self.status >= 400:
-            raise BigtentError(self.message, title=self.title, status=self.status)
+            raise BigtentError(
+                self.message, title=self.title, status=self.status, details=self.details
+            )
 
     def json(self) -> Any:
         """The body parsed as JSON (SPARQL JSON results)."""
@@ -114,8 +120,10 @@ class QueryOutcome:
         ]
 
 
-def _error(status: int, title: str, message: str) -> QueryOutcome:
-    return QueryOutcome(status=status, title=title, message=message)
+def _error(
+    status: int, title: str, message: str, details: dict[str, Any] | None = None
+) -> QueryOutcome:
+    return QueryOutcome(status=status, title=title, message=message, details=details or {})
 
 
 def execute(store: ox.Store, request: QueryRequest, *, network_isolated: bool) -> QueryOutcome:
@@ -124,7 +132,7 @@ def execute(store: ox.Store, request: QueryRequest, *, network_isolated: bool) -
     try:
         outcome = _execute(store, request, network_isolated)
     except BigtentError as exc:
-        outcome = _error(exc.status, exc.title, exc.message)
+        outcome = _error(exc.status, exc.title, exc.message, dict(exc.details))
     except RecursionError:
         outcome = _error(
             400,
@@ -158,10 +166,67 @@ def check(request: QueryRequest) -> query_checks.QueryScan:
     )
 
 
-def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> QueryOutcome:
-    text = request.query
+def prepare(request: QueryRequest) -> tuple[query_checks.QueryScan, label_service.Rewritten]:
+    """:func:`check`, then the query with WDQS's label service replaced
+    (:func:`loader.query.label_service.rewrite`): the text an engine is given."""
     scan = check(request)
-    uses_service = bool(scan.services)
+    rewritten = label_service.rewrite(
+        request.query, scan, request.languages, request.entity_namespace
+    )
+    return scan, rewritten
+
+
+_ENGINE_POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)", re.DOTALL)
+
+
+def syntax_error(
+    message: str, request: QueryRequest, rewritten: label_service.Rewritten
+) -> BigtentError:
+    """A concise 400 for the engine's syntax error ``message`` (Oxigraph's ``error at
+    L:C: …``), its position mapped back to the query as the user wrote it."""
+    found = _ENGINE_POSITION.match(message)
+    if found is None:
+        return BigtentError(
+            f"SPARQL syntax error: {_short(message)}", title="Query syntax error", status=400
+        )
+    line, column = int(found.group(1)), int(found.group(2))
+    offset = rewritten.original_offset(label_service.offset_of(rewritten.text, line, column))
+    line, column = label_service.position(request.query, offset)
+    return located_error(request.query, offset, line, column, found.group(3), request.prefixes)
+
+
+def located_error(
+    query: str, offset: int, line: int, column: int, detail: str, prefixes: dict[str, str]
+) -> BigtentError:
+    """The syntax error at ``offset`` (``line``, ``column``) of ``query``, said briefly:
+    what was found there (or that the query ended), and the engine's expectation when it
+    is short (its long lists of expected tokens are left out)."""
+    here = re.match(r"\s*([^\s{}()\[\].,;]{1,40}|[{}()\[\].,;])", query[offset:])
+    if here is None:
+        said = "the query is incomplete, or something just before its end is wrong"
+    else:
+        said = f"unexpected {here.group(1)!r}"
+    short = _short(detail)
+    if short and not short.startswith("expected"):  # the parser's guesses mislead
+        said += f" ({short})"
+    return BigtentError(
+        f"SPARQL syntax error at line {line}, column {column}: {said}.",
+        title="Query syntax error",
+        status=400,
+        details={"line": line, "column": column},
+    )
+
+
+def _short(detail: str) -> str:
+    """The first line of an engine's message, without character-class dumps."""
+    first = " ".join(detail.strip().splitlines()[:1])
+    return "" if "[" in first and len(first) > 120 else first[:200]
+
+
+def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> QueryOutcome:
+    scan, rewritten = prepare(request)
+    text = rewritten.text
+    uses_service = bool(scan.services) and bool(set(scan.services) - {query_checks.LABEL_SERVICE})
     options: dict[str, Any] = {}
     if request.default_graphs is not None or request.named_graphs is not None:
         options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs or ()]
@@ -173,13 +238,11 @@ def _execute(store: ox.Store, request: QueryRequest, network_isolated: bool) -> 
             text, base_iri=request.base_iri, prefixes=request.prefixes or None, **options
         )
     except SyntaxError as exc:
-        raise BigtentError(
-            f"SPARQL syntax error: {exc}", title="Query syntax error", status=400
-        ) from None
+        raise syntax_error(str(exc), request, rewritten) from None
     except OSError as exc:
         raise _engine_error(exc, uses_service or network_isolated) from None
     try:
-        return _serialise(store, request, result)
+        return _serialise(store, request, result, rewritten)
     except OSError as exc:
         raise _engine_error(exc, uses_service or network_isolated) from None
 
@@ -192,7 +255,9 @@ def _engine_error(exc: OSError, network: bool) -> BigtentError:
     return BigtentError(f"The query could not be evaluated: {exc}", title="Query failed")
 
 
-def _serialise(store: ox.Store, request: QueryRequest, result: Any) -> QueryOutcome:
+def _serialise(
+    store: ox.Store, request: QueryRequest, result: Any, rewritten: label_service.Rewritten
+) -> QueryOutcome:
     if isinstance(result, ox.QueryBoolean):
         fmt = _format(request, SOLUTIONS, "ASK")
         return QueryOutcome(
@@ -209,7 +274,15 @@ def _serialise(store: ox.Store, request: QueryRequest, result: Any) -> QueryOutc
         rows, stopped = collect(result, cap, request.max_bytes, list, _same)
         truncated = len(rows) > cap
         del rows[cap:]
-        fill_labels(store, variables, rows, request.languages, _entity_id(request))
+        variables, rows = drop_hidden(variables, rows, rewritten.hidden)
+        fill_labels(
+            store,
+            variables,
+            rows,
+            label_languages(request, rewritten),
+            _entity_id(request),
+            [(b.source, b.target) for b in rewritten.aliases],
+        )
         note: dict[str, Any] | None = {"truncated": True, "maxRows": cap} if truncated else None
         if stopped:
             note = {**(note or {}), "truncated": True, "maxBytes": request.max_bytes}
@@ -230,6 +303,21 @@ def _serialise(store: ox.Store, request: QueryRequest, result: Any) -> QueryOutc
         truncated=truncated or stopped or done.cut,
         body=done.body,
     )
+
+
+def drop_hidden(
+    variables: list[str], rows: list[list[Any]], hidden: str
+) -> tuple[list[str], list[list[Any]]]:
+    """The columns of a result without the label service's helper variables."""
+    if not hidden or not any(v.startswith(hidden) for v in variables):
+        return variables, rows
+    keep = [i for i, v in enumerate(variables) if not v.startswith(hidden)]
+    return [variables[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def label_languages(request: QueryRequest, rewritten: label_service.Rewritten) -> tuple[str, ...]:
+    """The languages labels are filled in: the label service's, else the reader's."""
+    return rewritten.languages if rewritten.languages is not None else request.languages
 
 
 def collect(

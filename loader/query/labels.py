@@ -33,10 +33,18 @@ class LabelColumn:
     predicate: ox.NamedNode
 
 
-def label_columns(variables: Sequence[str]) -> list[LabelColumn]:
-    """The projected label variables whose source variable is projected too."""
+def label_columns(
+    variables: Sequence[str], aliases: Sequence[tuple[str, str]] = ()
+) -> list[LabelColumn]:
+    """The projected label variables whose source variable is projected too; ``aliases``
+    are more (source, target) pairs to fill with aliases (the label service's explicit
+    ``?x skos:altLabel ?y``)."""
     position = {name: i for i, name in enumerate(variables)}
     found = []
+    altlabel = ox.NamedNode(SKOS + "altLabel")
+    for source, target in aliases:
+        if source in position and target in position:
+            found.append(LabelColumn(position[target], position[source], "AltLabel", altlabel))
     for i, name in enumerate(variables):
         for suffix, predicate in SUFFIXES:
             base = name.removesuffix(suffix)
@@ -52,9 +60,10 @@ def fill_labels(
     rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]],
     languages: Sequence[str],
     entity_id: Callable[[str], str | None],
+    aliases: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Fill the label columns of ``rows`` in place (see the module docstring)."""
-    columns = label_columns(variables)
+    columns = label_columns(variables, aliases)
     if not columns:
         return
     cache: dict[tuple[str, str], ox.Literal | None] = {}

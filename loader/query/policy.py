@@ -59,6 +59,26 @@ UPDATE_KEYWORDS = frozenset(
     {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with"}
 )
 _PROLOGUE = frozenset({"prefix", "base"})
+#: WDQS's label service: never called, but evaluated by Bigtent itself
+#: (:mod:`loader.query.label_service`); the only SERVICE allowed without the allow-list.
+LABEL_SERVICE = "http://wikiba.se/ontology#label"
+
+
+def tokens(text: str) -> list[tuple[str, str, int]]:
+    """The SPARQL tokens of ``text`` as (kind, text, offset), spaces and comments left
+    out; :class:`Unparsable` when a character starts no token."""
+    found = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != position:
+            raise Unparsable(f"unexpected {text[position]!r} at {_where(text, position)}")
+        position = match.end()
+        kind = match.lastgroup or ""
+        if kind not in _QUIET:
+            found.append((kind, match.group(), match.start()))
+    if position != len(text):
+        raise Unparsable(f"unexpected {text[position]!r} at {_where(text, position)}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -71,12 +91,50 @@ class QueryScan:
     first_keyword: str | None
     updates: tuple[str, ...] = ()  # SPARQL Update keywords, as written
     services: tuple[str | None, ...] = ()  # SERVICE endpoints; None for SERVICE ?var
+    #: where each SERVICE clause is, in the order of ``services``
+    service_spans: tuple[ServiceSpan, ...] = ()
+    #: every prefix in force at the end of the prologue (the endpoint's and the query's)
+    prefixes: tuple[tuple[str, str], ...] = ()
+    #: every variable name the query mentions (without ``?``/``$``), in order of appearance
+    variables: tuple[str, ...] = ()
+    #: the first prefixed name whose prefix is declared nowhere: (prefix, offset)
+    undeclared: tuple[str, int] | None = None
+
+    @property
+    def label_services(self) -> tuple[ServiceSpan, ...]:
+        """The clauses calling WDQS's label service (``SERVICE wikibase:label``)."""
+        return tuple(span for span in self.service_spans if span.iri == LABEL_SERVICE)
 
     @property
     def looks_like_update(self) -> bool:
         """True when the query holds a SPARQL Update keyword anywhere (none of them is a
         keyword of a query)."""
         return bool(self.updates) or self.first_keyword in UPDATE_KEYWORDS
+
+
+@dataclass(frozen=True)
+class ServiceSpan:
+    """One ``SERVICE [SILENT] endpoint { … }`` clause: its endpoint (None for a variable),
+    the offsets of the SERVICE keyword, of its ``{`` and of its matching ``}``, and the
+    ``}`` that closes the group holding the clause (-1 when it is never closed)."""
+
+    iri: str | None
+    start: int
+    open: int
+    close: int
+    group_close: int
+
+
+@dataclass
+class _Clause:
+    """A SERVICE clause while it is read (-1: not seen yet)."""
+
+    iri: str | None
+    start: int
+    depth: int = -1  # nesting depth of its "{"
+    open: int = -1
+    close: int = -1
+    group_close: int = -1
 
 
 class Unparsable(ValueError):
@@ -110,6 +168,12 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
     services: list[str | None] = []
     expect: list[str] = []  # what the next tokens must be (PREFIX/BASE/SERVICE syntax)
     pending_prefix = ""
+    variables: dict[str, None] = {}
+    clauses: list[_Clause] = []  # SERVICE clauses, as they are read
+    body_ends: dict[int, list[_Clause]] = {}  # by depth: clauses whose "}" is awaited
+    group_ends: dict[int, list[_Clause]] = {}  # by depth: awaiting their group's "}"
+    service_start = -1
+    undeclared: tuple[str, int] | None = None
     position = 0
     for match in _TOKEN.finditer(text):
         if match.start() != position:
@@ -128,6 +192,7 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
                 want = "endpoint"
             if want == "endpoint":
                 services.append(_endpoint(kind, value, declared, base, text, match.start()))
+                clauses.append(_Clause(services[-1], service_start))
             elif want == "prefix-name" and kind == "pname" and value.endswith(":"):
                 pending_prefix = value[:-1]
             elif want in ("prefix-iri", "base-iri") and kind == "iri":
@@ -144,10 +209,19 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
         else:
             run = 0
         counted = not data_levels[-1]
+        if kind == "var":
+            variables[value[1:]] = None
+        elif kind == "pname" and undeclared is None and not expect:
+            name = value.split(":", 1)[0]
+            if name != "_" and name not in declared:
+                undeclared = (name, match.start())
         if kind == "open":
             if counted:
                 chains[-1] += 1
                 longest = max(longest, chains[-1])
+            if value == "{" and clauses and clauses[-1].depth == -1:
+                clauses[-1].depth, clauses[-1].open = depth, match.start()
+                body_ends.setdefault(depth, []).append(clauses[-1])
             depth += 1
             deepest = max(deepest, depth)
             chains.append(0)
@@ -159,6 +233,11 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
                 depth -= 1
                 chains.pop()
                 data_levels.pop()
+                for clause in group_ends.pop(depth, ()):
+                    clause.group_close = match.start()
+                for clause in body_ends.pop(depth, ()):
+                    clause.close = match.start()
+                    group_ends.setdefault(depth - 1, []).append(clause)
         elif kind == "op" and value in _CHAIN_OPS and counted:
             chains[-1] += 1
             longest = max(longest, chains[-1])
@@ -172,6 +251,7 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
                 updates.append(value)
             elif word == "service":
                 expect = ["silent?"]
+                service_start = match.start()
             elif word == "prefix":
                 expect = ["prefix-name", "prefix-iri"]
             elif word == "base":
@@ -182,7 +262,25 @@ def _scan(text: str, declared: dict[str, str], base: str | None) -> QueryScan:
         raise Unparsable(f"unexpected {text[position]!r} at {_where(text, position)}")
     if expect:
         raise Unparsable("the query ends inside a PREFIX, BASE or SERVICE clause")
-    return QueryScan(deepest, longest, has_from, first, tuple(updates), tuple(services))
+    spans = []
+    for clause in clauses:
+        if clause.open == -1:
+            raise Unparsable(f"a SERVICE clause without a group at {_where(text, clause.start)}")
+        spans.append(
+            ServiceSpan(clause.iri, clause.start, clause.open, clause.close, clause.group_close)
+        )
+    return QueryScan(
+        deepest,
+        longest,
+        has_from,
+        first,
+        tuple(updates),
+        tuple(services),
+        tuple(spans),
+        tuple(declared.items()),
+        tuple(variables),
+        undeclared if undeclared is None or undeclared[0] not in declared else None,
+    )
 
 
 def _endpoint(
@@ -210,7 +308,10 @@ def _unescape_iri(text: str) -> str:
 
 
 def _resolve(iri: str, base: str | None) -> str:
-    return urljoin(base, iri) if base else iri
+    if not base or re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", iri):
+        return iri  # absolute: urljoin would drop an empty fragment ("…ontology#")
+    joined = urljoin(base, iri)
+    return joined + "#" if iri.endswith("#") and not joined.endswith("#") else joined
 
 
 def _where(text: str, offset: int) -> str:
@@ -263,25 +364,34 @@ def check_query(
     service_allow: Iterable[str],
 ) -> QueryScan:
     """Every check of the query text, failing closed: unparsable (400), too deep or too
-    long a chain (400), an update (403), a SERVICE outside the allow-list (403)."""
+    long a chain (400), an update (403), a SERVICE outside the allow-list (403).
+
+    WDQS's label service (:data:`LABEL_SERVICE`) passes here; it is never sent to an
+    engine: :func:`loader.query.label_service.rewrite` replaces it (refusing any clause
+    it cannot read) before the query runs."""
     found = scan(text, prefixes, base)
+    if found.undeclared is not None:
+        name, offset = found.undeclared
+        line, column = (int(n) for n in _where(text, offset).split(":"))
+        raise BigtentError(
+            f"SPARQL syntax error at line {line}, column {column}: the prefix {name!r} is "
+            "not declared. Declare it with PREFIX, or use one of the endpoint's predefined "
+            "prefixes (listed at /sparql/prefixes).",
+            title="Query syntax error",
+            details={"line": line, "column": column},
+        )
     check_nesting(found, max_nesting)
     check_chain(found, max_chain)
     if found.looks_like_update:
         raise read_only()
     allowed = frozenset(service_allow)
-    refused = disallowed_services(found.services, allowed)
+    refused = disallowed_services(found.services, allowed | {LABEL_SERVICE})
     if refused:
         names = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none"
-        hint = ""
-        if any("wikiba.se/ontology#label" in iri for iri in refused):
-            hint = (
-                " Labels need no SERVICE here: select ?xLabel next to ?x and the endpoint "
-                "fills it in."
-            )
         raise BigtentError(
             f"SERVICE to {', '.join(refused)} is not allowed on this endpoint; allowed "
-            f"endpoints: {names} (setting SPARQL_SERVICE_ALLOW).{hint}",
+            f"endpoints: {names} (setting SPARQL_SERVICE_ALLOW), and WDQS's label service "
+            f"<{LABEL_SERVICE}>, which the endpoint evaluates itself.",
             title="SERVICE not allowed",
             status=403,
         )

@@ -31,8 +31,12 @@ from loader.query.execute import (
     QueryRequest,
     _entity_id,
     _format,
-    check,
+    drop_hidden,
+    label_languages,
+    located_error,
+    prepare,
 )
+from loader.query.label_service import Rewritten, offset_of
 from loader.query.labels import fill_labels, label_columns
 from loader.query.results import (
     GRAPH,
@@ -41,8 +45,16 @@ from loader.query.results import (
     serialise_solutions,
     serialise_triples_capped,
 )
-from loader.query.service import INTERNAL, DatasetStats, QueryService
-from loader.storage.remote_store import JSON_RESULTS, NTRIPLES, RemoteStore, term_of, with_prefixes
+from loader.query.service import INTERNAL, QueryService
+from loader.storage.remote_store import (
+    JSON_RESULTS,
+    NTRIPLES,
+    RemoteStore,
+    StoreUnavailable,
+    as_written,
+    term_of,
+    with_prefixes,
+)
 
 if TYPE_CHECKING:
     from loader.storage.repository import Repository
@@ -73,13 +85,20 @@ class RemoteQueryService(QueryService):
             self.budget.admit(client)
             started = self.budget.start(client)
         began = time.monotonic()
+        revision = self.current_revision()  # before: a change meanwhile makes it older
+        self._count_execution()
         try:
             outcome = self._forward(request, limit, lowered)
         finally:
             if client != INTERNAL:
                 self.budget.finish(client, time.monotonic() - began, started)
         outcome.seconds = time.monotonic() - began
+        outcome.revision = revision
         return outcome
+
+    def current_revision(self) -> int:
+        """The newest revision the engine holds every change up to."""
+        return self.repository.revisions.applied_through()
 
     def run_local(self, request: QueryRequest | str) -> QueryOutcome:
         """Run a query with the endpoint's prefixes, dataset, labels and row cap (on the
@@ -87,10 +106,6 @@ class RemoteQueryService(QueryService):
         if isinstance(request, str):
             request = self.request(request)
         return self.run(request)
-
-    def dataset_stats(self) -> DatasetStats:
-        """Triples and entities, counted at most once a minute and once per change."""
-        return self._counted_stats(self.repository.revisions.last_id())
 
     def worker_pids(self) -> list[int]:
         """No worker processes: queries run in the engine."""
@@ -105,18 +120,19 @@ class RemoteQueryService(QueryService):
 
     # --- forwarding ---------------------------------------------------------------------
     def _forward(self, request: QueryRequest, limit: float, lowered: bool) -> QueryOutcome:
-        scan = check(request)
+        scan, rewritten = prepare(request)
         if scan.first_keyword not in QUERY_FORMS:
+            line, column = (int(n) for n in _where(request.query, scan.first_keyword).split(":"))
             raise BigtentError(
-                f"SPARQL syntax error at {_where(request.query, scan.first_keyword)}: a query "
-                "starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after PREFIX and BASE "
-                "declarations).",
+                f"SPARQL syntax error at line {line}, column {column}: a query starts with "
+                "SELECT, ASK, CONSTRUCT or DESCRIBE (after PREFIX and BASE declarations).",
                 title="Query syntax error",
+                details={"line": line, "column": column},
             )
         form = "SELECT" if scan.first_keyword in ("select", "ask") else "CONSTRUCT"
         kind = SOLUTIONS if form == "SELECT" else GRAPH
         fmt = _format(request, kind, "SELECT or ASK" if kind == SOLUTIONS else form)
-        text = with_prefixes(request.query, request.prefixes)
+        text = with_prefixes(rewritten.text, request.prefixes)
         if request.base_iri:
             text = f"BASE {ox.NamedNode(request.base_iri)} {text}"  # same line: see with_prefixes
         dataset = [("default-graph-uri", g) for g in request.default_graphs or ()]
@@ -129,12 +145,10 @@ class RemoteQueryService(QueryService):
         except requests.Timeout:
             raise self._timed_out(limit, lowered) from None
         except requests.ConnectionError:
-            raise BigtentError(
+            raise StoreUnavailable(
                 f"The SPARQL store at {self.remote.query_url} (setting STORE_QUERY_URL) "
-                "could not be reached. Try again shortly.",
+                "could not be reached for a public query.",
                 title="Store unavailable",
-                status=503,
-                retry_after=5,
             ) from None
         if body is None:
             raise BigtentError(
@@ -144,13 +158,13 @@ class RemoteQueryService(QueryService):
                 title="Result too large",
                 status=503,
             )
-        _check_answer(response, body, self.timeout)
+        _check_answer(response, body, self.timeout, request, rewritten)
         if kind == SOLUTIONS:
-            return self._solutions(request, fmt, response, body)
+            return self._solutions(request, fmt, response, body, rewritten)
         return self._triples(request, fmt, response, body)
 
     def _solutions(
-        self, request: QueryRequest, fmt: Any, response: Any, body: bytes
+        self, request: QueryRequest, fmt: Any, response: Any, body: bytes, rewritten: Rewritten
     ) -> QueryOutcome:
         data = json.loads(body)
         if "boolean" in data:
@@ -169,12 +183,15 @@ class RemoteQueryService(QueryService):
         ]
         truncated = len(rows) > cap or "X-SPARQL-MaxRows" in response.headers
         del rows[cap:]
+        variables, rows = drop_hidden(variables, rows, rewritten.hidden)
+        aliases = [(b.source, b.target) for b in rewritten.aliases]
         fill_labels(
-            _Prefetched(self.remote, variables, rows),  # type: ignore[arg-type]
+            _Prefetched(self.remote, variables, rows, aliases),  # type: ignore[arg-type]
             variables,
             rows,
-            request.languages,
+            label_languages(request, rewritten),
             _entity_id(request),
+            aliases,
         )
         note = {"truncated": True, "maxRows": min(cap, len(rows))} if truncated else None
         done = serialise_solutions(fmt, variables, rows, note, request.max_bytes)
@@ -189,7 +206,7 @@ class RemoteQueryService(QueryService):
 
     def _triples(self, request: QueryRequest, fmt: Any, response: Any, body: bytes) -> QueryOutcome:
         cap = request.max_rows
-        triples = [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+        triples = [as_written(q.triple) for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
         truncated = len(triples) > cap or "X-SPARQL-MaxRows" in response.headers
         del triples[cap:]
         done = serialise_triples_capped(fmt, triples, request.prefixes, request.max_bytes)
@@ -208,9 +225,15 @@ class _Prefetched:
     engine a few hundred subjects per query instead of one round trip per subject; it
     answers ``quads_for_pattern(subject, predicate, None, None)`` like a pyoxigraph store."""
 
-    def __init__(self, store: RemoteStore, variables: list[str], rows: list[list[Any]]) -> None:
+    def __init__(
+        self,
+        store: RemoteStore,
+        variables: list[str],
+        rows: list[list[Any]],
+        aliases: list[tuple[str, str]],
+    ) -> None:
         self._found: dict[tuple[str, str], list[ox.Literal]] = {}
-        for column in label_columns(variables):
+        for column in label_columns(variables, aliases):
             subjects = sorted(
                 {
                     row[column.source].value
@@ -268,16 +291,19 @@ def _read_capped(response: requests.Response, limit: int, deadline: float) -> by
     return b"".join(chunks)
 
 
-def _check_answer(response: requests.Response, body: bytes, timeout: float) -> None:
+def _check_answer(
+    response: requests.Response,
+    body: bytes,
+    timeout: float,
+    request: QueryRequest,
+    rewritten: Rewritten,
+) -> None:
     """Errors of the engine as Bigtent errors; a result the engine stopped early (its
     own time limit, Virtuoso's "anytime" partial answers) is refused, not passed on."""
     if response.status_code >= 400:
-        text = " ".join(body.decode("utf-8", "replace").split())[:600]
+        text = _without_query_dump(body.decode("utf-8", "replace"))
         if response.status_code == 400 or "37000" in text:
-            raise BigtentError(
-                f"SPARQL syntax error (reported by the store): {text}",
-                title="Query syntax error",
-            )
+            raise _syntax_error(text, request, rewritten)
         if "estimated execution time" in text.lower():
             raise BigtentError(
                 "The store estimates this query would run past its own limit (Virtuoso's "
@@ -294,7 +320,8 @@ def _check_answer(response: requests.Response, body: bytes, timeout: float) -> N
                 status=503,
             )
         raise BigtentError(
-            f"The SPARQL store could not evaluate the query (HTTP {response.status_code}): {text}",
+            f"The SPARQL store could not evaluate the query (HTTP {response.status_code}): "
+            f"{text[:300]}",
             title="Query failed",
             status=502,
         )
@@ -306,3 +333,35 @@ def _check_answer(response: requests.Response, body: bytes, timeout: float) -> N
             title="Query timeout",
             status=503,
         )
+
+
+def _without_query_dump(text: str) -> str:
+    """An engine's error message on one line, without the copy of the (rewritten) query
+    Virtuoso appends after "SPARQL query:"."""
+    text = re.split(r"\n\s*SPARQL query:", text, maxsplit=1)[0]
+    return " ".join(text.split())[:600]
+
+
+_VIRTUOSO_LINE = re.compile(r"line (\d+): (.*)", re.DOTALL)
+
+
+def _syntax_error(text: str, request: QueryRequest, rewritten: Rewritten) -> BigtentError:
+    """Virtuoso's syntax error (``… SPARQL compiler, line 3: syntax error at 'x' before
+    '}'``) as a concise 400 at the user's line; the column of the token it names when that
+    token is found on the line."""
+    found = _VIRTUOSO_LINE.search(text)
+    if found is None:
+        return BigtentError(
+            "SPARQL syntax error (reported by the store).", title="Query syntax error"
+        )
+    line = int(found.group(1))
+    detail = found.group(2)
+    near = re.search(r"at '([^']{1,60})'", detail)
+    start = offset_of(rewritten.text, line, 1)
+    end = rewritten.text.find("\n", start)
+    in_line = rewritten.text[start : end if end >= 0 else len(rewritten.text)]
+    column = in_line.find(near.group(1)) + 1 if near and near.group(1) in in_line else 1
+    offset = rewritten.original_offset(start + column - 1)
+    query = request.query
+    line, column = query.count("\n", 0, offset) + 1, offset - query.rfind("\n", 0, offset)
+    return located_error(query, offset, line, column, "", request.prefixes)

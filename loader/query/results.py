@@ -67,7 +67,9 @@ FORMATS: tuple[ResultFormat, ...] = (
         ("srx",),
     ),
     ResultFormat("csv", "text/csv", SOLUTIONS, "CSV"),
-    ResultFormat("tsv", "text/tab-separated-values", SOLUTIONS, "TSV"),
+    # text/plain: TSV, SPARQL's plain-text results (as N-Triples, once text/plain, is
+    # the plain-text answer to CONSTRUCT and DESCRIBE).
+    ResultFormat("tsv", "text/tab-separated-values", SOLUTIONS, "TSV", ("text/plain",)),
     # CONSTRUCT and DESCRIBE results, from the one table of RDF syntaxes. As ?format=
     # values, "json" and "xml" name the JSON and XML format of either form.
     *(
@@ -180,7 +182,10 @@ def _assemble(
 
 
 def serialise_boolean(fmt: ResultFormat, value: bool) -> bytes:
-    """ASK results in ``fmt`` (CSV and TSV hold the bare word, as Oxigraph writes them)."""
+    """ASK results in ``fmt``. SPARQL 1.1 defines no CSV or TSV form of a boolean; these
+    follow Apache Jena (``RowSetWriterCSV``: ``_askResult`` then the word, CRLF;
+    ``RowSetWriterTSV``: ``?_askResult`` then the word, LF), which WDQS-style clients
+    and Jena's own readers parse."""
     word = "true" if value else "false"
     if fmt.name == "json":
         return b'{"head":{},"boolean":' + word.encode() + b"}"
@@ -189,7 +194,9 @@ def serialise_boolean(fmt: ResultFormat, value: bool) -> bytes:
             '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
             f"<head/><boolean>{word}</boolean></sparql>\n"
         ).encode()
-    return word.encode() + b"\n"
+    if fmt.name == "csv":
+        return f"_askResult\r\n{word}\r\n".encode()
+    return f"?_askResult\n{word}\n".encode()
 
 
 def serialise_triples(

@@ -47,10 +47,10 @@ from typing import IO, TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from loader.base.errors import BigtentError, ConfigError
-from loader.base.resources import SPARQL_DIR
 from loader.query.budgets import ClientBudget
 from loader.query.execute import QueryOutcome, QueryRequest, check, execute
 from loader.query.fair_queue import FairQueue
+from loader.query.result_cache import ResultCache, request_digest
 from loader.query.snapshots import Snapshot, Snapshots
 from loader.query.worker import read_frame, write_frame
 from loader.storage.oxigraph_store import OxigraphStore
@@ -159,16 +159,6 @@ class _Worker:
                     pipe.close()
 
 
-@dataclass(frozen=True)
-class DatasetStats:
-    """VoID counts of the snapshot queries currently see."""
-
-    generation: int
-    triples: int | None
-    entities: int | None
-    counted: float  # time.monotonic() when counted
-
-
 class QueryService:
     """Runs public SPARQL queries under the endpoint's limits (see the module docstring)."""
 
@@ -212,6 +202,10 @@ class QueryService:
             float(settings.SPARQL_CLIENT_BUDGET), int(settings.SPARQL_CLIENT_PARALLEL)
         )
         self.max_waiting = 2 * self.workers_wanted
+        self.cache = ResultCache(int(settings.SPARQL_CACHE_MB) * 1024 * 1024)
+        self.cache_max_age = max(0, int(settings.SPARQL_CACHE_MAX_AGE))
+        self.executions = 0  # queries handed to an engine (cache hits are not)
+        self._executions_lock = threading.Lock()
         self._warn_unbounded_budget()
         ns = repository.ns
         self.template = QueryRequest(
@@ -226,8 +220,6 @@ class QueryService:
             entity_namespace=ns["wd"],
             languages=tuple(settings.languages),
         )
-        self._stats: DatasetStats | None = None
-        self._stats_lock = threading.Lock()
 
     # --- the public interface ----------------------------------------------------------
     def request(self, query: str, **options: Any) -> QueryRequest:
@@ -259,6 +251,7 @@ class QueryService:
         if budgeted:
             self.budget.admit(client)
         started: float | None = None
+        self._count_execution()
         try:
             worker = self._checkout(client, time.monotonic() + self.timeout)
             began = time.monotonic()
@@ -272,6 +265,38 @@ class QueryService:
                 self.budget.finish(client, ran, started)
         outcome.raise_for_error()
         return outcome
+
+    def run_cached(
+        self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
+    ) -> QueryOutcome:
+        """:meth:`run`, answered from the cache (SPARQL_CACHE_MB) when the same request
+        was answered at the revision queries see now; for GET requests, whose answers
+        may be shared. A cached answer costs the client no budget."""
+        digest = request_digest(request)
+        found = self.cache.get(self.current_revision(), digest)
+        if found is not None:
+            return found
+        outcome = self.run(request, client=client, timeout=timeout)
+        if outcome.revision >= 0:
+            self.cache.put(outcome.revision, digest, outcome)
+        return outcome
+
+    def answer_tag(self, request: QueryRequest, revision: int | None = None) -> str:
+        """The ETag of the answer to ``request`` at ``revision`` (default: the revision
+        queries see now): the same until the catalogue changes."""
+        if revision is None:
+            revision = self.current_revision()
+        return f"{revision}-{request_digest(request)}"
+
+    def current_revision(self) -> int:
+        """The catalogue revision queries see now: the newest snapshot's."""
+        self._start()
+        current = self.snapshots.current
+        return current.generation if current is not None else -1
+
+    def _count_execution(self) -> None:
+        with self._executions_lock:
+            self.executions += 1
 
     def check(self, request: QueryRequest) -> None:
         """The checks every query passes before it may wait for the engine: its length,
@@ -296,13 +321,6 @@ class QueryService:
                 title="Query too long",
                 status=413,
             )
-
-    def dataset_stats(self) -> DatasetStats:
-        """Triples and entities in the snapshot queries see: counted once per snapshot,
-        and at most once a minute however often the catalogue changes."""
-        self._start()
-        current = self.snapshots.current
-        return self._counted_stats(current.generation if current else 0)
 
     def _warn_unbounded_budget(self) -> None:
         """Say so when SPARQL_CLIENT_BUDGET can never run out: one client cannot use more
@@ -332,28 +350,6 @@ class QueryService:
             title="Query timeout",
             status=503,
         )
-
-    def _counted_stats(self, generation: int) -> DatasetStats:
-        """The VoID counts for ``generation``, from the cache when fresh enough."""
-        with self._stats_lock:
-            stats = self._stats
-            if stats is not None and (
-                stats.generation == generation or time.monotonic() - stats.counted < 60
-            ):
-                return stats
-        triples = entities = None
-        try:
-            query = (SPARQL_DIR / "void_counts.rq").read_text(encoding="utf-8")
-            rows = self.run(self.request(query)).bindings()
-            if rows:
-                triples = int(rows[0]["triples"])
-                entities = int(rows[0]["entities"])
-        except BigtentError as exc:
-            log.warning("VoID counts unavailable: %s", exc.message)
-        stats = DatasetStats(generation, triples, entities, time.monotonic())
-        with self._stats_lock:
-            self._stats = stats
-        return stats
 
     @property
     def started(self) -> bool:
@@ -522,6 +518,7 @@ class QueryService:
             self._discard(worker, client)
             raise
         self._checkin(worker, client)
+        header["revision"] = snapshot.generation
         return QueryOutcome(**header, body=body)
 
     def _move_idle_workers(self) -> None:

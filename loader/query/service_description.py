@@ -1,8 +1,10 @@
 """The SPARQL 1.1 Service Description of the public endpoint.
 
-Languages, result formats, features, the default dataset with VoID counts, the
-predefined prefixes (as SHACL prefix declarations, which query editors can read) and the
-endpoint's limits as properties defined in the description itself.
+Languages, result formats, features, the default dataset with VoID counts (given by
+the caller from ``loader.publish.dataset.dataset_counts``, the one source that /dataset
+and the dumps' manifest use too), the predefined prefixes (as SHACL prefix declarations,
+which query editors can read) and the endpoint's limits as properties defined in the
+description itself.
 """
 
 from __future__ import annotations
@@ -63,16 +65,22 @@ LIMITS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]:
+def service_description(
+    service: QueryService,
+    endpoint: str,
+    triples: int | None = None,
+    entities: int | None = None,
+) -> list[ox.Triple]:
     """The description of ``service`` answering at ``endpoint`` (the web app passes its
-    address under BASE_URL, never one built from the request's Host header)."""
-    triples: list[ox.Triple] = []
+    address under BASE_URL, never one built from the request's Host header), with the
+    catalogue's ``triples`` and ``entities`` as VoID counts (left out when None)."""
+    out: list[ox.Triple] = []
     me = ox.NamedNode(endpoint)
 
     def add(
         s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
     ) -> None:
-        triples.append(ox.Triple(s, ox.NamedNode(p), o))
+        out.append(ox.Triple(s, ox.NamedNode(p), o))
 
     add(me, RDF + "type", ox.NamedNode(SD + "Service"))
     add(me, SD + "endpoint", me)
@@ -91,8 +99,7 @@ def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]
     add(dataset, RDF + "type", ox.NamedNode(SD + "Dataset"))
     add(dataset, SD + "defaultGraph", graph)
     add(graph, RDF + "type", ox.NamedNode(SD + "Graph"))
-    stats = service.dataset_stats()
-    for prop, value in (("triples", stats.triples), ("entities", stats.entities)):
+    for prop, value in (("triples", triples), ("entities", entities)):
         if value is not None:
             add(graph, VOID + prop, _integer(value))
 
@@ -126,14 +133,21 @@ def service_description(service: QueryService, endpoint: str) -> list[ox.Triple]
             SH + "namespace",
             ox.Literal(namespace, datatype=ox.NamedNode(XSD + "anyURI")),
         )
-    return triples
+    return out
 
 
-def describe(service: QueryService, endpoint: str, fmt: ResultFormat) -> bytes:
+def describe(
+    service: QueryService,
+    endpoint: str,
+    fmt: ResultFormat,
+    triples: int | None = None,
+    entities: int | None = None,
+) -> bytes:
     """The service description serialised in ``fmt`` (an RDF format)."""
     if fmt.kind != GRAPH:
         raise ValueError(fmt.name)
-    return serialise_triples(fmt, service_description(service, endpoint), PREFIXES)
+    described = service_description(service, endpoint, triples, entities)
+    return serialise_triples(fmt, described, PREFIXES)
 
 
 def _integer(value: int) -> ox.Literal:

@@ -31,6 +31,7 @@ from loader.base.namespaces import (
     XSD,
 )
 from loader.base.rdf import Node, Term, Triple
+from loader.records import coordinates
 from loader.records.context import SKOS_CONCEPT, Context
 from loader.records.source import SourceRecord
 
@@ -182,6 +183,7 @@ class _Builder:
     def run(self) -> NormalRecord:
         self._short_form()
         self._times()
+        self._coordinates()
         self._name_nodes()
         self._statement_defaults()
         self._derive_truthy()
@@ -297,6 +299,37 @@ class _Builder:
                 node, ox.NamedNode(WIKIBASE + "timeTimezone"), ox.Literal("0", datatype=XSD_INTEGER)
             )
             self.add(node, ox.NamedNode(WIKIBASE + "timeCalendarModel"), ox.NamedNode(GREGORIAN))
+
+    def _coordinates(self) -> None:
+        """Globe coordinates: the wktLiteral in canonical form, and a value node (a blank
+        node here, named from its content by :meth:`_name_nodes`) with latitude, longitude,
+        globe and the precision the written decimals imply, unless one is given."""
+        for s, p, o in list(self.triples):
+            if not coordinates.is_wkt(o):
+                continue
+            split = self.ns.split_predicate(p.value)
+            if split is None or split[0] not in ("ps", "pq", "pr", "wdt"):
+                continue
+            kind, pid = split
+            if self.ctx.property_types.get(pid) != "GlobeCoordinate":
+                continue
+            point = coordinates.parse_point(o.value)
+            if point is None:
+                continue  # validation reports the malformed literal
+            value = point.wkt()
+            if value != o:
+                del self.triples[(s, p, o)]
+                self.add(s, p, value)
+            if kind == "wdt":
+                continue
+            value_pred = self.ns.predicate(_VALUE_KIND[kind], pid)
+            if any(t[0] == s and t[1] == value_pred for t in self.triples):
+                continue
+            node = ox.BlankNode()
+            self.add(s, value_pred, node)
+            precision = coordinates.written_precision(o.value)
+            for pred, obj in coordinates.value_node_pairs(point, precision):
+                self.add(node, pred, obj)
 
     def _index(self) -> dict[Node, list[tuple[ox.NamedNode, Term]]]:
         index: dict[Node, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)

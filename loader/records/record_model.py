@@ -8,16 +8,23 @@ property entities: the predicate links; anything unusual) travel in ``other``
 untouched. Derived triples (truthy ``wdt:``, ``wikibase:BestRank``, materialised
 types) are left out: the normaliser derives them again.
 
-The JSON form of a record (documented in README, "Staff accounts and editing API")::
+The JSON form of a record (documented in docs/staff.md, "Staff accounts and editing API")::
 
     {"labels": {"en": "..."}, "descriptions": {"en": "..."}, "aliases": {"en": ["..."]},
      "statements": [{"id": "Q5-…", "property": "P9", "value": "2012-05", "rank": "normal",
                      "qualifiers": [{"property": "P6", "value": "Q110"}],
                      "references": [[{"property": "P18", "value": "https://…"}]]}]}
+
+A globe coordinate (P53) is written as Wikibase writes its ``globecoordinate`` datavalue,
+so a value copied from ``/data/Q1.json`` can be sent back unchanged::
+
+    {"latitude": 48.8566, "longitude": 2.3522, "altitude": null, "precision": 0.0001,
+     "globe": "http://www.wikidata.org/entity/Q2"}
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections import defaultdict
@@ -30,6 +37,7 @@ import pyoxigraph as ox
 
 from loader.base.namespaces import (
     BT,
+    EARTH,
     ENTITY_ID,
     GREGORIAN,
     PROV,
@@ -42,6 +50,7 @@ from loader.base.namespaces import (
     Namespaces,
 )
 from loader.base.rdf import Node, Term, Triple
+from loader.records import coordinates
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 LABEL = ox.NamedNode(RDFS + "label")
@@ -73,6 +82,7 @@ EDITABLE_TYPES = (
     "Time",
     "Quantity",
     "Monolingualtext",
+    "GlobeCoordinate",
 )
 _PRECISION_NAMES = {9: "year", 10: "month", 11: "day", 14: "second"}
 
@@ -82,19 +92,21 @@ _PRECISION_NAMES = {9: "year", 10: "month", 11: "day", 14: "second"}
 
 @dataclass(frozen=True)
 class Value:
-    """A snak's value: an RDF term, with the time precision for time values. The value
-    node as stored (``node``) is kept for an exact round trip but is not part of the
-    value's identity."""
+    """A snak's value: an RDF term, with the time precision for time values and the
+    precision in degrees (canonical decimal text) for globe coordinates. The value node
+    as stored (``node``) is kept for an exact round trip but is not part of the value's
+    identity."""
 
     term: Term  # a blank node means "some value" (unknown)
     precision: int | None = None
     node: tuple[ox.NamedNode, tuple[tuple[ox.NamedNode, Term], ...]] | None = field(
         default=None, compare=False
     )
+    geo_precision: str | None = None
 
     def key(self) -> str:
         """A sort key."""
-        return f"{self.term}|{self.precision or ''}"
+        return f"{self.term}|{self.precision or ''}|{self.geo_precision or ''}"
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,13 @@ def from_triples(ns: Namespaces, entity: str, triples: Iterable[Triple]) -> Reco
                 None,
             )
             return Value(term, precision, node)
+        if coordinates.is_wkt(term) and nodes:
+            node = value_node(nodes[0])
+            used.add((holder, node_pred, nodes[0]))
+            geo = next((o.value for p, o in node[1] if p == coordinates.PRECISION), None)
+            with contextlib.suppress(ValueError):  # else kept as written: validation reports it
+                geo = None if geo is None else coordinates.decimal_text(geo)
+            return Value(term, None, node, geo)
         return Value(term)
 
     def snaks(holder: Node, kind: str) -> list[Snak]:
@@ -374,6 +393,18 @@ def _emit_value(
         )
         add(node, ox.NamedNode(WIKIBASE + "timeCalendarModel"), ox.NamedNode(GREGORIAN))
         return
+    if coordinates.is_wkt(term) and value.geo_precision is not None:
+        point = coordinates.parse_point(term.value)
+        if point is not None:
+            # A blank value node: the normaliser names it from its content, so it gets the
+            # IRI the short form with the same precision would get.
+            add(holder, pred, point.wkt())
+            coordinate = ox.BlankNode()
+            value_pred = ns.predicate({"ps": "psv", "pq": "pqv", "pr": "prv"}[kind], pid)
+            add(holder, value_pred, coordinate)
+            for p, o in coordinates.value_node_pairs(point, value.geo_precision):
+                add(coordinate, p, o)
+            return
     add(holder, pred, term)
 
 
@@ -474,7 +505,25 @@ def value_json(value: Value, ptype: str | None) -> object:
         return time_text(value)
     if term.language:
         return {"text": term.value, "language": term.language}
+    if coordinates.is_wkt(term):
+        return coordinate_json(value)
     return term.value
+
+
+def coordinate_json(value: Value) -> dict[str, object] | str:
+    """A globe coordinate as Wikibase's ``globecoordinate`` datavalue (latitude,
+    longitude, altitude null, precision, globe); the literal itself when it is not a
+    point."""
+    point = coordinates.parse_point(value.term.value)
+    if point is None:
+        return value.term.value
+    return {
+        "latitude": float(point.latitude),
+        "longitude": float(point.longitude),
+        "altitude": None,
+        "precision": None if value.geo_precision is None else float(value.geo_precision),
+        "globe": point.globe,
+    }
 
 
 def _entity_local(iri: str) -> str | None:
@@ -553,6 +602,9 @@ class JsonReader:
         self.types = property_types
         self.language_ok = language_ok
         self.problems: list[FieldProblem] = []
+        #: For each statement read, its position in the record's "statements" list (a
+        #: statement that could not be read is left out of the model, not of the count).
+        self.positions: list[int] = []
 
     def problem(self, where: str, message: str, **extra: str | None) -> None:
         """Record one problem."""
@@ -602,6 +654,7 @@ class JsonReader:
             st = self._statement(f"statements/{index}", item, entity)
             if st is not None:
                 model.statements.append(st)
+                self.positions.append(index)
         if model.kind == "property":
             ptype = data.get("datatype")
             if ptype is not None:
@@ -811,6 +864,8 @@ def _read_value(ns: Namespaces, ptype: str, raw: object, language_ok: Any) -> Va
         if not _DECIMAL.match(text):
             raise ValueError(f"{str(raw)[:40]!r} is not a number such as 3, -2 or 0.5")
         return Value(ox.Literal(text, datatype=XSD_DECIMAL))
+    if ptype == "GlobeCoordinate":
+        return read_coordinate(raw)
     if ptype == "Monolingualtext":
         if not isinstance(raw, dict) or set(raw) != {"text", "language"}:
             raise ValueError('the value must be {"text": ..., "language": ...}')
@@ -821,3 +876,72 @@ def _read_value(ns: Namespaces, ptype: str, raw: object, language_ok: Any) -> Va
             raise ValueError(f"{str(lang)[:40]!r} is not a known language code")
         return Value(ox.Literal(text, language=lang))
     raise ValueError(f"values of type {ptype or 'unknown'} cannot be edited here")
+
+
+_COORDINATE_KEYS = frozenset({"latitude", "longitude", "altitude", "precision", "globe"})
+_RANGES = {"latitude": 90, "longitude": 180}
+
+
+def _number(name: str, raw: object) -> str:
+    """A coordinate's number (JSON number or numeric text) in canonical text."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(f"the {name} must be a number in decimal degrees, e.g. 48.8566")
+    if isinstance(raw, str) and not raw.strip():
+        raise ValueError(f"give the {name} too, in decimal degrees, e.g. 48.8566")
+    try:
+        return coordinates.decimal_text(raw)
+    except ValueError:
+        raise ValueError(
+            f"the {name} {str(raw)[:40]!r} is not a number: write decimal degrees with a "
+            "point, e.g. 48.8566"
+        ) from None
+
+
+def read_coordinate(raw: object) -> Value:
+    """A globe coordinate from Wikibase's ``globecoordinate`` datavalue (latitude and
+    longitude required; precision optional, else implied by the decimals written;
+    altitude null; globe the Earth) or from a WKT text ``"Point(lon lat)"``."""
+    if isinstance(raw, str):
+        point = coordinates.parse_point(raw)
+        if point is None:
+            raise ValueError(
+                'a coordinate is {"latitude": …, "longitude": …} or a text "Point(lon lat)"'
+            )
+        raw = {"latitude": point.latitude, "longitude": point.longitude, "globe": point.globe}
+    if not isinstance(raw, dict) or not {"latitude", "longitude"} <= set(raw):
+        raise ValueError(
+            'a coordinate is {"latitude": …, "longitude": …, "precision": …} in decimal degrees'
+        )
+    unknown = sorted(str(k)[:40] for k in set(raw) - _COORDINATE_KEYS)
+    if unknown:
+        raise ValueError(
+            f"unknown coordinate field {unknown[0]!r}; a coordinate has: "
+            f"{', '.join(sorted(_COORDINATE_KEYS))}"
+        )
+    numbers = {name: _number(name, raw[name]) for name in ("latitude", "longitude")}
+    for name, limit in _RANGES.items():
+        if abs(Decimal(numbers[name])) > limit:
+            raise ValueError(
+                f"the {name} must be between -{limit} and {limit} degrees, not {numbers[name][:40]}"
+            )
+    if raw.get("altitude") is not None:
+        raise ValueError("a coordinate has no altitude: leave it out or null")
+    globe = raw.get("globe")
+    if globe not in (None, EARTH):
+        raise ValueError(f"the globe must be the Earth, {EARTH}")
+    precision = raw.get("precision")
+    if precision is None:
+        # from the decimals as typed (text keeps trailing zeros: "52.5200" → 0.0001)
+        written = [
+            raw[n] if isinstance(raw[n], str) else numbers[n] for n in ("latitude", "longitude")
+        ]
+        geo = coordinates.implied_precision(str(written[0]), str(written[1]))
+    else:
+        geo = _number("precision", precision)
+        if not 0 < Decimal(geo) <= 360:
+            raise ValueError(
+                "the precision must be a positive number of degrees, at most 360, "
+                "e.g. 0.0001 (about 11 m)"
+            )
+    point = coordinates.Point(numbers["latitude"], numbers["longitude"])
+    return Value(point.wkt(), None, None, geo)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 
-from loader.base.namespaces import OWL, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
+from loader.base.namespaces import GEO, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, WIKIBASE, XSD
 from loader.base.rdf import Term
 from loader.records.shacl import BTS, NativeCheck, RecordGraph
 
@@ -74,6 +74,13 @@ _LINK_KIND = dict(
 )
 _IRI_TYPES = {"WikibaseItem", "WikibaseProperty", "Url", "CommonsMedia", "GeoShape", "TabularData"}
 _ITEM_ID = re.compile(r"^Q[1-9][0-9]*$")
+# The same expression as in the SPARQL of bts:ValueTypeConstraintComponent (flag "i"); no
+# backslashes, so that it reads the same in Turtle, SPARQL and Python.
+_WKT_POINT = re.compile(
+    "^ *(<[^<> ]+> *)?POINT *[(] *[+-]?([0-9]{1,3}([.][0-9]*)?|[.][0-9]+)"
+    " +[+-]?([0-9]{1,3}([.][0-9]*)?|[.][0-9]+) *[)] *$",
+    re.IGNORECASE,
+)
 
 
 def _split(g: RecordGraph, predicate: ox.NamedNode) -> tuple[str, str] | None:
@@ -163,6 +170,8 @@ def _fits(g: RecordGraph, pid: str, value: Term) -> bool:
         return datatype in (XSD + "decimal", XSD + "integer")
     if ptype == "Monolingualtext":
         return bool(value.language)
+    if ptype == "GlobeCoordinate":
+        return datatype == GEO + "wktLiteral" and _WKT_POINT.match(value.value) is not None
     return False
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from loader.base.errors import ConfigError
+from loader.base.errors import ConfigError, Unavailable
 
 if TYPE_CHECKING:
     import psycopg
@@ -39,11 +39,15 @@ URL_SCHEMES = ("postgresql", "postgres")
 CONNECT_TIMEOUT = 10  # seconds; a database that does not answer is reported, not waited on
 
 
-class DatabaseUnavailable(ConfigError):
+class DatabaseUnavailable(Unavailable, ConfigError):
     """The PostgreSQL server cannot be reached, refused the login, or dropped the
     connection: nothing was written; the request can be tried again."""
 
     status = 503
+    public = (
+        "The catalogue's database is not answering just now; nothing was changed. "
+        "Please try again in a few seconds."
+    )
 
 
 class Rows(Protocol):

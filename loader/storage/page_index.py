@@ -11,6 +11,8 @@ entities changed since. It holds, per live entity:
 * ``fact``: truthy item values (``wdt:P ?item``) for class listings and facets;
 * ``link``: every statement, qualifier and reference that points at an entity,
   keyed by the target so an entity's backlinks are one index range;
+* ``use``: every statement, qualifier and reference that uses a property as its
+  predicate, whatever its value (a property's usage and "what links here");
 * ``class_fact``: how many instances of each class have each fact (facet counts);
 * ``property``: each property's type and formatter URL (how pages show its values).
 
@@ -26,7 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -37,7 +39,7 @@ from loader.base.languages import pick
 from loader.base.namespaces import ENTITY_ID, PROV, RDFS, SCHEMA, SKOS, WIKIBASE, Namespaces
 from loader.storage.revision_log import LIVE, Revision, RevisionLog
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 LABEL, ALIAS, DESCRIPTION = 0, 1, 2
 KIND_BY_PREDICATE = {
     RDFS + "label": LABEL,
@@ -94,6 +96,14 @@ CREATE TABLE IF NOT EXISTS link (
     PRIMARY KEY (target, source, prop, kind, statement)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_source ON link (source);
+CREATE TABLE IF NOT EXISTS use (
+    prop      INTEGER NOT NULL,     -- the property used as predicate (-5 for P5)
+    kind      INTEGER NOT NULL,     -- 0 statement, 1 qualifier, 2 reference
+    source    INTEGER NOT NULL,
+    statement TEXT NOT NULL,
+    PRIMARY KEY (prop, kind, source, statement)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS use_source ON use (source);
 -- Facts counted per direct class (instance of): unfiltered facet counts without a scan.
 CREATE TABLE IF NOT EXISTS class_fact (
     class INTEGER NOT NULL,
@@ -146,6 +156,8 @@ class Backlink:
     property: str
     kind: int
     statement: str
+    #: True when ``source`` uses the entity (a property) as the predicate, not as a value
+    used: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ class Extract:
     names: list[tuple[int, str, str]]  # (kind, lang, text)
     facts: set[tuple[int, int]]  # (prop, value)
     links: set[tuple[int, int, int, str]]  # (target, prop, kind, statement)
+    uses: set[tuple[int, int, str]] = field(default_factory=set)  # (prop, kind, statement)
     property_type: str | None = None
     formatter: str | None = None
 
@@ -175,6 +188,7 @@ def extract(ns: Namespaces, entity: str, snapshot: bytes) -> Extract:
     out = Extract([], set(), set())
     references: dict[str, list[str]] = {}
     referenced: list[tuple[str, int, int]] = []  # (reference node, target, prop)
+    used_in_references: list[tuple[str, int]] = []  # (reference node, prop)
     for triple in ox.parse(snapshot, ox.RdfFormat.N_TRIPLES):
         s, p, o = triple.subject, triple.predicate.value, triple.object
         if s.value == me:
@@ -191,10 +205,18 @@ def extract(ns: Namespaces, entity: str, snapshot: bytes) -> Extract:
         if p == DERIVED_FROM:
             references.setdefault(o.value, []).append(s.value.removeprefix(statement_ns))
             continue
+        split = ns.split_predicate(p)
+        if split is not None:  # the property used: statements (p:), qualifiers, references
+            used_prefix, used_prop = split
+            if used_prefix == "p" and s.value == me:
+                out.uses.add((num(used_prop), VALUE, o.value.removeprefix(statement_ns)))
+            elif used_prefix == "pq":
+                out.uses.add((num(used_prop), QUALIFIER, s.value.removeprefix(statement_ns)))
+            elif used_prefix == "pr":
+                used_in_references.append((s.value, num(used_prop)))
         if not isinstance(o, ox.NamedNode):
             continue
         target = ns.entity_id(o.value)
-        split = ns.split_predicate(p)
         if target is None or split is None:
             continue
         prefix, prop = split
@@ -208,6 +230,9 @@ def extract(ns: Namespaces, entity: str, snapshot: bytes) -> Extract:
     for node, ref_target, ref_prop in referenced:
         for statement in sorted(references.get(node, []))[:1]:
             out.links.add((ref_target, ref_prop, REFERENCE, statement))
+    for node, used in used_in_references:
+        for statement in sorted(references.get(node, []))[:1]:
+            out.uses.add((used, REFERENCE, statement))
     return out
 
 
@@ -220,6 +245,7 @@ class _Batch:
         self.searchable: list[tuple[int, str]] = []
         self.facts: list[tuple[int, int, int]] = []
         self.links: list[tuple[int, int, int, int, str]] = []
+        self.uses: list[tuple[int, int, int, str]] = []
         self.properties: list[tuple[int, str, str | None]] = []
         self.class_facts: Counter[tuple[int, int, int]] = Counter()
 
@@ -239,6 +265,7 @@ class _Batch:
         for cls in classes:
             self.class_facts.update((cls, prop, value) for prop, value in data.facts)
         self.links += [(target, number, prop, kind, st) for target, prop, kind, st in data.links]
+        self.uses += [(prop, kind, number, st) for prop, kind, st in data.uses]
         if data.property_type is not None:
             self.properties.append((number, data.property_type, data.formatter))
         return next_id
@@ -250,6 +277,7 @@ class _Batch:
         db.executemany("INSERT INTO name_fts (rowid, norm) VALUES (?, ?)", self.searchable)
         db.executemany("INSERT OR IGNORE INTO fact VALUES (?, ?, ?)", self.facts)
         db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", self.links)
+        db.executemany("INSERT OR IGNORE INTO use VALUES (?, ?, ?, ?)", self.uses)
         db.executemany("INSERT INTO property VALUES (?, ?, ?)", self.properties)
         db.executemany(
             "INSERT INTO class_fact VALUES (?, ?, ?, ?) "
@@ -414,7 +442,17 @@ class PageIndex:
     def _reset(self) -> None:
         db = self._writer
         db.execute("BEGIN IMMEDIATE")
-        tables = ("entity", "name", "name_fts", "fact", "link", "class_fact", "property", "meta")
+        tables = (
+            "entity",
+            "name",
+            "name_fts",
+            "fact",
+            "link",
+            "use",
+            "class_fact",
+            "property",
+            "meta",
+        )
         for table in tables:
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         db.execute("COMMIT")
@@ -476,6 +514,7 @@ class PageIndex:
             "DELETE FROM entity WHERE num = ?",
             "DELETE FROM fact WHERE num = ?",
             "DELETE FROM link WHERE source = ?",
+            "DELETE FROM use WHERE source = ?",
             "DELETE FROM property WHERE num = ?",
         ):
             db.executemany(sql, numbers)
@@ -551,32 +590,77 @@ class PageIndex:
                 found.setdefault(entity_id(number), []).append(entity_id(value))
         return found
 
+    def live(self, entities: Iterable[str]) -> set[str]:
+        """Those of ``entities`` that are live and indexed (hidden, erased, deleted and
+        unknown ones are left out), in one lookup per 400."""
+        numbers = sorted({num(e) for e in entities if ENTITY_ID.match(e)})
+        found: set[str] = set()
+        for chunk in _chunks(numbers, 400):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT num FROM entity WHERE num IN ({marks})", chunk)  # noqa: S608
+            found.update(entity_id(n) for (n,) in rows)
+        return found
+
     def exists(self, entity: str) -> bool:
         """True when the entity is live and indexed."""
         row = self.db.execute("SELECT 1 FROM entity WHERE num = ?", (num(entity),)).fetchone()
         return row is not None
 
     def backlink_count(self, target: str) -> int:
-        """How many statements, qualifiers and references point at ``target``."""
+        """How many statements, qualifiers and references point at ``target`` or, for a
+        property, use it as their predicate."""
+        return sum(self.link_counts(target)) + sum(self.usage(target))
 
-        def count() -> int:
-            row = self.db.execute("SELECT count(*) FROM link WHERE target = ?", (num(target),))
-            return int(row.fetchone()[0])
+    def link_counts(self, target: str) -> tuple[int, int, int]:
+        """Statements, qualifiers and references pointing at ``target``, by kind."""
 
-        return self.memo(("backlink_count", target), count)
+        def count() -> tuple[int, int, int]:
+            rows = self.db.execute(
+                "SELECT kind, count(*) FROM link WHERE target = ? GROUP BY kind", (num(target),)
+            )
+            return _by_kind(rows)
+
+        return self.memo(("link_counts", target), count)
+
+    def usage(self, prop: str) -> tuple[int, int, int]:
+        """Statements, qualifiers and references using the property ``prop`` as their
+        predicate, by kind (zero for an item)."""
+        if not prop.startswith("P"):
+            return (0, 0, 0)
+
+        def count() -> tuple[int, int, int]:
+            rows = self.db.execute(
+                "SELECT kind, count(*) FROM use WHERE prop = ? GROUP BY kind", (num(prop),)
+            )
+            return _by_kind(rows)
+
+        return self.memo(("usage", prop), count)
 
     def backlinks(self, target: str, limit: int, offset: int = 0) -> list[Backlink]:
-        """A page of backlinks, in a stable order (source, property, kind, statement)."""
-        rows = self.db.execute(
-            "SELECT source, prop, kind, statement FROM link WHERE target = ? "
-            "ORDER BY source, prop, kind, statement LIMIT ? OFFSET ?",
-            (num(target), limit, offset),
-        )
-        return [Backlink(entity_id(s), entity_id(p), k, st) for s, p, k, st in rows]
+        """A page of backlinks, in a stable order (source, property, kind, statement):
+        the links to ``target`` and, for a property, the uses of it as predicate."""
+        if target.startswith("P"):
+            sql = (
+                "SELECT source, prop, kind, statement, 0 AS used FROM link WHERE target = ?1 "
+                "UNION ALL SELECT source, prop, kind, statement, 1 FROM use WHERE prop = ?1 "
+                "ORDER BY source, prop, used, kind, statement LIMIT ?2 OFFSET ?3"
+            )
+        else:  # items are never predicates: one index range, no sort
+            sql = (
+                "SELECT source, prop, kind, statement, 0 FROM link WHERE target = ?1 "
+                "ORDER BY source, prop, kind, statement LIMIT ?2 OFFSET ?3"
+            )
+        rows = self.db.execute(sql, (num(target), limit, offset))
+        return [Backlink(entity_id(s), entity_id(p), k, st, bool(u)) for s, p, k, st, u in rows]
 
     def entity_count(self) -> int:
         """Live entities in the index."""
         return int(self.db.execute("SELECT count(*) FROM entity").fetchone()[0])
+
+
+def _by_kind(rows: Iterable[tuple[int, int]]) -> tuple[int, int, int]:
+    counts = dict(rows)
+    return (counts.get(VALUE, 0), counts.get(QUALIFIER, 0), counts.get(REFERENCE, 0))
 
 
 def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:

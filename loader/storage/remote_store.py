@@ -25,8 +25,9 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from loader.base.errors import BigtentError, ConfigError
+from loader.base.errors import BigtentError, ConfigError, Unavailable
 from loader.base.settings import Settings
+from loader.records.coordinates import WKT_LITERAL, decimal_text
 from loader.storage.oxigraph_store import Term, Triple3
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,14 @@ GRAPHS_PER_UPDATE = 20  # graphs dropped and refilled per update request
 TRIPLES_PER_UPDATE = 50  # per update request (Virtuoso compiles each to SQL: keep them small)
 
 
-class StoreUnavailable(BigtentError):
-    """The remote store could not be reached, or kept failing, within the retries."""
+class StoreUnavailable(Unavailable):
+    """The remote store could not be reached, kept failing within the retries, or
+    refused the credentials."""
 
-    status = 503
+    public = (
+        "The triple store behind this catalogue is not answering just now. "
+        "Please try again in a few seconds."
+    )
 
 
 def sparql_term(term: Term) -> str:
@@ -80,7 +85,12 @@ def with_prefixes(query: str, prefixes: Mapping[str, str] | None) -> str:
 class RemoteStore:
     """The :class:`loader.storage.oxigraph_store.TripleStore` protocol over SPARQL 1.1 protocols."""
 
-    def __init__(self, settings: Settings, *, check: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, check: bool = True, retry_seconds: float | None = None
+    ) -> None:
+        """``retry_seconds``: the most time one operation spends retrying (the web app
+        passes STORE_RETRY_SECONDS, so a visitor is answered quickly during an outage);
+        None retries STORE_RETRIES times however long that takes (the command line)."""
         self.query_url = str(settings.STORE_QUERY_URL)
         if not self.query_url:
             raise ConfigError(
@@ -95,6 +105,7 @@ class RemoteStore:
             raise ConfigError("STORE_TIMEOUT must be more than 0 seconds")
         self.retries = int(settings.STORE_RETRIES)
         self.retry_delay = float(settings.STORE_RETRY_DELAY)
+        self.retry_seconds = retry_seconds
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "Bigtent remote store"
         self.auth = _auth(settings)
@@ -107,6 +118,7 @@ class RemoteStore:
     ) -> requests.Response:
         """One request, retried on transient failures; raises BigtentError otherwise."""
         attempt = 0
+        give_up = None if self.retry_seconds is None else time.monotonic() + self.retry_seconds
         while True:
             try:
                 response = self.session.request(
@@ -122,13 +134,15 @@ class RemoteStore:
                 if response.status_code not in TRANSIENT_STATUS and not _deadlock(response):
                     raise self._rejected(response, url, setting, what)
                 failure = f"answered {what} with HTTP {response.status_code}"
-            if attempt >= self.retries:
+            delay = self.retry_delay * (2**attempt)
+            out_of_time = give_up is not None and time.monotonic() + delay > give_up
+            if attempt >= self.retries or out_of_time:
+                limit = "STORE_RETRY_SECONDS" if out_of_time else "STORE_RETRIES"
                 raise StoreUnavailable(
                     f"The SPARQL store at {url} (setting {setting}) {failure}, "
-                    f"{attempt + 1} time(s) (setting STORE_RETRIES). Is it running?",
+                    f"{attempt + 1} time(s) (setting {limit}). Is it running?",
                     title="Store unavailable",
                 )
-            delay = self.retry_delay * (2**attempt)
             log.warning("SPARQL store %s %s; retrying in %.1f s", url, failure, delay)
             time.sleep(delay)
             attempt += 1
@@ -138,23 +152,32 @@ class RemoteStore:
     ) -> BigtentError:
         text = " ".join(response.text.split())[:500]
         if response.status_code in (401, 403):
-            return BigtentError(
+            return StoreUnavailable(
                 f"The SPARQL store at {url} (setting {setting}) refused the credentials for "
                 f"{what} (HTTP {response.status_code}): check STORE_USER, STORE_PASSWORD and "
                 "STORE_AUTH, and that the account may run SPARQL Update.",
                 title="Store refused credentials",
-                status=503,
             )
-        return BigtentError(
+        return StoreUnavailable(
             f"The SPARQL store at {url} (setting {setting}) rejected {what} with HTTP "
             f"{response.status_code}: {text}",
             title="Store rejected request",
             status=502,
+            retry_after=None,
         )
 
     def ping(self) -> None:
         """Ask the engine ``ASK {}``: a clear error now rather than at the first read."""
-        self._query("ASK {}", "application/sparql-results+json", "a check at start")
+        self._query("ASK {}", "application/sparql-results+json", "a check (ASK {})")
+
+    def check_writable(self) -> None:
+        """Write and remove a probe graph under BASE_URL, as every save does (Graph Store
+        PUT or SPARQL Update): a wrong STORE_PASSWORD or an account without the update
+        grant is one clear error at start, not saves that reach only the log."""
+        probe = ox.NamedNode(self.owned_prefix + "bigtent-start-check")
+        label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+        self.replace_graph(probe, f'{probe} {label} "start check" .\n'.encode())
+        self.replace_graph(probe, b"")
 
     def _query(self, query: str, accept: str, what: str = "a query") -> requests.Response:
         return self._send(
@@ -277,7 +300,7 @@ class RemoteStore:
         """Run a CONSTRUCT."""
         response = self._query(query, NTRIPLES)
         self._check_complete(response)
-        return [q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
+        return [as_written(q.triple) for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
 
     def _check_complete(self, response: requests.Response) -> None:
         # Virtuoso cuts results at its ResultSetMaxRows and says so in this header.
@@ -304,13 +327,13 @@ class RemoteStore:
 
     def graph_triples(self, graph: ox.NamedNode) -> list[Triple3]:
         """Every triple of one graph."""
-        return [
-            (r["s"], r["p"], r["o"])  # type: ignore[misc]
-            for r in self.select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
-        ]
+        return self.graphs_triples([graph])[graph]
 
     def graphs_triples(self, graphs: Iterable[ox.NamedNode]) -> dict[ox.NamedNode, list[Triple3]]:
-        """Triples of many graphs, a few hundred graphs per query."""
+        """Triples of many graphs, a few hundred graphs per query. Floating-point objects
+        are read through ``STR()`` too: Virtuoso writes an ``xsd:double`` in results with
+        six significant digits (``48.856614`` reads back as ``48.8566``) but its ``STR()``
+        in full."""
         found: dict[ox.NamedNode, list[Triple3]] = {}
         names = list(graphs)
         for start in range(0, len(names), GRAPHS_PER_QUERY):
@@ -319,9 +342,12 @@ class RemoteStore:
                 found[g] = []
             values = " ".join(sparql_term(g) for g in chunk)
             for r in self.select(
-                f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+                f"SELECT ?g ?s ?p ?o ?lexical WHERE {{ VALUES ?g {{ {values} }} "
+                f"GRAPH ?g {{ ?s ?p ?o }} {_FLOAT_LEXICAL} }}"
             ):
-                found[r["g"]].append((r["s"], r["p"], r["o"]))  # type: ignore[index, arg-type]
+                found[r["g"]].append(  # type: ignore[index]
+                    (r["s"], r["p"], _full_float(r["o"], r.get("lexical")))  # type: ignore[arg-type]
+                )
         return found
 
     def quads(self) -> Iterator[ox.Quad]:
@@ -351,7 +377,9 @@ class RemoteStore:
 
 def term_of(cell: Mapping[str, str]) -> Term:
     """A term of SPARQL JSON results (Virtuoso's blank node ids, such as
-    ``nodeID://b1``, are not valid pyoxigraph ids: they are mapped to valid ones)."""
+    ``nodeID://b1``, are not valid pyoxigraph ids: they are mapped to valid ones; its
+    geometries are read back as the ``geo:wktLiteral`` that was written, see
+    :func:`as_written`)."""
     kind = cell["type"]
     value = cell["value"]
     if kind == "uri":
@@ -362,10 +390,62 @@ def term_of(cell: Mapping[str, str]) -> Term:
     if language:
         return ox.Literal(value, language=language)
     datatype = cell.get("datatype")
+    if datatype == VIRTUOSO_GEOMETRY:
+        return _wkt_point(value) or ox.Literal(value, datatype=ox.NamedNode(datatype))
     return ox.Literal(value, datatype=ox.NamedNode(datatype) if datatype else None)
 
 
 _BNODE = re.compile(r"[^A-Za-z0-9_]")
+
+#: Virtuoso turns every ``geo:wktLiteral`` it stores into its own geometry type and
+#: answers ``"POINT(2.3522 48.8566)"^^virtrdf:Geometry``.
+VIRTUOSO_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
+_VIRTUOSO_POINT = re.compile(r"^\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", re.IGNORECASE)
+
+
+def _wkt_point(text: str) -> ox.Literal | None:
+    """Virtuoso's ``POINT(x y)`` as the ``"Point(x y)"^^geo:wktLiteral`` Bigtent writes
+    (numbers in the canonical form of :func:`decimal_text`: Virtuoso writes ``1e-09``)."""
+    found = _VIRTUOSO_POINT.match(text)
+    if found is None:
+        return None
+    try:
+        x, y = decimal_text(found.group(1)), decimal_text(found.group(2))
+    except ValueError:
+        return None
+    return ox.Literal(f"Point({x} {y})", datatype=WKT_LITERAL)
+
+
+def as_written(triple: ox.Triple) -> ox.Triple:
+    """``triple`` with an engine's rewritten object (Virtuoso's geometries) read back as
+    the catalogue wrote it, so internal reads, the public endpoint and ``bigtent verify``
+    see ``geo:wktLiteral`` points on every backend."""
+    obj = triple.object
+    if isinstance(obj, ox.Literal) and obj.datatype.value == VIRTUOSO_GEOMETRY:
+        point = _wkt_point(obj.value)
+        if point is not None:
+            return ox.Triple(triple.subject, triple.predicate, point)
+    return triple
+
+
+_FLOATS = ("http://www.w3.org/2001/XMLSchema#double", "http://www.w3.org/2001/XMLSchema#float")
+_FLOAT_LEXICAL = (
+    "BIND(IF(isLiteral(?o) && DATATYPE(?o) IN ("
+    + ", ".join(f"<{iri}>" for iri in _FLOATS)
+    + '), STR(?o), "") AS ?lexical)'
+)
+
+
+def _full_float(term: Term, lexical: Term | None) -> Term:
+    """A floating-point literal with the full lexical form ``STR()`` gave."""
+    if (
+        isinstance(term, ox.Literal)
+        and term.datatype.value in _FLOATS
+        and isinstance(lexical, ox.Literal)
+        and lexical.value
+    ):
+        return ox.Literal(lexical.value, datatype=term.datatype)
+    return term
 
 
 def _replacement(graphs: Mapping[ox.NamedNode, bytes]) -> str:

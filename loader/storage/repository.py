@@ -11,13 +11,13 @@ open) swaps them in. Nothing else writes to the store or the log.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from loader.base.errors import BigtentError, DiskFull, NotFound, is_disk_full
+from loader.base.errors import BigtentError, DiskFull, NotFound, Unavailable, is_disk_full
 from loader.base.languages import pick
 from loader.base.namespaces import OWL, RDFS, Namespaces
 from loader.base.rdf import Term, Triple, ntriples
@@ -43,12 +43,27 @@ ONTOLOGY_GRAPH = "ontology"  # below the base: {base}ontology
 class Repository:
     """The store and the revision log of one catalogue, and the write protocol."""
 
-    def __init__(self, settings: Settings, store: TripleStore, revisions: RevisionLog) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: TripleStore,
+        revisions: RevisionLog,
+        *,
+        recover: bool = True,
+    ) -> None:
+        """``recover``: apply the revisions the store missed now (``bigtent verify``
+        opens without, so it can report them before it repairs)."""
         self.settings = settings
         self.ns = Namespaces(settings.BASE_URL)
         self.store = store
         self.revisions = revisions
-        self.recovered = self.recover()
+        #: Where a change that reached the log but not the store is reported (set by the
+        #: background applier of a serving process, :mod:`loader.storage.applier`): the
+        #: change then stands and the store catches up later. None (the command line):
+        #: the store's error is raised, and the change waits in the log for the next
+        #: open or ``bigtent verify --repair``.
+        self.on_behind: Callable[[Unavailable], None] | None = None
+        self.recovered = self.recover() if recover else 0
 
     def close(self) -> None:
         """Release the store and the log (closing twice is harmless)."""
@@ -135,13 +150,43 @@ class Repository:
         revisions = self.revisions.append(changes, erase=erase)
         try:
             self._apply(revisions, {c.entity: c.snapshot for c in changes})
+        except Unavailable as exc:
+            if self.on_behind is None:
+                raise
+            self.on_behind(exc)  # in the log: it stands; the store catches up later
+            return revisions
         except Exception as exc:
             if not is_disk_full(exc) or erase:
                 raise
             self._undo(revisions)
             raise DiskFull(self.settings.data_dir, "the store could not take the change") from exc
-        self._store_newest(revisions)
+        try:
+            self._store_newest(revisions)
+        except Unavailable as exc:
+            if self.on_behind is None:
+                raise
+            self.on_behind(exc)
         return revisions
+
+    def _apply_logged(self, revisions: Sequence[Revision]) -> None:
+        """Apply revisions already committed to the log; a store (or database) that
+        fails now leaves them pending for the applier, and the change stands."""
+        try:
+            self._apply(revisions, {})
+        except Unavailable as exc:
+            if self.on_behind is None:
+                raise
+            self.on_behind(exc)
+
+    def pending(self, entities: Sequence[str]) -> bool:
+        """True when the store does not hold the newest revision of one of ``entities``
+        yet (the log has it; the applier will store it). False when the log cannot be
+        read just now (nothing is claimed then)."""
+        try:
+            states = self.revisions.states(entities)
+        except Unavailable:
+            return False
+        return any(s.applied != s.latest for s in states.values())
 
     def _undo(self, written: Sequence[Revision]) -> None:
         """After the store refused a write for lack of space: give the entities their
@@ -221,7 +266,7 @@ class Repository:
         rev = self.revisions.append(
             [NewRevision(entity, "delete", self.author(author), reason or "deleted")]
         )[0]
-        self._apply([rev], {})
+        self._apply_logged([rev])
         return rev
 
     def redirect(self, source: str, target: str, author: str, summary: str) -> Revision:
@@ -230,7 +275,7 @@ class Repository:
         rev = self.revisions.append(
             [NewRevision(source, "merge", author, summary, redirect=target)]
         )[0]
-        self._apply([rev], {})
+        self._apply_logged([rev])
         return rev
 
     def reindex(self) -> int:

@@ -13,6 +13,8 @@ open by re-applying the log (see :meth:`RevisionLog.unapplied`).
 
 from __future__ import annotations
 
+import logging
+import time as _time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loader.base.errors import BigtentError
-from loader.storage.database import POSTGRESQL, Database, Rows
+from loader.base.events import log_event
+from loader.storage.database import POSTGRESQL, Database, DatabaseUnavailable, Rows
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -315,6 +320,16 @@ class RevisionLog:
         )
         return [row[0] for row in rows]
 
+    def lag(self) -> tuple[int, str | None]:
+        """How far the triple store is behind the log: (revisions not yet applied, time
+        of the oldest of them, None when there is none)."""
+        row = self._db.execute(
+            "SELECT count(*), min(r.time) FROM entities e JOIN revisions r "
+            "ON r.entity = e.entity AND r.id > coalesce(e.applied, 0) AND r.id <= e.latest "
+            "WHERE e.applied IS NULL OR e.applied != e.latest"
+        ).fetchone()
+        return int(row[0] or 0), None if row[1] is None else str(row[1])
+
     def recent(self, limit: int = 50) -> list[Revision]:
         """Newest revisions across the catalogue."""
         rows = self._db.execute(
@@ -416,6 +431,57 @@ class RevisionLog:
         made, by whom and what kind of change it was remain."""
         if not changes:
             return []
+        rows: list[tuple[object, ...]] = []
+        try:
+            return self._append(changes, time, erase, rows)
+        except DatabaseUnavailable:
+            # The connection failed: before the commit (nothing written) or after the
+            # server committed but before its answer came back. Ask the log which.
+            if rows and self._committed(rows):
+                log_event(
+                    log, logging.WARNING, "commit_confirmed", first=rows[0][0], last=rows[-1][0]
+                )
+                return [_sent(row) for row in rows]
+            raise
+
+    def _committed(self, rows: Sequence[tuple[object, ...]]) -> bool:
+        """True when the revision rows an interrupted transaction sent are in the log,
+        as sent (ids are handed out under the writer lock, so another writer's rows
+        would differ in entity, time, author or content); a few tries while the
+        server comes back. Raises, saying the outcome is unknown, if it stays away."""
+        sql = (
+            "SELECT id, entity, number, parent, time, author, summary, action, content_hash, "
+            "redirect FROM revisions WHERE id = ?"
+        )
+        for attempt in range(4):
+            try:
+                found = [self._db.execute(sql, (row[0],)).fetchone() for row in rows]
+            except DatabaseUnavailable:
+                _time.sleep(0.25 * 2**attempt)
+                continue
+            return all(
+                got is not None and tuple(got) == (*row[:9], row[10])
+                for got, row in zip(found, rows, strict=True)
+            )
+        raise DatabaseUnavailable(
+            "the connection to the database (DATABASE_URL) failed while the change was being "
+            "committed, and the database has not answered since: whether it was recorded is "
+            "not known. Look at the entity's history before saving again.",
+            title="Database unavailable",
+            public=(
+                "The catalogue's database stopped answering while your change was being "
+                "saved; whether it was saved is not known yet. Please look at the record's "
+                "history in a minute before saving again."
+            ),
+        )
+
+    def _append(
+        self,
+        changes: Sequence[NewRevision],
+        time: str | None,
+        erase: bool,
+        rows: list[tuple[object, ...]],
+    ) -> list[Revision]:
         when = time or utc_now()
         out: list[Revision] = []
         with self._db.write() as db:
@@ -426,7 +492,7 @@ class RevisionLog:
             if newest is not None and newest[0] > when:
                 when = newest[0]
             states = self.states({c.entity for c in changes})
-            rows = []
+            rows.clear()
             entity_rows = []
             for change in changes:
                 next_id += 1
@@ -567,6 +633,11 @@ class RevisionLog:
     def forget_applied(self) -> None:
         """Mark every entity as not in the store (before a full reindex)."""
         self._db.execute("UPDATE entities SET applied = NULL")
+
+
+def _sent(row: Sequence[object]) -> Revision:
+    """The revision of a row as ``append`` inserts it (the snapshot column left out)."""
+    return Revision(*row[:9], row[10])  # type: ignore[arg-type, call-arg]
 
 
 def _with_snapshot(row: Sequence[object]) -> Revision:

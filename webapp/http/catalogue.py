@@ -13,10 +13,13 @@ EXTENSION = "bigtent"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Open the catalogue for this app process; the app holds the embedded store."""
+    """Open the catalogue for this app process (the app holds the embedded store) and
+    start its background applier."""
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    app.extensions[EXTENSION] = Catalogue.open(settings)
+    cat = Catalogue.open(settings, serving=True)
+    cat.applier.start()  # the store catches up with the log by itself (outages)
+    app.extensions[EXTENSION] = cat
     app.extensions["bigtent.settings"] = settings
 
 

@@ -1,6 +1,11 @@
 """One error handler: every error becomes HTML or JSON, as the client asked. A body over
 its route's cap is a 413 naming the setting (``bodies.py``); a full disk, wherever it
-shows up, a 507 naming DATA_DIR."""
+shows up, a 507 naming DATA_DIR.
+
+Internals stay inside: an error of a service the catalogue depends on (``Unavailable``:
+the triple store, the database) or of the configuration is logged whole, as one
+structured line, and the client reads only its ``public`` text, never a host, port,
+user or setting value. Every 503, wherever it comes from, carries ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from loader.base.errors import BigtentError, DiskFull, is_disk_full
+from loader.base.errors import BigtentError, ConfigError, DiskFull, Unavailable, is_disk_full
+from loader.base.events import log_event
 from webapp.http.bodies import too_large
 from webapp.http.catalogue import get_settings
 
@@ -38,9 +44,61 @@ def wants_json() -> bool:
     return accept.quality("text/html") == 0
 
 
+#: ``?format=`` values and media types of clients that read errors as plain text
+TEXT_FORMATS = frozenset({"csv", "tsv", "text", "txt"})
+TEXT_TYPES = ("text/plain", "text/csv", "text/tab-separated-values")
+
+
+def wants_text() -> bool:
+    """True when the client asked for CSV, TSV or plain text (``?format=csv``, or an
+    Accept header preferring one of them to HTML and JSON): its error is plain text, one
+    line, never an HTML page it cannot show."""
+    fmt = request.args.get("format", "").lower()
+    if fmt in TEXT_FORMATS or fmt in TEXT_TYPES:
+        return True
+    if fmt or not request.headers.get("Accept"):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", *TEXT_TYPES])
+    return best in TEXT_TYPES
+
+
+#: seconds a client is asked to wait after a 503 that does not say how long itself
+RETRY_AFTER = 5
+CONFIG_PUBLIC = "This catalogue is not configured correctly; the operators have been told."
+
+
+def public_error(error: BigtentError) -> BigtentError:
+    """What a client may read of ``error``: itself, or for an outage or a configuration
+    problem (whose message names hosts and settings) its public text, after logging the
+    whole message once for the operators."""
+    if isinstance(error, Unavailable):
+        public = error.public
+    elif isinstance(error, ConfigError) and error.status >= 500:
+        public = CONFIG_PUBLIC
+    else:
+        return error
+    log_event(
+        log,
+        logging.ERROR,
+        "service_error",
+        status=error.status,
+        title=error.title,
+        method=request.method,
+        path=request.path,
+        detail=error.message,
+    )
+    return BigtentError(
+        public, title=error.title, status=error.status, retry_after=error.retry_after
+    )
+
+
 def render_error(error: BigtentError) -> Response:
-    """The error as JSON or as an HTML page (with Retry-After when the error has one)."""
-    if wants_json():
+    """The error as JSON or as an HTML page (with Retry-After when the error has one;
+    internals replaced by :func:`public_error`)."""
+    error = public_error(error)
+    if wants_text():
+        response = Response(f"{error.title}: {error.message}\n", mimetype="text/plain")
+    elif wants_json():
         response = jsonify(error.to_dict())
     else:
         response = make_response(render_template("error.html", error=error))
@@ -51,7 +109,13 @@ def render_error(error: BigtentError) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers."""
+    """Register the handlers, and the hook that gives every 503 a ``Retry-After``."""
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.errorhandler(BigtentError)
     def _bigtent(error: BigtentError) -> Response:

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 EXPOSED = "ETag, Last-Modified, Link, Location, Content-Location, Retry-After, Bigtent-Truncated"
 ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since"
 #: Endpoints other sites may show in a frame.
-EMBEDDABLE = frozenset({"network.network_svg", "network.network_page"})
+EMBEDDABLE = frozenset({"network.network_svg", "network.network_page", "query_editor.embed"})
 _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "

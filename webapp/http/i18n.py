@@ -13,6 +13,7 @@ cookie set by the language switch, ``Accept-Language``, then English.
 from __future__ import annotations
 
 import logging
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 
@@ -67,8 +68,13 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
         try:
-            with mo_path.open("wb") as mo_file:
+            # Written beside and renamed into place: processes starting at the same time
+            # (test workers, app instances) never read or leave a half-written catalogue.
+            with tempfile.NamedTemporaryFile(
+                "wb", dir=mo_path.parent, prefix=".messages-", suffix=".mo", delete=False
+            ) as mo_file:
                 write_mo(mo_file, catalog)
+            Path(mo_file.name).replace(mo_path)
         except OSError as exc:  # a read-only install: serve what was compiled at build time
             log.warning("could not compile %s: %s", po_path, exc)
             continue

@@ -7,30 +7,45 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from typing import cast
 from urllib.parse import urlencode
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, g, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from loader.base.errors import BigtentError, NotFound
-from loader.base.namespaces import BT, RDF
+from loader.base.namespaces import BT, ENTITY_ID, RDF
 from loader.catalogue import Catalogue
 from loader.storage.page_index import PageIndex
 from loader.storage.revision_log import DELETED, ERASED, HIDDEN, PRIVATE_STATES, REDIRECT, Revision
-from loader.storage.visibility import not_found
 from webapp.http import auth
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
 from webapp.http.i18n import ui_language
 from webapp.http.page_cache import CachedPage, get_page_cache
+from webapp.http.request_args import reader_languages
 
 PERSON = BT + "Person"
+#: Longest id a path may name: Q or P and up to 18 digits (as the /entity/ routes).
+MAX_ID_LENGTH = 19
 
 
 def init_app(app: Flask) -> None:
     """Make the link helpers available to every template."""
     app.jinja_env.globals["data_url"] = data_url
     app.jinja_env.globals["page_href"] = page_href
+    app.jinja_env.globals["flashed_messages"] = flashed_messages
+
+
+def flashed_messages() -> list[tuple[str, str]]:
+    """The (category, message) pairs flashed for this reader, handed out once per
+    request: a page whose parts each include ``_flashes.html`` shows each message once."""
+    if g.get("bigtent_flashes_shown"):
+        return []
+    g.bigtent_flashes_shown = True
+    # with categories, Flask gives (category, message) pairs
+    pairs = cast(list[tuple[str, str]], get_flashed_messages(with_categories=True))
+    return list(pairs)
 
 
 def page_href(entity_id: str) -> str:
@@ -96,10 +111,12 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
         rev = cat.revisions.get(entity_id)
         when = f" on {rev.time}" if rev else ""
         reason = f" ({rev.summary})" if rev and rev.summary else ""
+        history = url_for("pages.history", entity_id=entity_id)
         raise BigtentError(
             f"{entity_id} was deleted{when}{reason}. Its history is still available.",
             title="Gone",
             status=410,
+            details={"history": history},
         )
     if state.state == REDIRECT and state.redirect:
         target = url_for(endpoint, entity_id=state.redirect)
@@ -111,9 +128,36 @@ def check_live(cat: Catalogue, entity_id: str, endpoint: str) -> WerkzeugRespons
 
 
 def unknown_entity(entity_id: str) -> NotFound:
-    """The 404 for an id no entity has: word for word what the public gets for a hidden
-    person (:func:`check_reader_may_see`), so that no page tells the two apart."""
-    return not_found(entity_id)
+    """The 404 for an id no entity has, with suggestions (live ids one keystroke away,
+    entities labelled so) linking to their pages: word for word what the public gets
+    for a hidden person (:func:`check_reader_may_see`), so that no page tells the two
+    apart."""
+    error = get_catalogue().documents.unknown(entity_id[:80], reader_languages())
+    _link_suggestions(error)
+    return error
+
+
+def check_page_id(text: str) -> str:
+    """``text`` if it looks like Q42 or P31; otherwise a 404 saying what ids look like,
+    with suggestions (``q1000`` → Q1000, ``Some_Name`` → entities labelled so)."""
+    if len(text) <= MAX_ID_LENGTH and ENTITY_ID.match(text):
+        return text
+    shown = text[:80]
+    error = get_catalogue().documents.unknown(shown, reader_languages())
+    error.message = (
+        f"{shown!r} is not an entity id: ids look like Q42 (items) or P31 (properties)."
+        + (" Perhaps you meant one of those below." if error.details["suggestions"] else "")
+        + " Search the catalogue instead."
+    )
+    _link_suggestions(error)
+    raise error
+
+
+def _link_suggestions(error: BigtentError) -> None:
+    suggestions = error.details.get("suggestions")
+    if isinstance(suggestions, list):
+        for suggestion in suggestions:
+            suggestion["href"] = page_href(suggestion["id"])
 
 
 def check_reader_may_see(entity_id: str) -> bool:
@@ -125,8 +169,10 @@ def check_reader_may_see(entity_id: str) -> bool:
     state = cat.revisions.state(entity_id)
     if state is None or state.state not in (HIDDEN, ERASED):
         return False
-    if state.state == HIDDEN and auth.current() is not None:
-        return True
+    if state.state == HIDDEN:
+        if auth.current() is not None:
+            return True
+        raise unknown_entity(entity_id)
     cat.visibility.check_public(entity_id)
     return False
 

@@ -47,14 +47,15 @@ def _with_primary(tag: str) -> list[str]:
     return [tag] if primary == tag else [tag, primary]
 
 
-def page_number() -> int:
-    """``?page=`` (1 when absent); 400 unless a whole number from 1 to MAX_PAGE."""
-    raw = request.args.get("page")
+def page_number(name: str = "page") -> int:
+    """``?page=`` (or ``?<name>=``; 1 when absent); 400 unless a whole number from 1 to
+    MAX_PAGE."""
+    raw = request.args.get(name)
     if raw is None:
         return 1
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise BigtentError(
-            f"page={raw[:20]!r} is not a page number: use a whole number from 1 to {MAX_PAGE:,}",
+            f"{name}={raw[:20]!r} is not a page number: use a whole number from 1 to {MAX_PAGE:,}",
             title="Bad page number",
         )
     return int(raw)

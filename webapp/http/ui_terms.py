@@ -138,6 +138,22 @@ DUMP_TITLES = {
     "bigtent-truthy.ttl.gz": N_("Truthy dump (Turtle, gzip)"),
 }
 
+#: Property datatypes (``wikibase:propertyType``, without the namespace), by the names
+#: Wikidata's interface gives them.
+DATATYPES = {
+    "WikibaseItem": N_("Item"),
+    "WikibaseProperty": N_("Property"),
+    "String": N_("String"),
+    "Monolingualtext": N_("Monolingual text"),
+    "ExternalId": N_("External identifier"),
+    "Url": N_("URL"),
+    "Time": N_("Point in time"),
+    "Quantity": N_("Quantity"),
+    "GlobeCoordinate": N_("Geographic coordinates"),
+    "CommonsMedia": N_("Commons media file"),
+    "Math": N_("Mathematical expression"),
+}
+
 
 def _term(terms: dict[str, str], key: str, fallback: str | None = None) -> str:
     found = terms.get(key)
@@ -179,6 +195,12 @@ def dump_title(name: str, title: str) -> str:
     return _term(DUMP_TITLES, name, title)
 
 
+def datatype_label(datatype: str) -> str:
+    """A property datatype ("WikibaseItem", or its full IRI) by its name ("Item")."""
+    name = datatype.rsplit("#", 1)[-1]
+    return _term(DATATYPES, name, name)
+
+
 def init_app(app: Flask) -> None:
     """Make the terms available to every template."""
     app.jinja_env.globals.update(
@@ -189,4 +211,5 @@ def init_app(app: Flask) -> None:
         link_kind=link_kind,
         audience_label=audience_label,
         dump_title=dump_title,
+        datatype_label=datatype_label,
     )

@@ -1,4 +1,4 @@
-"""Harvesting: the dumps (/dumps/), the sitemap and robots.txt, and the background
+"""Harvesting: the dumps (/dumps/), the sitemap, robots.txt and favicon.ico, and the background
 thread that keeps the dumps in step with the catalogue.
 
 The dataset description lives in ``webapp.linked_data.dataset`` and the change feed in
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,12 +19,15 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_file,
+    url_for,
 )
 from markupsafe import escape
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from loader.base.errors import BigtentError, NotFound
 from loader.base.settings import Settings
@@ -32,6 +36,7 @@ from loader.publish.dumps import (
     DUMPS_BY_NAME,
     DumpScheduler,
     Manifest,
+    dump_writer,
     dumps_dir,
     read_manifest,
 )
@@ -43,6 +48,8 @@ from webapp.http.rdf_response import HTML, JSON, choose
 bp = Blueprint("harvest", __name__)
 
 SCHEDULER = "bigtent.dumps"
+WRITER = "bigtent.dumps.writer"
+WRITER_TTL = 10.0  # seconds the answer "who writes the dumps" is kept
 SITEMAP_URLS = 50_000  # the sitemaps.org limit per file
 DUMP_MAX_AGE = 300
 LISTING_MAX_AGE = 60
@@ -110,7 +117,22 @@ def _listing(manifest: Manifest | None) -> dict[str, Any]:
         "entities": manifest.entities if manifest else None,
         "files": files,
         "dataset": f"{base}dataset",
+        "written_by": _writer(),
     }
+
+
+def _writer() -> str:
+    """``"server"`` (a serving process rewrites the dumps after changes) or
+    ``"operator"`` (no process will: ``bigtent dump`` on the operator's schedule);
+    asked of the shared database at most every few seconds."""
+    settings = get_settings()
+    cached = current_app.extensions.get(WRITER)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < WRITER_TTL:
+        return str(cached[1])
+    found = dump_writer(settings, get_catalogue().repository.revisions.target)
+    current_app.extensions[WRITER] = (now, found)
+    return found
 
 
 @bp.get("/dumps/")
@@ -123,7 +145,7 @@ def dumps_index() -> Response:
         response = jsonify(listing)
     else:
         response = Response(render_template("dumps.html", listing=listing))
-    tag = f"dumps-{listing['revision']}-{listing['generated']}-{chosen}"
+    tag = f"dumps-{listing['revision']}-{listing['generated']}-{listing['written_by']}-{chosen}"
     if chosen != JSON:
         tag = language_etag(tag)
     return conditional(response, tag, manifest.generated if manifest else None, LISTING_MAX_AGE)
@@ -145,12 +167,18 @@ def dump_file(name: str) -> Response:
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        raise BigtentError(
-            f"{kind.name} has not been written yet; it appears within DUMP_INTERVAL seconds "
-            "of the server starting (or run `bigtent dump`). Try again shortly.",
-            title="Not written yet",
-            status=503,
-        ) from None
+        if _writer() == "operator":
+            message = (
+                f"{kind.name} has not been written yet. This catalogue's dumps are written "
+                "by `bigtent dump` on its operator's schedule, not by the server "
+                "(DUMP_INTERVAL is 0); see /dumps/ for when they appear."
+            )
+        else:
+            message = (
+                f"{kind.name} has not been written yet; the server writes it in the "
+                "background within DUMP_INTERVAL seconds of a change. Try again shortly."
+            )
+        raise BigtentError(message, title="Not written yet", status=503) from None
     stat = os.fstat(handle.fileno())
     response = send_file(
         handle,
@@ -244,6 +272,16 @@ def robots() -> Response:
     response = Response(body, mimetype="text/plain")
     tag = hashlib.sha256(body.encode()).hexdigest()[:20]
     return conditional(response, tag, None, ROBOTS_MAX_AGE)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> WerkzeugResponse:
+    """Browsers ask for ``/favicon.ico`` by themselves (for pages that link none, such as
+    data documents): send them to the SVG icon every HTML page links."""
+    response = redirect(url_for("static", filename="favicon.svg"), code=301)
+    response.cache_control.max_age = ROBOTS_MAX_AGE
+    response.cache_control.public = True
+    return response
 
 
 def scheduler() -> DumpScheduler | None:

@@ -3,8 +3,13 @@
 * ``GET /reconcile`` without queries: the service manifest (JSONP with ``callback=``);
 * ``queries=`` (GET parameter or POST form field): a JSON batch, answered per key;
   ``query=`` a single query (a string or a query object);
+* ``extend=`` (GET parameter or POST form field): a data extension query
+  (``{"ids": [...], "properties": [{"id": "P11"}]}``), answered with the values;
+* ``/reconcile/propose_properties?type=Q1&limit=N``: the properties to offer as columns;
 * ``/reconcile/preview?id=Q1``: a small HTML card for the preview pane;
 * ``/reconcile/suggest/entity|type|property?prefix=…``: auto-completion.
+
+Every JSON input is read within ``MAX_BATCH_BYTES`` by the one bounded parser.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from loader.discovery.browse import class_counts, subclasses
 from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION
 from webapp.http.bodies import parse_json
-from webapp.http.catalogue import get_settings
+from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.rendering import index
 from webapp.http.request_args import check_entity_id, reader_languages
 
@@ -72,6 +77,10 @@ def manifest() -> dict[str, Any]:
             kind: {"service_url": service, "service_path": f"/suggest/{kind}"}
             for kind in ("entity", "type", "property")
         },
+        "extend": {
+            "propose_properties": {"service_url": service, "service_path": "/propose_properties"},
+            "property_settings": [],
+        },
     }
 
 
@@ -97,18 +106,35 @@ def _batch(raw: str) -> dict[str, Any]:
     queries = recon.parse_batch(decoded)
     found = index()
     languages = reader_languages()
+    cat = get_catalogue()
     return {
-        key: recon.as_json(recon.reconcile(found, query, languages))
+        key: recon.as_json(recon.reconcile(found, query, languages, cat.revisions, cat.ns))
         for key, query in queries.items()
     }
 
 
+def _extend(raw: str) -> dict[str, Any]:
+    decoded = _json(
+        raw,
+        "extend",
+        'extend is a JSON object such as {"ids": ["Q1"], "properties": [{"id": "P11"}]}',
+        "Malformed data extension query",
+        max_bytes=MAX_BATCH_BYTES,
+    )
+    wanted = recon.parse_extend(decoded)
+    cat = get_catalogue()
+    return recon.extend(index(), cat.revisions, cat.ns, wanted, reader_languages())
+
+
 @bp.route("/reconcile", methods=["GET", "POST"])
 def service() -> Response:
-    """Manifest, batch of queries, or one query."""
+    """Manifest, batch of queries, one query, or a data extension query."""
     queries = request.values.get("queries")
     if queries is not None:
         return _answer(_batch(queries))
+    extension = request.values.get("extend")
+    if extension is not None:
+        return _answer(_extend(extension))
     single = request.values.get("query")
     if single is not None:
         raw: object = single
@@ -120,8 +146,21 @@ def service() -> Response:
                 "Malformed reconciliation query",
             )
         query = recon.parse_query("query", raw)
-        return _answer(recon.as_json(recon.reconcile(index(), query, reader_languages())))
+        cat = get_catalogue()
+        candidates = recon.reconcile(index(), query, reader_languages(), cat.revisions, cat.ns)
+        return _answer(recon.as_json(candidates))
     return _answer(manifest())
+
+
+@bp.get("/reconcile/propose_properties")
+def propose_properties() -> Response:
+    """The properties instances of ``type`` use most, as columns to add."""
+    type_id = request.args.get("type", "").strip()
+    raw_limit = request.args.get("limit", "10")
+    if not raw_limit.isascii() or not raw_limit.isdigit() or len(raw_limit) > 6:
+        raise BigtentError("limit must be a positive whole number", title="Bad limit")
+    found = index()
+    return _answer(recon.propose_properties(found, type_id, int(raw_limit), reader_languages()))
 
 
 @bp.get("/reconcile/preview")

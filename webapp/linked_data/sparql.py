@@ -16,11 +16,13 @@ import hashlib
 import math
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from loader.base.errors import BigtentError
+from loader.discovery.search import search
 from loader.query.budgets import client_key
+from loader.query.execute import QueryOutcome
 from loader.query.results import (
     GRAPH,
     SOLUTIONS,
@@ -32,11 +34,13 @@ from loader.query.results import (
 )
 from loader.query.service import QueryService
 from loader.query.service_description import describe
+from loader.storage.page_index import DESCRIPTION
 from webapp.http.bodies import BodyLimit, limit
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.clients import client_address
 from webapp.http.negotiation import best_type, not_acceptable
+from webapp.http.rendering import index
 from webapp.http.request_args import reader_languages
 
 bp = Blueprint("sparql", __name__)
@@ -117,6 +121,12 @@ def _read_request(service: QueryService) -> tuple[Params, str | None]:
     media_type = request.mimetype
     if media_type == UPDATE:
         raise _refuse_update()
+    in_url = any(name == "query" for name, _ in params)
+    if media_type not in (FORM, DIRECT) and in_url:
+        # WDQS reads a query sent in the URL whatever the body is (WikibaseIntegrator
+        # POSTs multipart/form-data): read within the cap, then ignored.
+        _body(service)
+        return params, None
     if media_type not in (FORM, DIRECT):
         got = f"Content-Type {media_type}" if media_type else "no Content-Type"
         raise BigtentError(
@@ -134,8 +144,18 @@ def _read_request(service: QueryService) -> tuple[Params, str | None]:
         )
     body = _body(service)
     if media_type == FORM:
-        return params + _parse_params(body, "request body"), None
+        sent = _parse_params(body, "request body")
+        if in_url and any(name == "query" for name, _ in sent):
+            raise _query_twice("in the request body (query=…)")
+        return params + sent, None
     return params, _decode(body, "query")
+
+
+def _query_twice(where: str) -> BigtentError:
+    return BigtentError(
+        f"The query came both in the URL (?query=…) and {where}; send exactly one.",
+        title="Repeated parameter",
+    )
 
 
 def _single(params: Params, name: str) -> str | None:
@@ -217,11 +237,7 @@ def endpoint() -> ResponseReturnValue:
     queries = [v for k, v in params if k == "query"]
     if direct is not None:
         if queries:
-            raise BigtentError(
-                f"The query came both in the {DIRECT} body and as a query parameter; "
-                "send exactly one.",
-                title="Repeated parameter",
-            )
+            raise _query_twice(f"as the {DIRECT} body")
         queries = [direct]
     if not queries:
         if request.method == "POST":
@@ -240,23 +256,42 @@ def endpoint() -> ResponseReturnValue:
     dataset = bool(default_graphs or named_graphs)
     uselang = _single(params, "uselang")
     languages = reader_languages() if uselang is None else [uselang.lower(), *reader_languages()]
-    outcome = service.run(
-        service.request(
-            query,
-            solutions_type=solutions_type,
-            graph_type=graph_type,
-            default_graphs=default_graphs if dataset else None,
-            named_graphs=named_graphs if dataset else None,
-            languages=tuple(dict.fromkeys(languages)),
-        ),
-        client=client_key(client_address()),
-        timeout=_timeout(params),
+    query_request = service.request(
+        query,
+        solutions_type=solutions_type,
+        graph_type=graph_type,
+        default_graphs=default_graphs if dataset else None,
+        named_graphs=named_graphs if dataset else None,
+        languages=tuple(dict.fromkeys(languages)),
     )
+    timeout = _timeout(params)
+    if request.method != "GET":  # POST answers are never cached
+        outcome = service.run(query_request, client=client_key(client_address()), timeout=timeout)
+        response = _answer(outcome)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    service.check(query_request)  # refused queries are refused before any cache
+    tag = service.answer_tag(query_request)
+    if tag in request.if_none_match:
+        return _cached(Response(status=200), tag, service)
+    outcome = service.run_cached(
+        query_request, client=client_key(client_address()), timeout=timeout
+    )
+    return _cached(_answer(outcome), service.answer_tag(query_request, outcome.revision), service)
+
+
+def _answer(outcome: QueryOutcome) -> Response:
     response = Response(outcome.body, content_type=outcome.content_type)
     if outcome.truncated:
         response.headers["Bigtent-Truncated"] = "true"
-    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _cached(response: Response, tag: str, service: QueryService) -> Response:
+    """An answer to a GET query: tagged with the revision and the request, public for
+    SPARQL_CACHE_MAX_AGE seconds (304 when the client holds it)."""
+    response.vary.update(("Accept", "Accept-Language"))
+    return conditional(response, tag, max_age=service.cache_max_age)
 
 
 def _service_description(service: QueryService, params: Params) -> ResponseReturnValue:
@@ -277,7 +312,61 @@ def _service_description(service: QueryService, params: Params) -> ResponseRetur
             title="Unknown format",
         )
     endpoint_iri = get_settings().BASE_URL + "sparql"
-    response = Response(describe(service, endpoint_iri, fmt), content_type=fmt.content_type)
-    generation = service.dataset_stats().generation
-    tag = hashlib.sha256(f"{generation} {fmt.name} {endpoint_iri}".encode()).hexdigest()[:32]
+    counts = get_catalogue().dataset_counts()
+    body = describe(service, endpoint_iri, fmt, counts.triples, counts.entities)
+    response = Response(body, content_type=fmt.content_type)
+    tag = hashlib.sha256(f"{counts.tag} {fmt.name} {endpoint_iri}".encode()).hexdigest()[:32]
     return conditional(response, tag, max_age=60)
+
+
+#: Completion: the prefixes naming items, and those naming properties (Wikibase's layout).
+ITEM_PREFIXES = ("wd",)
+PROPERTY_PREFIXES = ("wdt", "p", "ps", "psv", "pq", "pqv", "pr", "prv", "wdno")
+COMPLETIONS = 20
+
+
+@bp.get("/sparql/prefixes")
+def prefixes() -> Response:
+    """The prefixes the endpoint predefines, as JSON ``{name: IRI}`` (for the editor)."""
+    response = jsonify(get_catalogue().query_service.template.prefixes)
+    return conditional(response, hashlib.sha256(response.get_data()).hexdigest()[:32], max_age=3600)
+
+
+@bp.get("/sparql/complete")
+def complete() -> Response:
+    """Items (``prefix=wd``) or properties (``prefix=wdt``, ``p``, ``ps``, ``pq``, ``pr``,
+    …; without ``prefix``: both) whose label or alias matches ``q``, with their label and
+    description in the reader's language: ``[{id, label, description}]``, at most 20."""
+    prefix = request.args.get("prefix", "")
+    if prefix and prefix not in ITEM_PREFIXES + PROPERTY_PREFIXES:
+        raise BigtentError(
+            f"prefix={prefix[:20]!r} names neither items nor properties: use "
+            + ", ".join(ITEM_PREFIXES + PROPERTY_PREFIXES)
+            + ".",
+            title="Unknown prefix",
+        )
+    text = request.args.get("q", "")
+    most = int(get_settings().SPARQL_COMPLETE_MAX_CHARS)
+    if len(text) > most:
+        raise BigtentError(
+            f"q is {len(text)} characters long; completion searches at most {most} "
+            "(setting SPARQL_COMPLETE_MAX_CHARS).",
+            title="Text too long",
+        )
+    kinds = "QP" if not prefix else ("Q" if prefix in ITEM_PREFIXES else "P")
+    found = index()
+    ids = [h.id for h in search(found, text, limit=200).hits if h.id[0] in kinds]
+    ids = ids[:COMPLETIONS]
+    languages = reader_languages()
+    labels = found.names(ids, languages)
+    descriptions = found.names(ids, languages, kind=DESCRIPTION)
+    return jsonify(
+        [
+            {
+                "id": entity,
+                "label": labels.get(entity, ("", entity))[1],
+                "description": descriptions.get(entity, ("", ""))[1],
+            }
+            for entity in ids
+        ]
+    )

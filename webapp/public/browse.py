@@ -53,14 +53,11 @@ def classes() -> Response:
 
     def render() -> tuple[str, None]:
         direct = listing_data.class_counts(found)
-        main = [
-            (qid, slug, listing_data.member_count(found, listing_data.subclasses(found, qid)))
-            for slug, qid in SLUGS.items()
-        ]
+        main = [(qid, slug, n) for slug, qid, n in listing_data.record_counts(found)]
         names = found.names([c for c, _ in direct] + [q for q, _, _ in main], languages)
         html = render_template(
             "browse_index.html",
-            main=[m for m in main if m[2]],
+            main=main,
             direct=direct,
             names=names,
         )

@@ -39,10 +39,13 @@ def _network() -> PartnershipNetwork:
     return get_catalogue().network
 
 
-def current_filter() -> NetworkFilter:
-    """The request's filters, checked (400 for anything unknown or out of range)."""
+def current_filter(*, view: str = "the network view", extra: Sequence[str] = ()) -> NetworkFilter:
+    """The request's filters, checked (400 for anything unknown or out of range); other
+    views taking the same filters (the map) name themselves and their own parameters."""
     args = {name: request.args.getlist(name) for name in request.args}
-    return _network().parse_filter(args, int(get_settings().NETWORK_MAX_ORGANISATIONS))
+    return _network().parse_filter(
+        args, int(get_settings().NETWORK_MAX_ORGANISATIONS), view=view, extra=extra
+    )
 
 
 def filter_args(wanted: NetworkFilter, default_limit: int) -> dict[str, object]:

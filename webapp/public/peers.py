@@ -21,10 +21,12 @@ from loader.base import ids
 from loader.base.errors import BigtentError
 from loader.discovery import peers as matching
 from loader.discovery.browse import subclasses
+from loader.discovery.contact import ContactRoute, contact_routes
 from loader.discovery.peers import Criteria, Match, Matches
 from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION, PageIndex
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.formatting import by_label
 from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages
 
@@ -36,9 +38,10 @@ SECTION_RESULTS = 3
 #: Raw parameter values read per request, in all; more is refused before any lookup.
 MAX_PARAMETER_VALUES = 60
 MAX_VALUE_LENGTH = 200
-#: Capacities listed in the form's multi-select (the rest are found by name).
-SELECT_CAPACITIES = 300
-SELECT_OTHERS = 300
+#: Values the form lists per criterion (every one in any catalogue we know of; beyond,
+#: capacities are found by name).
+SELECT_CAPACITIES = 2000
+SELECT_OTHERS = 2000
 LISTS = {"capacity": "capacities", "language": "languages", "territory": "territories"}
 PARAMETERS = frozenset(
     {"capacity", "capacity_name", "language", "territory", "modality", "direction", "all"}
@@ -143,16 +146,47 @@ def _result_ids(results: list[Match]) -> set[str]:
     return wanted
 
 
+def _offer_ids(offers: dict[str, dict[str, matching.Statement]]) -> set[str]:
+    wanted: set[str] = set()
+    for by_statement in offers.values():
+        for st in by_statement.values():
+            wanted |= {st.capacity, *st.languages, *st.territories, *st.modalities, *st.levels}
+    return wanted
+
+
+def _contacts(results: list[Match]) -> dict[str, list[ContactRoute]]:
+    """The consented contact routes of ``results``."""
+    cat = get_catalogue()
+    base = get_settings().CONTACT_WIKI_BASE
+    base = base if base.endswith("/") else base + "/"
+    return contact_routes(cat.revisions, cat.ns, [r.id for r in results], base)
+
+
+def _offer_json(st: matching.Statement | None, names: dict[str, tuple[str, str]]) -> Any:
+    if st is None:
+        return None
+    return {
+        "levels": [_ref(c, names) for c in st.levels],
+        "languages": [_ref(c, names) for c in st.languages],
+        "territories": [_ref(c, names) for c in st.territories],
+        "modalities": [_ref(c, names) for c in st.modalities],
+    }
+
+
 def _as_json(
     criteria: Criteria,
     matches: Matches,
     page: int,
     names: dict[str, tuple[str, str]],
     kinds: dict[str, list[str]],
+    offers: dict[str, dict[str, matching.Statement]],
+    contacts: dict[str, list[ContactRoute]],
 ) -> dict[str, Any]:
     base = get_settings().BASE_URL
     results = []
     for r in matches.results:
+        missing = matching.unmatched(criteria, r)
+        mine = offers.get(r.id, {})
         results.append(
             {
                 **_ref(r.id, names),
@@ -165,9 +199,20 @@ def _as_json(
                 "languages": [_ref(c, names) for c in r.languages],
                 "territories": [_ref(c, names) for c in r.territories],
                 "modalities": [_ref(c, names) for c in r.modalities],
+                "unmatched": {
+                    "capacities": [_ref(c, names) for c in missing.capacities],
+                    "languages": [_ref(c, names) for c in missing.languages],
+                    "territories": [_ref(c, names) for c in missing.territories],
+                    "modalities": [_ref(c, names) for c in missing.modalities],
+                },
+                "contact": [
+                    {"kind": route.kind, "url": route.url, "text": route.text}
+                    for route in contacts.get(r.id, [])
+                ],
                 "reasons": [
                     {
                         "statement": reason.statement,
+                        "offer": _offer_json(mine.get(reason.statement), names),
                         "capacity": _ref(reason.capacity, names),
                         "asked": [_ref(c, names) for c in reason.asked],
                         "languages": [_ref(c, names) for c in reason.languages],
@@ -225,10 +270,11 @@ def api() -> Response:
             check_page_in_range(page, matches.total, RESULTS_PER_PAGE)
         shown = matches.results
         kinds = found.values([r.id for r in shown], ids.INSTANCE_OF)
-        wanted = _criteria_ids(criteria) | _result_ids(shown)
+        offers = matching.offered(found, [r.id for r in shown], criteria.direction)
+        wanted = _criteria_ids(criteria) | _result_ids(shown) | _offer_ids(offers)
         wanted |= {c for cs in kinds.values() for c in cs}
         names = found.names(wanted, languages)
-        body = _as_json(criteria, matches, page, names, kinds)
+        body = _as_json(criteria, matches, page, names, kinds, offers, _contacts(shown))
         body["notes"] = notes
         return json.dumps(body, ensure_ascii=False).encode()
 
@@ -266,11 +312,19 @@ def find() -> Response:
             "modality": matching.choices(found, matching.MODALITY_CLASS, SELECT_OTHERS),
         }
         kinds = found.values([r.id for r in shown], ids.INSTANCE_OF)
+        direction = criteria.direction if criteria else matching.OFFER
+        offers = matching.offered(found, [r.id for r in shown], direction)
         wanted = _result_ids(shown) | (_criteria_ids(criteria) if criteria else set())
+        wanted |= _offer_ids(offers)
         wanted |= {c for cs in kinds.values() for c in cs}
         wanted |= {r for r, _ in tree} | {c for _, cs in tree for c in cs}
         wanted |= {v for vs in options.values() for v in vs}
         names = found.names(wanted, languages)
+        # languages, territories and ways of sharing in the reader's alphabetical order
+        options = {
+            kind: by_label(values, lambda v: names.get(v, ("", v))[1])
+            for kind, values in options.items()
+        }
         chosen = criteria or Criteria((), direction=request.args.get("direction", matching.OFFER))
         html = render_template(
             "peers.html",
@@ -289,6 +343,9 @@ def find() -> Response:
             kinds=kinds,
             notes=notes,
             page_url=_page_url,
+            offers=offers,
+            contacts=_contacts(shown),
+            unmatched={r.id: matching.unmatched(chosen, r) for r in shown},
         )
         return html, None
 

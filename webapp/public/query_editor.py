@@ -1,8 +1,15 @@
 """The query editor page (``/query``) and the named example queries (``/sparql/examples``).
 
 The page is a plain HTML form that posts to ``/sparql`` and works without JavaScript;
-``static/query-editor.js`` turns it into YASGUI (editor + results table), served from
-node_modules by :mod:`webapp.public.vendor`, never from a CDN.
+``static/query-editor.js`` turns it into YASGUI (editor + results), served from
+node_modules by :mod:`webapp.public.vendor`, never from a CDN, with the result views of
+``static/query-views.js`` (table, map, charts, graph, timeline, image grid).
+
+Sharing: ``/query#<query>`` (the query, percent-encoded, in the fragment, as WDQS writes
+its links) opens the editor and runs the query, in the view its ``#defaultView:`` comment
+names; ``/query?query=`` only opens it. ``/embed#<query>`` shows one result view alone,
+for other sites' frames (the only page here that may be framed: ``EMBEDDABLE`` in
+:mod:`webapp.http.headers`).
 """
 
 from __future__ import annotations
@@ -20,16 +27,27 @@ from loader.query.results import FORMATS
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
 from webapp.http.negotiation import best_type, not_acceptable
-from webapp.public.vendor import missing_assets, missing_message
+from webapp.public.query_widget import widget_words
+from webapp.public.vendor import missing_assets, missing_message, vendor_url
 
 bp = Blueprint("query_editor", __name__)
 
 EDITOR_ASSETS = ["yasgui.min.js", "yasgui.min.css"]
+#: Loaded by the result views when first shown (static/query-views.js).
+VIEW_ASSETS = [
+    "leaflet.js",
+    "leaflet.css",
+    "topojson-client.min.js",
+    "land-110m.json",
+    "chart.umd.min.js",
+    "cytoscape.min.js",
+]
 #: Longest query accepted in ``/query?query=`` (the endpoint has its own limit).
 MAX_QUERY_CHARS = 100_000
 #: Longest address the page builds: common proxies refuse request lines over 8 KB.
 MAX_URL_LENGTH = 8000
 ENDPOINT_PATH = "/sparql"  # the SPARQL endpoint (webapp URL layout)
+COMPLETE_PATH = "/sparql/complete"  # entity completion by label (webapp.linked_data.sparql)
 PAGE_PATH = "/page/"  # entity pages: /page/<id>
 
 DEFAULT_QUERY = """\
@@ -84,11 +102,7 @@ def editor() -> tuple[str, int]:
     listed = examples.all()
     endpoint = request.script_root + ENDPOINT_PATH
     editor_config = {
-        "endpoint": endpoint,
-        "editorPath": url_for("query_editor.editor"),
-        "pagePath": request.script_root + PAGE_PATH,
-        "entityNamespace": cat.ns["wd"],
-        "prefixes": cat.ns.sparql_prefixes(),
+        **_widget_config(),
         "examples": [examples.as_dict(e) for e in listed],
         "maxUrlLength": MAX_URL_LENGTH,
     }
@@ -101,6 +115,34 @@ def editor() -> tuple[str, int]:
         formats=FORMATS,
         share_link=share_link(query),
         editor_config=editor_config,
+        assets_missing=missing_message(missing) if missing else None,
+    ), (503 if missing else 200)
+
+
+def _widget_config() -> dict[str, object]:
+    """What the scripts of /query and /embed need: addresses, prefixes, words."""
+    cat = get_catalogue()
+    return {
+        "endpoint": request.script_root + ENDPOINT_PATH,
+        "completePath": request.script_root + COMPLETE_PATH,
+        "editorPath": url_for("query_editor.editor"),
+        "embedPath": url_for("query_editor.embed"),
+        "pagePath": request.script_root + PAGE_PATH,
+        "entityNamespace": cat.ns["wd"],
+        "prefixes": cat.ns.sparql_prefixes(),
+        "vendor": {name: vendor_url(name) for name in VIEW_ASSETS},
+        **widget_words(),
+    }
+
+
+@bp.get("/embed")
+def embed() -> tuple[str, int]:
+    """One result view alone, for a frame on another site: ``/embed#<query>`` runs the
+    query in its ``#defaultView:`` (the table when it names none)."""
+    missing = missing_assets(EDITOR_ASSETS)
+    return render_template(
+        "embed.html",
+        editor_config=_widget_config(),
         assets_missing=missing_message(missing) if missing else None,
     ), (503 if missing else 200)
 

@@ -44,6 +44,28 @@ ASSETS: dict[str, Asset] = {
     "cytoscape.min.js": Asset(
         "cytoscape", "dist/cytoscape.min.js", "text/javascript; charset=utf-8"
     ),
+    # the map (webapp.public.map): Leaflet with circle markers (no marker images)
+    "leaflet.js": Asset("leaflet", "dist/leaflet.js", "text/javascript; charset=utf-8"),
+    "leaflet.css": Asset("leaflet", "dist/leaflet.css", "text/css; charset=utf-8"),
+    "leaflet.markercluster.js": Asset(
+        "leaflet.markercluster", "dist/leaflet.markercluster.js", "text/javascript; charset=utf-8"
+    ),
+    "MarkerCluster.css": Asset(
+        "leaflet.markercluster", "dist/MarkerCluster.css", "text/css; charset=utf-8"
+    ),
+    "MarkerCluster.Default.css": Asset(
+        "leaflet.markercluster", "dist/MarkerCluster.Default.css", "text/css; charset=utf-8"
+    ),
+    # land outlines (Natural Earth via world-atlas), read by the server for its SVG maps
+    "land-110m.json": Asset("world-atlas", "land-110m.json", "application/json"),
+    # the query editor's result views (static/query-views.js): the map's basemap decoder
+    # and the charts
+    "topojson-client.min.js": Asset(
+        "topojson-client", "dist/topojson-client.min.js", "text/javascript; charset=utf-8"
+    ),
+    "chart.umd.min.js": Asset(
+        "chart.js", "dist/chart.umd.min.js", "text/javascript; charset=utf-8"
+    ),
 }
 
 _compressed: dict[tuple[Path, int], bytes] = {}

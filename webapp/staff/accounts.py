@@ -25,6 +25,7 @@ from webapp.http import auth
 from webapp.http.bodies import parse_json
 from webapp.http.catalogue import get_catalogue
 from webapp.http.clients import client_address
+from webapp.http.errors import public_error
 from webapp.http.redirects import safe_next
 from webapp.http.ui_terms import N_
 
@@ -69,7 +70,8 @@ def login() -> BaseResponse:
         except LoginThrottled as exc:
             status, error, retry = exc.status, exc.message, exc.retry_after
         except BigtentError as exc:
-            status, error = exc.status, exc.message
+            shown = public_error(exc)  # an outage names no host to anonymous visitors
+            status, error = shown.status, shown.message
         else:
             target = safe_next(
                 data.get("next") or request.args.get("next"), url_for("accounts.account")

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -104,14 +105,14 @@ def upload() -> BaseResponse:
     cat = get_catalogue()
     kept = cat.imports.save(data, sent.filename, fmt, auth.author(), summary)
     try:
-        report = validate(cat.editor, cat.imports, kept)
+        report = validate(cat.editor, cat.imports, kept, cat.page_index)
     except BaseException:
         cat.imports.discard(kept.token)
         raise
     if report.file_errors:
         cat.imports.discard(kept.token)
         raise BigtentError(
-            "the file could not be read; nothing was kept: " + "; ".join(report.file_errors[:3]),
+            "the file could not be read; nothing was kept: " + "; ".join(report.file_errors[:10]),
             title="Unreadable file",
             status=422,
         )
@@ -126,7 +127,7 @@ def _render_report(
     cat = get_catalogue()
     report = cat.imports.report(upload)
     if report is None:  # made by another version, or lost: make it again
-        report = validate(cat.editor, cat.imports, upload).as_dict()
+        report = validate(cat.editor, cat.imports, upload, cat.page_index).as_dict()
     if wants_json():
         response = jsonify({"token": upload.token, **report})
         response.status_code = status
@@ -144,6 +145,7 @@ def _render_report(
         hidden=len(records) - len(listed),
         short=_short,
         stale=stale,
+        names=report.get("names", []),
     )
     return auth.no_store(Response(html, status=status, mimetype="text/html"))
 
@@ -161,10 +163,10 @@ def confirmed(token: str) -> BaseResponse:
     upload = _upload(token)
     cat = get_catalogue()
     try:
-        written = confirm(cat.editor, cat.imports, upload)
+        written = confirm(cat.editor, cat.imports, upload, cat.page_index)
     except StaleImport as exc:
         return _render_report(upload, 409, exc.entities)
-    message = _("%(n)s records imported.", n=len(written))
+    message = ngettext("%(num)s record imported.", "%(num)s records imported.", len(written))
     if wants_json():
         return auth.no_store(
             jsonify({"ok": True, "message": message, "revisions": [r.id for r in written]})

@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -41,6 +42,7 @@ from loader.staff.accounts import ADMIN, EDITOR
 from webapp.http import auth
 from webapp.http.bodies import BodyLimit, limit_blueprint, parse_json
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.errors import public_error
 from webapp.http.i18n import ui_language
 from webapp.http.rendering import index
 from webapp.http.request_args import reader_languages
@@ -234,13 +236,15 @@ def _sections(state: FormState, record_type: RecordType, languages: Sequence[str
 
 
 def _blank_rows(state: FormState, record_type: RecordType | None) -> None:
-    """One empty value row for each primary field without a value."""
+    """Empty value rows for each primary field without a value: as many as the shapes
+    require (a partnership's two participants), else one."""
     if record_type is None:
         return
     present = {s.property for s in state.statements}
     for f in record_type.primary:
         if f.id not in present:
-            state.add_statement(f.id)
+            for _row in range(max(1, f.min_count)):
+                state.add_statement(f.id)
 
 
 def _apply_action(state: FormState, action: str) -> str | None:
@@ -323,8 +327,26 @@ def _messages(result: SaveResult) -> None:
                 revision=result.revision.id if result.revision else "",
             )
         )
+    if result.store_pending:
+        flash(_("Saved; the SPARQL endpoint will show it when the store is back."))
     for warning in result.warnings:
         flash(_("Warning: %(message)s", message=warning.message))
+
+
+def _not_saved(state: FormState, exc: BigtentError, **kwargs: Any) -> Response:
+    """A save that failed for a reason other than the record (the database away, the
+    entity deleted meanwhile): the form again with everything typed and the reason (no
+    internals: ``public_error``), so the edit is not lost. Nothing was written."""
+    shown = public_error(exc)
+    try:
+        response = _render(
+            state, problems=[Placed(None, shown.message)], status=shown.status, **kwargs
+        )
+    except BigtentError:
+        raise exc from None  # the form cannot be drawn either: the error page
+    if shown.retry_after is not None:
+        response.headers["Retry-After"] = str(shown.retry_after)
+    return response
 
 
 def _invalid(
@@ -374,16 +396,20 @@ def new(class_id: str) -> BaseResponse:
     editor = cat.editor
     record, placement = to_json(state, editor.property_types())
     early = form_problems(state)
-    if early:
-        return _invalid(state, early, placement, entity=None, class_id=class_id)
     try:
+        if early:
+            raise ValidationFailed(early)
         result = editor.create(
             lambda entity: editor.read_json(record, entity),
             author=auth.author(),
             summary=state.summary.strip()[:500],
         )
     except ValidationFailed as exc:
-        return _invalid(state, exc.problems, placement, entity=None, class_id=class_id)
+        # every problem at once: the form's, the unreadable values and the shapes' verdict
+        problems = early + editor.problems(record, editor.next_id())
+        return _invalid(state, problems or exc.problems, placement, entity=None, class_id=class_id)
+    except BigtentError as exc:
+        return _not_saved(state, exc, entity=None, class_id=class_id)
     _messages(result)
     return redirect(url_for("pages.entity", entity_id=result.entity), code=303)
 
@@ -417,20 +443,32 @@ def edit(entity_id: str) -> BaseResponse:
         return _render(state, entity=entity, class_id=class_id, focus=focus, conflicts=conflicts)
     record, placement = to_json(state, types)
     early = form_problems(state)
-    if early:
-        return _invalid(state, early, placement, entity=entity, class_id=class_id)
-    base = _base_revision(state)
+    readable = False
     try:
+        if early:
+            raise ValidationFailed(early)
+        base = _base_revision(state)
         submission = editor.read_json(record, entity)
+        readable = True
         result = editor.save(
             entity, submission, base, author=auth.author(), summary=state.summary.strip()[:500]
         )
     except ValidationFailed as exc:
+        # Every problem at once. Once the record reads, the shapes' verdict on the record
+        # as saved (merged with newer revisions) is the one to show.
+        problems = exc.problems if readable else early + editor.problems(record, entity)
         return _invalid(
-            state, exc.problems, placement, entity=entity, class_id=class_id, conflicts=conflicts
+            state,
+            problems or exc.problems,
+            placement,
+            entity=entity,
+            class_id=class_id,
+            conflicts=conflicts,
         )
     except EditConflict as exc:
         return _conflict_view(entity, state, submission.model, base, exc)
+    except BigtentError as exc:
+        return _not_saved(state, exc, entity=entity, class_id=class_id, conflicts=conflicts)
     _messages(result)
     return redirect(url_for("pages.entity", entity_id=entity), code=303)
 
@@ -535,7 +573,8 @@ def _text_of(value: object) -> str:
             for q in value.get("qualifiers", []):
                 extra.append(f"{q.get('property')}: {_text_of(q.get('value'))}")
             if value.get("references"):
-                extra.append(_("%(n)s source(s)", n=len(value["references"])))
+                count = len(value["references"])
+                extra.append(ngettext("%(num)s source", "%(num)s sources", count))
             return str(text) + (f" ({'; '.join(extra)})" if extra else "")
         if "text" in value:
             return f"{value['text']} [{value.get('language')}]"

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loader.records.coordinates import decimal_text
 from loader.records.record_model import FieldProblem
 
 KINDS = ("value", "novalue", "somevalue")
@@ -25,9 +26,9 @@ PRECISIONS = {"9": "year", "10": "month", "11": "day", "14": "second"}
 MAX_ROWS = 2000
 _NAME = re.compile(
     r"^(?:term-(?P<t>\d{1,6})-(?P<tpart>lang|label|description|aliases)"
-    r"|st-(?P<s>\d{1,6})-(?:(?P<spart>property|id|kind|value|lang|precision|rank|remove)"
-    r"|q-(?P<q>\d{1,6})-(?P<qpart>property|kind|value|lang|precision|remove)"
-    r"|r-(?P<r>\d{1,6})-(?P<k>\d{1,6})-(?P<rpart>property|kind|value|lang|precision|remove)))$"
+    r"|st-(?P<s>\d{1,6})-(?:(?P<spart>property|id|kind|value|lang|precision|lat|lon|rank|remove)"
+    r"|q-(?P<q>\d{1,6})-(?P<qpart>property|kind|value|lang|precision|lat|lon|remove)"
+    r"|r-(?P<r>\d{1,6})-(?P<k>\d{1,6})-(?P<rpart>property|kind|value|lang|precision|lat|lon|remove)))$"
 )
 _ENTITY_AT_END = re.compile(r"\b([QP][1-9][0-9]{0,15})\)?\s*$")
 
@@ -40,12 +41,19 @@ class SnakRow:
     kind: str = "value"
     value: str = ""
     lang: str = ""
-    precision: str = ""
+    precision: str = ""  # a time's (9, 10, …) or a coordinate's, in degrees
     remove: bool = False
+    lat: str = ""  # a globe coordinate's latitude and longitude, in decimal degrees
+    lon: str = ""
 
     def blank(self) -> bool:
         """True when nothing was typed in the row."""
-        return self.kind == "value" and not self.value.strip()
+        return (
+            self.kind == "value"
+            and not self.value.strip()
+            and not self.lat.strip()
+            and not self.lon.strip()
+        )
 
 
 @dataclass
@@ -116,6 +124,19 @@ class FormState:
         """Languages of the term rows."""
         return [t.lang for t in self.terms]
 
+    def shows_datatype(self, types: Mapping[str, str], datatype: str) -> bool:
+        """True when the form draws a value control of ``datatype`` (a statement's value,
+        or a qualifier or source given as a value): the page then loads what that control
+        needs, such as the map picker's Leaflet for ``GlobeCoordinate``."""
+        for st in self.statements:
+            snaks: list[SnakRow] = [st, *st.qualifiers.values()]
+            snaks += [s for ref in st.references.values() for s in ref.values()]
+            for snak in snaks:
+                shown = snak is st or snak.kind == "value"
+                if shown and types.get(snak.property.strip()) == datatype:
+                    return True
+        return False
+
 
 # --- from the JSON record model ---------------------------------------------------------------
 
@@ -131,11 +152,24 @@ def _snak_from_json(data: Mapping[str, Any], row: SnakRow) -> SnakRow:
         row.value, row.lang = str(value.get("text", "")), str(value.get("language", ""))
     elif isinstance(value, dict) and "time" in value:
         row.value, row.precision = str(value["time"]), str(value.get("precision") or "")
+    elif isinstance(value, dict) and "latitude" in value:
+        row.lat, row.lon = _degrees(value.get("latitude")), _degrees(value.get("longitude"))
+        row.precision = _degrees(value.get("precision"))
     elif value is not None:
         row.value = str(value)
         if isinstance(value, str) and _TIME_TEXT.match(value):
             row.precision = str(implied_precision(value))
     return row
+
+
+def _degrees(number: object) -> str:
+    """A coordinate's number as the form shows it: decimal text, never ``1e-05``."""
+    if number is None:
+        return ""
+    try:
+        return decimal_text(str(number))
+    except ValueError:
+        return str(number)
 
 
 def from_json(record: Mapping[str, Any], types: Mapping[str, str]) -> FormState:
@@ -157,7 +191,7 @@ def from_json(record: Mapping[str, Any], types: Mapping[str, str]) -> FormState:
     for st in record.get("statements", []):
         row = StatementRow(n=state.next_statement())
         _snak_from_json(st, row)
-        if types.get(row.property) != "Time":
+        if types.get(row.property) not in ("Time", "GlobeCoordinate"):
             row.precision = ""
         row.id = str(st.get("id") or "")
         row.rank = str(st.get("rank", "normal"))
@@ -255,6 +289,12 @@ def _value(row: SnakRow, ptype: str) -> object:
         return {"time": text, "precision": int(precision) if precision.isdigit() else precision}
     if ptype in ("String", "ExternalId"):
         return row.value
+    if ptype == "GlobeCoordinate":
+        # Texts as typed, so the decimals written give the precision when none is chosen.
+        coordinate: dict[str, object] = {"latitude": row.lat.strip(), "longitude": row.lon.strip()}
+        if row.precision.strip():
+            coordinate["precision"] = row.precision.strip()
+        return coordinate
     return text
 
 

@@ -1,45 +1,58 @@
 /* Bigtent query editor: turns the plain query form of /query into YASGUI (YASQE editor +
- * YASR results), served locally from node_modules. Without this script, or without
- * YASGUI, the plain form keeps working: it posts the query to the SPARQL endpoint.
+ * YASR results with the views of query-views.js), served locally from node_modules.
+ * Without this script, or without YASGUI, the plain form keeps working: it posts the
+ * query to the SPARQL endpoint.
  *
- * Nothing here talks to another host: prefix completion uses this catalogue's prefixes,
- * and YASQE's completers that ask Linked Open Vocabularies are switched off. */
+ * - The endpoint's predefined prefixes (wd:, wdt:, p:, …) are known to the editor, so no
+ *   valid query is flagged and no PREFIX line needs adding.
+ * - Completion: prefixes, variables, and after wd:/wdt:/p:/ps:/pq:/pr: entities and
+ *   properties by label in the reader's language (GET completePath), inserted as the id
+ *   with the label in a comment at the end of the line, as WDQS does.
+ * - Share links `/query#<query>` open and run the query in its view; the share icon and
+ *   the Copy button only make the link. The embed code frames `/embed#<query>`.
+ * - Errors: one message with line and column, the offending part marked in the editor,
+ *   no download links.
+ * - Words come from the page (the JSON block `editor-config`), in the reader's language.
+ *
+ * Nothing here talks to another host: YASQE's completers that ask Linked Open
+ * Vocabularies are switched off. */
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("editor-config").textContent);
   var Yasgui = window.Yasgui;
-  if (!Yasgui || !Yasgui.Yasqe || !Yasgui.Yasr) {
+  var Views = window.BigtentViews;
+  if (!Yasgui || !Yasgui.Yasqe || !Yasgui.Yasr || !Views) {
     return; // the plain form stays
   }
   var Yasqe = Yasgui.Yasqe;
   var Yasr = Yasgui.Yasr;
-  var ENTITY_ID = /^[QP][1-9][0-9]*$/;
+  var lang = document.documentElement.lang || "en";
+  var say = Views.setup(Yasr, config, null);
 
   var form = document.getElementById("query-form");
+  var runButton = document.getElementById("run");
   var textarea = document.getElementById("query");
   var editorEl = document.getElementById("editor");
   var picker = document.getElementById("example");
   var pickerDescription = document.getElementById("example-description");
   var resultsSection = document.getElementById("results-section");
+  var resultsEl = document.getElementById("results");
   var statusEl = document.getElementById("query-status");
   var truncatedEl = document.getElementById("truncated");
+  var switcher = document.getElementById("view-switcher");
+  var downloads = document.getElementById("downloads");
   var shareInput = document.getElementById("share-link");
   var copyButton = document.getElementById("copy-link");
+  var embedShare = document.getElementById("embed-share");
+  var embedCode = document.getElementById("embed-code");
+  var copyEmbed = document.getElementById("copy-embed");
   var downloadItems = document.querySelectorAll("#download-links li");
 
-  // Messages come from the page, which renders them in the reader's interface language.
-  function message(name, values) {
-    var text = statusEl.getAttribute("data-" + name) || "";
-    return text.replace(/%\((\w+)\)s/g, function (whole, key) {
-      return values && key in values ? String(values[key]) : whole;
-    });
-  }
-  var lang = document.documentElement.lang || "en";
   var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
   function countMessage(count, ms) {
     var one = plurals ? plurals.select(count) === "one" : count === 1;
-    return message(one ? "one" : "many", { count: count.toLocaleString(lang), ms: ms });
+    return say(one ? "one" : "many", { count: count.toLocaleString(lang), ms: ms });
   }
 
   var examplesById = {};
@@ -47,93 +60,126 @@
     examplesById[example.id] = example;
   });
 
-  function escapeHtml(text) {
-    return String(text)
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&#39;");
-  }
-
-  function entityId(binding) {
-    if (!binding || binding.type !== "uri") return null;
-    if (binding.value.indexOf(config.entityNamespace) !== 0) return null;
-    var local = binding.value.substring(config.entityNamespace.length);
-    return ENTITY_ID.test(local) ? local : null;
-  }
-
-  // --- completion: this catalogue's prefixes, nothing fetched from elsewhere ------------
-  var prefixLines = Object.keys(config.prefixes).sort().map(function (name) {
-    return name + ": <" + config.prefixes[name] + ">";
+  // --- the built-in prefixes: known to the editor's grammar from the first line ---------
+  // YASQE flags `wdt:P1` as "Prefix 'wdt' is not defined" unless the query declares it;
+  // the endpoint predefines these prefixes, so every parse starts with them declared.
+  var sparqlMode = Yasqe.modes.sparql11;
+  Yasqe.defineMode("sparql11", function (cmConfig, modeConfig) {
+    var mode = sparqlMode(cmConfig, modeConfig);
+    var startState = mode.startState;
+    mode.startState = function () {
+      var state = startState.apply(this, arguments);
+      Object.keys(config.prefixes).forEach(function (name) {
+        state.prefixes[name] = config.prefixes[name];
+      });
+      return state;
+    };
+    return mode;
   });
-  Yasqe.forkAutocompleter(
-    "prefixes",
-    { name: "bigtent-prefixes", persistenceId: null, get: prefixLines },
+
+  // --- completion: this catalogue's prefixes and entities, nothing from elsewhere -------
+  var prefixLines = Object.keys(config.prefixes)
+    .sort()
+    .map(function (name) {
+      return name + ": <" + config.prefixes[name] + ">";
+    });
+  Yasqe.forkAutocompleter("prefixes", { name: "bigtent-prefixes", persistenceId: null, get: prefixLines }, false);
+
+  var ENTITY_TOKEN = /^(wd|wdt|p|ps|psv|pq|pqv|pr|prv|wdno):([^\s<>"{}()|^`\\]*)$/;
+  var found = {}; // "wdt:P131" → {id, label, description}, from the last answers
+  var answers = {}; // request URL → promise of the answer
+  function completions(prefix, text) {
+    var url =
+      config.completePath +
+      "?" +
+      new URLSearchParams({ prefix: prefix, q: text, uselang: lang }).toString();
+    if (!answers[url]) {
+      answers[url] = fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .catch(function () {
+          delete answers[url];
+          return [];
+        });
+    }
+    return answers[url];
+  }
+  function renderHint(element, self, hint) {
+    var item = found[hint.text];
+    if (!item) {
+      element.textContent = hint.text;
+      return;
+    }
+    var label = document.createElement("span");
+    label.className = "hint-label";
+    label.textContent = item.label || item.id;
+    var id = document.createElement("span");
+    id.className = "hint-id";
+    id.textContent = " " + hint.text;
+    element.appendChild(label);
+    element.appendChild(id);
+    if (item.description) {
+      var description = document.createElement("span");
+      description.className = "hint-description";
+      description.textContent = item.description;
+      element.appendChild(description);
+    }
+  }
+  /** Puts the id in place and its label in a comment at the end of the line (extending
+   * the line's comment when it has one); the cursor stays after the id. */
+  function pickHint(cm, data, hint) {
+    cm.replaceRange(hint.text, hint.from || data.from, hint.to || data.to, "complete");
+    var item = found[hint.text];
+    if (!item || !item.label) return;
+    var cursor = cm.getCursor();
+    var line = cursor.line;
+    var end = cm.getLine(line).length;
+    var last = cm.getTokenAt({ line: line, ch: end }, true);
+    var inComment = !!(last.type && last.type.indexOf("comment") >= 0 && last.end === end);
+    var label = item.label.replace(/[\r\n]+/g, " ");
+    cm.replaceRange((inComment ? ", " : " # ") + label, { line: line, ch: end }, undefined, "complete");
+    cm.setCursor(cursor);
+  }
+  Yasqe.registerAutocompleter(
+    {
+      name: "bigtent-entities",
+      bulk: false,
+      autoShow: true,
+      persistenceId: null,
+      isValidCompletionPosition: function (yasqe) {
+        var token = yasqe.getCompleteToken();
+        return ENTITY_TOKEN.test(token.string);
+      },
+      get: function (yasqe, token) {
+        var match = ENTITY_TOKEN.exec(token.string);
+        if (!match) return Promise.resolve([]);
+        var prefix = match[1];
+        return completions(prefix, match[2]).then(function (items) {
+          return (Array.isArray(items) ? items : []).map(function (item) {
+            var text = prefix + ":" + item.id;
+            found[text] = item;
+            return text;
+          });
+        });
+      },
+      postprocessHints: function (yasqe, hints) {
+        hints.forEach(function (hint) {
+          hint.render = renderHint;
+          hint.hint = pickHint;
+        });
+        return hints;
+      },
+    },
     false
   );
   // YASQE merges arrays index by index, so the list of completers is replaced here.
-  Yasqe.defaults.autocompleters = ["variables", "bigtent-prefixes"];
-
-  // --- results table: entities shown by label, linked to their pages --------------------
-  var BaseTable = Yasr.plugins.table;
-  class EntityTable extends BaseTable {
-    getColumns() {
-      var columns = super.getColumns();
-      var variables = this.yasr.results.getVariables();
-      var position = {};
-      variables.forEach(function (name, i) {
-        position[name] = i + 1; // row arrays start with the row number
-      });
-      variables.forEach(function (name, i) {
-        var column = columns[i + 1];
-        var labelAt = position[name + "Label"];
-        if (name.slice(-5) === "Label" && position[name.slice(0, -5)] !== undefined) {
-          column.visible = false; // shown in the column of the entity it labels
-        }
-        var plain = column.render;
-        column.render = function (cell, type, row, meta) {
-          var id = entityId(cell);
-          if (!id) return plain(cell, type, row, meta);
-          var labelCell = labelAt === undefined ? "" : row[labelAt];
-          var label = labelCell && labelCell.value ? labelCell.value : id;
-          if (type === "filter" || type === "sort" || !type) return label + " " + id;
-          return (
-            '<div><a class="entity-link" href="' +
-            escapeHtml(config.pagePath + id) +
-            '">' +
-            escapeHtml(label) +
-            '</a> <span class="id">(' +
-            id +
-            ")</span></div>"
-          );
-        };
-      });
-      return columns;
-    }
-  }
-  Yasr.registerPlugin("table", EntityTable);
-  Yasr.defaults.pluginOrder = ["table", "response"];
+  Yasqe.defaults.autocompleters = ["variables", "bigtent-prefixes", "bigtent-entities"];
 
   // --- the editor --------------------------------------------------------------------------
-  function queryFromHash() {
-    var match = /(?:^#|&)query=([^&]*)/.exec(window.location.hash);
-    if (!match) return null;
-    try {
-      return decodeURIComponent(match[1].replace(/\+/g, " "));
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function shareLink(query) {
-    var base = window.location.origin + config.editorPath;
-    var link = base + "?query=" + encodeURIComponent(query);
-    return link.length <= config.maxUrlLength ? link : base + "#query=" + encodeURIComponent(query);
-  }
-
-  var initial = queryFromHash();
-  if (initial !== null) textarea.value = initial;
+  var shared = Views.queryFromHash(window.location.hash);
+  if (shared !== null) textarea.value = shared;
 
   textarea.hidden = true;
   editorEl.hidden = false;
@@ -141,12 +187,25 @@
   document.getElementById("plain-format").hidden = true;
   document.getElementById("query-label").removeAttribute("for");
 
+  function editorBase() {
+    return window.location.origin + config.editorPath;
+  }
+  function currentView() {
+    return yasr && yasr.drawnPlugin && resultsShown ? yasr.drawnPlugin : null;
+  }
+  /** The link that opens and runs the query, in the view shown now. */
+  function shareLink() {
+    var query = yasqe.getValue();
+    var view = currentView();
+    return Views.shareLink(editorBase(), view ? Views.withView(query, view) : query);
+  }
+
   var yasqe = new Yasqe(editorEl, {
     value: textarea.value,
     persistenceId: null,
     consumeShareLink: null,
-    createShareableLink: function (instance) {
-      return shareLink(instance.getValue());
+    createShareableLink: function () {
+      return shareLink();
     },
     requestConfig: {
       endpoint: config.endpoint,
@@ -161,10 +220,24 @@
   input.setAttribute("aria-labelledby", "query-label");
   input.setAttribute("aria-describedby", "editor-keys");
 
-  var yasr = new Yasr(document.getElementById("results"), {
+  var resultsShown = false;
+  var yasr = new Yasr(resultsEl, {
     persistenceId: null,
     prefixes: config.prefixes,
   });
+  Views.translateWidget([editorEl, resultsEl], config.yasgui || {});
+
+  // YASGUI's buttons sit inside the form: a <button> without a type would submit it (and
+  // run the query) — its share icon did. Only the Run button submits.
+  function typeButtons(root) {
+    root.querySelectorAll("button:not([type])").forEach(function (button) {
+      button.type = "button";
+    });
+  }
+  typeButtons(editorEl);
+  new MutationObserver(function () {
+    typeButtons(editorEl);
+  }).observe(editorEl, { childList: true, subtree: true });
 
   // --- keeping the page in step with the query --------------------------------------------
   function isGraphQuery() {
@@ -176,10 +249,22 @@
     return config.endpoint + "?" + new URLSearchParams({ query: query, format: format }).toString();
   }
 
+  function embedSnippet() {
+    var query = yasqe.getValue();
+    var view = currentView();
+    var src = Views.shareLink(window.location.origin + config.embedPath, view ? Views.withView(query, view) : query);
+    return (
+      '<iframe style="width: 80vw; height: 50vh; border: none;" src="' +
+      src.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+      '" referrerpolicy="origin" sandbox="allow-scripts allow-same-origin allow-popups"></iframe>'
+    );
+  }
+
   function refresh() {
     var query = yasqe.getValue();
     textarea.value = query;
-    shareInput.value = shareLink(query);
+    shareInput.value = shareLink();
+    embedCode.value = embedSnippet();
     var kind = isGraphQuery() ? "graph" : "solutions";
     downloadItems.forEach(function (item) {
       item.hidden = item.getAttribute("data-kind") !== kind;
@@ -188,8 +273,16 @@
     });
   }
 
+  var errorMark = null;
+  function clearError() {
+    if (errorMark) errorMark.clear();
+    errorMark = null;
+    downloads.hidden = false;
+  }
+
   var pending = null;
   yasqe.on("change", function () {
+    clearError();
     window.clearTimeout(pending);
     pending = window.setTimeout(refresh, 150);
   });
@@ -221,7 +314,7 @@
           }, 10000);
         })
         .catch(function (error) {
-          statusEl.textContent = message("download-failed", { error: error.message });
+          statusEl.textContent = say("download-failed", { error: error.message });
         });
     });
   });
@@ -240,64 +333,178 @@
   });
   document.getElementById("open-example").hidden = true;
 
+  // --- views -------------------------------------------------------------------------------
+  var chosenView = null; // picked in the switcher, for queries with the same #defaultView
+  var chosenFor = null;
+  function wantedView() {
+    var asked = Views.defaultViewOf(yasqe.getValue());
+    if (chosenView && chosenFor === asked) return chosenView;
+    chosenView = null;
+    return asked || "table";
+  }
+  function updateSwitcher() {
+    var drawn = currentView();
+    var any = false;
+    switcher.querySelectorAll("button[data-view]").forEach(function (button) {
+      var plugin = yasr.plugins[button.getAttribute("data-view")];
+      var usable = !!(resultsShown && plugin && plugin.canHandleResults());
+      button.disabled = !usable;
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-view") === drawn));
+      any = any || usable;
+    });
+    switcher.hidden = !any;
+  }
+  switcher.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-view]");
+    if (!button || button.disabled) return;
+    chosenView = button.getAttribute("data-view");
+    chosenFor = Views.defaultViewOf(yasqe.getValue());
+    yasr.selectPlugin(chosenView);
+  });
+  yasr.on("drawn", function () {
+    updateSwitcher();
+    refresh();
+  });
+
   // --- running ---------------------------------------------------------------------------
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (event.submitter && event.submitter !== runButton) return;
+    run();
+  });
+  function run() {
     yasqe.query().catch(function () {
       /* shown by the queryResponse handler */
     });
-  });
+  }
 
   yasqe.on("query", function () {
     resultsSection.hidden = false;
-    statusEl.textContent = message("running");
+    statusEl.textContent = say("running");
     truncatedEl.hidden = true;
+    clearError();
   });
 
-  function errorMessage(error) {
+  /** {message, line, column} of a failed query: the endpoint's JSON error body (title,
+   * error, line, column), or its text. One line, never a parser dump. */
+  function failure(error) {
     var text = error && error.message ? error.message : String(error);
+    var result = { message: text, line: null, column: null };
     try {
       var parsed = JSON.parse(text);
-      if (parsed && parsed.error) return (parsed.title ? parsed.title + ": " : "") + parsed.error;
+      if (parsed && typeof parsed === "object") {
+        if (parsed.error) result.message = String(parsed.error);
+        if (parsed.line) result.line = Number(parsed.line);
+        if (parsed.column) result.column = Number(parsed.column);
+      }
     } catch (e) {
-      /* not JSON: the text as it came */
+      if (/^\s*</.test(text)) result.message = text.replace(/<[^>]*>/g, " ");
     }
-    return text;
+    if (result.line === null) {
+      var at =
+        /\bline\s+(\d+)\s*,?\s*col(?:umn)?\s+(\d+)/i.exec(result.message) ||
+        /\bat\s+(\d+):(\d+)\b/.exec(result.message);
+      if (at) {
+        result.line = Number(at[1]);
+        result.column = Number(at[2]);
+      }
+    }
+    var lines = result.message.split(/\r?\n/).filter(function (l) {
+      return l.trim();
+    });
+    result.message = (lines[0] || "").trim();
+    if (result.message.length > 300) result.message = result.message.slice(0, 297) + "…";
+    return result;
+  }
+
+  /** Marks the part of the query the error points at: the word at line:column. */
+  function markError(line, column) {
+    var doc = yasqe.getDoc();
+    var at = Math.min(Math.max(line - 1, 0), doc.lastLine());
+    var text = doc.getLine(at);
+    var ch = Math.min(Math.max(column - 1, 0), text.length);
+    var start = ch;
+    var end = ch;
+    while (end < text.length && !/\s/.test(text.charAt(end))) end++;
+    if (end === start) {
+      // at the end of a line: the last word before it
+      while (start > 0 && /\s/.test(text.charAt(start - 1))) start--;
+      end = start;
+      while (start > 0 && !/\s/.test(text.charAt(start - 1))) start--;
+    }
+    if (end === start) end = Math.min(start + 1, text.length);
+    if (end === start) return;
+    errorMark = doc.markText(
+      { line: at, ch: start },
+      { line: at, ch: end },
+      { className: "query-error-mark", attributes: { title: statusEl.textContent } }
+    );
+    yasqe.scrollIntoView({ line: at, ch: start }, 40);
   }
 
   yasqe.on("queryResponse", function (instance, response, duration) {
     if (response instanceof Error) {
-      var failure = errorMessage(response);
-      statusEl.textContent = message("failed", { error: failure });
-      yasr.setResponse(new Error(failure), duration);
+      var fail = failure(response);
+      statusEl.textContent =
+        fail.line !== null && fail.column !== null && !/\bline\s+\d/i.test(fail.message)
+          ? say("failed-at", { line: fail.line, column: fail.column, error: fail.message })
+          : say("failed", { error: fail.message });
+      statusEl.classList.add("query-failed");
+      // Shown once: in the status line, not again in the results; nothing to download.
+      resultsShown = false;
+      resultsEl.hidden = true;
+      downloads.hidden = true;
+      updateSwitcher();
+      if (fail.line !== null && fail.column !== null) markError(fail.line, fail.column);
       return;
     }
+    statusEl.classList.remove("query-failed");
+    resultsShown = true;
+    resultsEl.hidden = false;
+    yasr.selectedPlugin = wantedView(); // drawn by setResponse (or the best it can)
     yasr.setResponse(response, duration);
     var rows = yasr.results && yasr.results.getBindings();
     var count = rows ? rows.length : null;
-    statusEl.textContent =
-      count === null ? message("done", { ms: duration }) : countMessage(count, duration);
+    statusEl.textContent = count === null ? say("done", { ms: duration }) : countMessage(count, duration);
     var truncated = (response.headers.get("Bigtent-Truncated") || "").toLowerCase() === "true";
     truncatedEl.hidden = !truncated;
     if (truncated) document.getElementById("truncated-rows").textContent = count === null ? "" : count;
-    window.history.replaceState(null, "", shareLink(yasqe.getValue()));
+    embedShare.hidden = false;
+    window.history.replaceState(null, "", shareLink());
   });
 
   // --- share -----------------------------------------------------------------------------
-  var copyLabel = copyButton.textContent;
-  copyButton.hidden = false;
-  copyButton.addEventListener("click", function () {
-    refresh();
-    shareInput.select();
-    if (navigator.clipboard) {
-      navigator.clipboard.writeText(shareInput.value).then(
+  function copier(button, field) {
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      refresh();
+      field.select();
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(field.value).then(
         function () {
-          copyButton.textContent = copyButton.getAttribute("data-copied");
+          button.textContent = say("copied");
+          window.setTimeout(function () {
+            button.textContent = label;
+          }, 2000);
         },
         function () {
-          copyButton.textContent = copyLabel;
+          button.textContent = label;
         }
       );
-    }
+    });
+  }
+  copyButton.hidden = false;
+  copier(copyButton, shareInput);
+  copier(copyEmbed, embedCode);
+
+  // A share link runs its query as soon as the page opens (an address with ?query= only
+  // opens it for editing).
+  if (shared !== null) run();
+  window.addEventListener("hashchange", function () {
+    var query = Views.queryFromHash(window.location.hash);
+    if (query === null || query === yasqe.getValue()) return;
+    yasqe.setValue(query);
+    refresh();
+    run();
   });
 })();

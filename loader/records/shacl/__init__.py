@@ -13,10 +13,10 @@ Modules follow the W3C recommendation (https://www.w3.org/TR/shacl/), as pySHACL
 :class:`ShapeError`), ``paths.py`` (§2.3.1 property paths), ``shapes.py`` (§2 shapes and
 targets, §3 validation: :class:`ShapesGraph`), ``constraint_component.py`` (what a
 component compiles to), and the §4 core components: ``value_type.py`` (§4.1),
-``cardinality.py`` (§4.2), ``string_based.py`` (§4.4), ``property_pair.py`` (§4.5),
-``logical.py`` (§4.6), ``shape_based.py`` (§4.7), ``other.py`` (§4.8), gathered by
-parameter name in ``components.py``. ``native.py`` adapts Bigtent's own ``bts:`` checks
-(``wikibase_rules.py``).
+``cardinality.py`` (§4.2), ``value_range.py`` (§4.3), ``string_based.py`` (§4.4),
+``property_pair.py`` (§4.5), ``logical.py`` (§4.6), ``shape_based.py`` (§4.7), ``other.py``
+(§4.8), gathered by parameter name in ``components.py``. ``native.py`` adapts Bigtent's own
+``bts:`` checks (``wikibase_rules.py``).
 
 May import: ``loader.base`` and ``loader.records``.
 

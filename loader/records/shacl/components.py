@@ -14,6 +14,7 @@ from loader.records.shacl import (
     property_pair,
     shape_based,
     string_based,
+    value_range,
     value_type,
 )
 from loader.records.shacl.constraint_component import Builder
@@ -26,7 +27,11 @@ BUILDERS: dict[str, Builder] = {
     # §4.2 cardinality
     "minCount": cardinality.min_count,
     "maxCount": cardinality.max_count,
-    # §4.3 value range: none implemented
+    # §4.3 value range (numbers)
+    "minExclusive": value_range.bound(True, False),
+    "minInclusive": value_range.bound(True, True),
+    "maxExclusive": value_range.bound(False, False),
+    "maxInclusive": value_range.bound(False, True),
     # §4.4 string-based
     "minLength": string_based.length(True),
     "maxLength": string_based.length(False),
