@@ -199,6 +199,25 @@ def close_app(app: Flask, template: str) -> None:
     cat.close()
 
 
+def unmetered_demo_app(
+    demo_template: Path, data: Path, store_backend: dict[str, Any]
+) -> Iterator[Flask]:
+    """For module-scoped fixtures: an app over a copy of the demo in ``data`` with no
+    SPARQL client budget (read-only tests that send many queries), on each backend."""
+    shutil.copytree(demo_template, data)
+    values: dict[str, Any] = {
+        "DATA_DIR": str(data),
+        "BASE_URL": BASE,
+        "LOAD_WORKERS": 1,
+        "SPARQL_CLIENT_BUDGET": 0,
+        "SPARQL_CLIENT_PARALLEL": 0,
+        **store_backend,
+    }
+    app = open_app(load_settings(env={}, overrides=values), "demo")
+    yield app
+    close_app(app, "demo")
+
+
 @pytest.fixture
 def backend_settings(
     make_settings: Callable[..., Settings], store_backend: dict[str, Any]

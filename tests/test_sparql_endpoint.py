@@ -7,7 +7,6 @@ import csv
 import io
 import itertools
 import json
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,12 +15,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import BASE, close_app, open_app, sync_app
+from conftest import BASE, sync_app, unmetered_demo_app
 from flask import Flask
 from flask.testing import FlaskClient
 from graphs import assert_isomorphic, to_rdflib
-
-from loader.base.settings import load_settings
 
 WD = BASE + "entity/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -36,19 +33,9 @@ def sparql_app(
     store_backend: dict[str, Any],
 ) -> Iterator[Flask]:
     """One app for the read-only tests of this module (no client budget), on each backend."""
-    data = tmp_path_factory.mktemp("sparql") / "data"
-    shutil.copytree(demo_template, data)
-    values: dict[str, Any] = {
-        "DATA_DIR": str(data),
-        "BASE_URL": BASE,
-        "LOAD_WORKERS": 1,
-        "SPARQL_CLIENT_BUDGET": 0,
-        "SPARQL_CLIENT_PARALLEL": 0,
-        **store_backend,
-    }
-    app = open_app(load_settings(env={}, overrides=values), "demo")
-    yield app
-    close_app(app, "demo")
+    yield from unmetered_demo_app(
+        demo_template, tmp_path_factory.mktemp("sparql") / "data", store_backend
+    )
 
 
 @pytest.fixture

@@ -5,18 +5,15 @@ backends: WDQS's label service (``SERVICE wikibase:label``) evaluated by Bigtent
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import rdflib
-from conftest import BASE, close_app, open_app, sync_app
+from conftest import BASE, sync_app, unmetered_demo_app
 from flask import Flask
 from flask.testing import FlaskClient
-
-from loader.base.settings import load_settings
 
 WD = BASE + "entity/"
 QUERIES = sorted((Path(__file__).parent / "data" / "wdqs").glob("*.rq"))
@@ -31,19 +28,9 @@ def wdqs_app(
     store_backend: dict[str, Any],
 ) -> Iterator[Flask]:
     """One read-only app for this module (no client budget), on each backend."""
-    data = tmp_path_factory.mktemp("wdqs") / "data"
-    shutil.copytree(demo_template, data)
-    values: dict[str, Any] = {
-        "DATA_DIR": str(data),
-        "BASE_URL": BASE,
-        "LOAD_WORKERS": 1,
-        "SPARQL_CLIENT_BUDGET": 0,
-        "SPARQL_CLIENT_PARALLEL": 0,
-        **store_backend,
-    }
-    app = open_app(load_settings(env={}, overrides=values), "demo")
-    yield app
-    close_app(app, "demo")
+    yield from unmetered_demo_app(
+        demo_template, tmp_path_factory.mktemp("wdqs") / "data", store_backend
+    )
 
 
 @pytest.fixture

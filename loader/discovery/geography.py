@@ -112,9 +112,7 @@ class Geography:
     @property
     def index(self) -> PageIndex:
         """The page index, caught up with the log."""
-        index = self.page_index
-        index.catch_up()
-        return index
+        return self.page_index.current()
 
     # --- what is where -----------------------------------------------------------------
     def kinds(self) -> dict[str, str]:

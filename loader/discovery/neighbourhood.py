@@ -127,9 +127,7 @@ class Neighbourhood:
     @property
     def index(self) -> PageIndex:
         """The page index, caught up with the log."""
-        index = self.page_index
-        index.catch_up()
-        return index
+        return self.page_index.current()
 
     def classes(self, entity: str) -> dict[str, bool]:
         """Which kinds of record ``entity`` is (organisation, network, partnership,

@@ -166,9 +166,7 @@ class PartnershipNetwork:
     @property
     def index(self) -> PageIndex:
         """The page index, caught up with the log."""
-        index = self.page_index
-        index.catch_up()
-        return index
+        return self.page_index.current()
 
     # --- filters --------------------------------------------------------------------------
     def vocabulary(self, name: str) -> list[str]:

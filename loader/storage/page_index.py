@@ -376,6 +376,11 @@ class PageIndex:
         """The revision id the index reflects."""
         return self._indexed
 
+    def current(self) -> PageIndex:
+        """This index, caught up with the log first (what readers of the index want)."""
+        self.catch_up()
+        return self
+
     def catch_up(self) -> int:
         """Index every entity changed since the last catch-up; returns how many.
 
