@@ -39,6 +39,7 @@ from loader.discovery.geography import Geography
 from loader.discovery.neighbourhood import Neighbourhood
 from loader.discovery.network import PartnershipNetwork
 from loader.discovery.statistics import Statistics
+from loader.discovery.views import IndexViews
 from loader.editing.bulk_import import Uploads
 from loader.editing.editor import Editor
 from loader.editing.forms import FormModels
@@ -113,6 +114,12 @@ class Catalogue:
             self.neighbourhood = Neighbourhood(repo.ns, revisions, self.page_index)
             self.geography = Geography(repo, self.page_index, self.network)
             self.statistics = Statistics(repo, self.query_service, self.examples)
+            undo.callback(self.statistics.close)
+            #: whole-catalogue views of the page index (browse counts, partnerships, the
+            #: network and map documents): newest finished result, recomputed in the
+            #: background after writes; the thread starts with the first recomputation
+            self.views = IndexViews(revisions, self.page_index)
+            undo.callback(self.views.close)
             self.privacy = Privacy(
                 repo,
                 self.page_index,
@@ -178,6 +185,8 @@ class Catalogue:
         hooks, self._close_hooks = self._close_hooks, []
         for hook in hooks:
             hook()
+        self.views.close()
+        self.statistics.close()
         self.applier.stop()
         self.accounts.close()
         self.editor.close()

@@ -211,6 +211,7 @@ def unmetered_demo_app(
         "LOAD_WORKERS": 1,
         "SPARQL_CLIENT_BUDGET": 0,
         "SPARQL_CLIENT_PARALLEL": 0,
+        "DUMP_INTERVAL": 0,  # no background dump: its first run would change the counts
         **store_backend,
     }
     app = open_app(load_settings(env={}, overrides=values), "demo")

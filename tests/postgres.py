@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -50,6 +51,8 @@ class Cluster:
     password: str
     process: subprocess.Popen[bytes]
     _schemas: int = field(default=0)
+    command: list[str] = field(default_factory=list, repr=False)  # how the server started
+    as_owner: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def url(self) -> str:
@@ -76,6 +79,26 @@ class Cluster:
     def database_url(self, name: str) -> str:
         """The URL of database ``name``."""
         return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def restart(self, timeout: float = 60) -> None:
+        """What ``pg_ctl restart -m fast`` does: a fast shutdown (SIGINT: open
+        transactions rolled back, every connection closed), then the same server started
+        again on the same data and port; returns once it accepts connections. Done here
+        rather than through pg_ctl, whose new server would be no child of this process
+        (so the fixture could not stop it), and which refuses to run as root."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        log = self.root / "server.log"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                start_new_session=True,
+                **self.as_owner,
+            )
+        _wait_until_ready(self, log, timeout)
 
     def stop(self) -> None:
         """Fast shutdown, then delete the cluster's files."""
@@ -112,7 +135,9 @@ def running_cluster(timeout: float = 60) -> Iterator[Cluster]:
     if owner is not None:
         for path in (root, pwfile):
             os.chown(path, *owner)
-    as_owner = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
+    as_owner: dict[str, Any] = (
+        {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
+    )
     log = root / "server.log"
     try:
         subprocess.run(
@@ -131,39 +156,41 @@ def running_cluster(timeout: float = 60) -> Iterator[Cluster]:
             check=True,
             capture_output=True,
             cwd=root,
-            **as_owner,  # type: ignore[arg-type]
+            **as_owner,
         )
         port = free_port()
         with log.open("wb") as out:
             if owner is not None:
                 os.chown(log, *owner)
+            command = [
+                str(binaries / "postgres"),
+                "-D",
+                str(root / "data"),
+                "-p",
+                str(port),
+                "-k",
+                str(root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",  # throw-away data: durability only costs time here
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ]
             process = subprocess.Popen(
-                [
-                    str(binaries / "postgres"),
-                    "-D",
-                    str(root / "data"),
-                    "-p",
-                    str(port),
-                    "-k",
-                    str(root),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",  # throw-away data: durability only costs time here
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                ],
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=root,
-                **as_owner,  # type: ignore[arg-type]
+                start_new_session=True,  # a Ctrl-C in the terminal is the tests' to handle
+                **as_owner,
             )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
-    cluster = Cluster(root, port, password, process)
+    cluster = Cluster(root, port, password, process, command=command, as_owner=as_owner)
     try:
         _wait_until_ready(cluster, log, timeout)
         with psycopg.connect(cluster.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:

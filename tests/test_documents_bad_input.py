@@ -47,7 +47,7 @@ def _reject(
         ("/entity/Q1%2Fx", "not an entity id"),  # encoded slash
         ("/entity/Q1/x", "not an entity id"),
         ("/entity/" + LONG, "at most 18 digits"),
-        ("/entity/Q99999999", "no entity 'Q99999999'"),
+        ("/entity/Q99999999", "no entity Q99999999 "),
         ("/data/Q1x.ttl", "not an entity id"),
         ("/data/L1", "no lexemes"),
         ("/data/Q99999999.ttl", "no entity"),

@@ -217,14 +217,14 @@ def test_removing_a_statement_they_changed_is_a_conflict(demo: Catalogue) -> Non
 
 
 def test_a_merge_that_would_be_invalid_is_a_conflict(demo: Catalogue) -> None:
-    editor = demo.editor
-    start, base = edit(editor, "Q1200")
+    editor = demo.editor  # Q1208 has no start time (P9) yet
+    start, base = edit(editor, "Q1208")
     one, two = copy.deepcopy(start), copy.deepcopy(start)
     one["statements"].append({"property": "P9", "value": "2008"})
     two["statements"].append({"property": "P9", "value": "2009"})  # a partnership has one
-    save(editor, "Q1200", one, base)
+    save(editor, "Q1208", one, base)
     with pytest.raises(EditConflict) as refused:
-        save(editor, "Q1200", two, base)
+        save(editor, "Q1208", two, base)
     conflict = refused.value.conflict
     assert conflict["fields"] == []
     assert any(p["property"] == "P9" for p in conflict["problems"])  # type: ignore[attr-defined]

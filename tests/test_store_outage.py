@@ -1,8 +1,10 @@
-"""Faults of a scale-out deployment against the real engines: Virtuoso reached through a
-proxy that can make it unreachable (tests/tcp_proxy.py), so an outage takes no restart of
-the engine. The revision log is the truth: saves made while the store is away stand and
-say so; every process's background applier catches the store up when it is back; probes,
-503s and error pages tell the truth without naming any internals."""
+"""Faults of a scale-out deployment against the real engines: Virtuoso and PostgreSQL
+reached through a proxy that can make them unreachable or cut a connection at a chosen
+moment (tests/tcp_proxy.py), and, at the end, engines of a test's own really stopped
+(Virtuoso for 20 s) or restarted (PostgreSQL) during a stream of saves. The revision log
+is the truth: saves made while the store is away stand and say so; every process's
+background applier catches the store up when it is back; probes, 503s and error pages
+tell the truth without naming any internals."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -22,7 +25,7 @@ import pytest
 from flask import Flask
 from form_support import form_fields
 from live_server import free_port
-from postgres import Cluster
+from postgres import Cluster, running_cluster
 from staff_support import FAST, PASSWORD, login
 from tcp_proxy import CuttingProxy
 from virtuoso import Virtuoso
@@ -302,3 +305,200 @@ def test_database_outage_shows_visitors_no_internals(
     logged = [r.getMessage() for r in caplog.records if "event=service_error" in r.getMessage()]
     assert logged and "DATABASE_URL" in logged[0]  # the operators get the whole story
     assert anonymous.get("/ready").status_code == 200
+
+
+# --- the engines really stopped: a private Virtuoso and a private PostgreSQL --------------
+
+OUTAGE_SECONDS = 20
+
+
+class SaveStream:
+    """A client thread that keeps creating records through the web app until stopped;
+    each save has a label of its own, so the log can be searched for it whatever the
+    answer said."""
+
+    def __init__(self, app: Flask, prefix: str) -> None:
+        self.client = app.test_client()
+        self.token = {"X-CSRF-Token": login(self.client, "ed")}
+        self.prefix = prefix
+        self.answers: list[tuple[str, int, dict[str, Any] | None, str]] = []
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="save-stream", daemon=True)
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            label = f"{self.prefix} {n}"
+            body = {**RECORD, "labels": {"en": label}}
+            try:
+                response = self.client.post("/api/entity", json=body, headers=self.token)
+            except BaseException as exc:  # the test fails on it; the stream goes on
+                self.errors.append(exc)
+            else:
+                text = response.get_data(as_text=True)
+                self.answers.append(
+                    (label, response.status_code, response.get_json(silent=True), text)
+                )
+            n += 1
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> SaveStream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the stream after the save in flight (bounded: a save's retries are)."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive(), "a save did not finish within 30 s"
+
+    def wait_for(self, count: int, seconds: float = 30) -> None:
+        """Until at least ``count`` answers came back."""
+        assert _wait_until(lambda: len(self.answers) >= count, seconds), self.answers[-3:]
+
+
+def _labels_in_log(log: RevisionLog, labels: list[str]) -> set[str]:
+    """Those of ``labels`` that some entity's newest revision in the log carries."""
+    content = b"\n".join(rev.snapshot or b"" for rev in log.latest_revisions())
+    return {label for label in labels if f'"{label}"@en'.encode() in content}
+
+
+@pytest.fixture
+def private_virtuoso(tmp_path: Path) -> Iterator[Virtuoso]:
+    """A Virtuoso of this test's own (the session's serves the other tests, so it must
+    not be stopped), built with scripts/virtuoso in the test's directory; stopped after
+    (a clean stop; one that no longer answers is ended with SIGTERM, then SIGKILL)."""
+    with Virtuoso.start(tmp_path / "virtuoso") as server:
+        yield server
+
+
+@pytest.mark.parametrize("stop", ["shutdown", "kill"])
+def test_engine_stopped_for_20_s_during_a_stream_of_saves(
+    stop: str,
+    private_virtuoso: Virtuoso,
+    make_settings: Callable[..., Settings],
+    ontology_template: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Virtuoso really stopped for 20 s while a client keeps saving, then started again.
+    ``shutdown`` is the operator's clean stop (scripts/virtuoso stop: ``checkpoint;
+    shutdown;``, as docs/operations.md says); ``kill`` is a crash (SIGKILL, mid-write:
+    the engine replays its transaction log at start). Either way: every acknowledged
+    save is in the log and then the store (those of the outage acknowledged as pending),
+    none answered as failed was written, and the running process brings the store level
+    with the log within 10 s of the engine's return, with no restart and no command."""
+    caplog.set_level(logging.WARNING)
+    shutil.copytree(ontology_template, tmp_path / "data")
+    settings = make_settings(
+        **private_virtuoso.settings(), STORE_RETRY_DELAY=0.1, STORE_TIMEOUT=5, **FAST
+    )
+    with Catalogue.open(settings) as cat:
+        cat.verify(repair=True)  # a new engine: the ontology goes in first
+    app = create_app(settings)
+    cat = app.extensions["bigtent"]
+    try:
+        cat.accounts.add_user("ed", "editor", PASSWORD)
+        before = cat.revisions.count()
+        with SaveStream(app, "Saved around a stopped engine") as stream:
+            stream.wait_for(3)
+            if stop == "shutdown":
+                private_virtuoso.stop()
+            else:
+                private_virtuoso.kill()
+            stopped = len(stream.answers)
+            time.sleep(OUTAGE_SECONDS)
+            during = len(stream.answers) - stopped
+            private_virtuoso.run()  # returns once /sparql answers
+            back = time.monotonic()
+            stream.wait_for(len(stream.answers) + 3)  # a few saves after its return, too
+        caught_up = _wait_until(
+            lambda: not cat.revisions.unapplied(), back + CATCH_UP_SECONDS - time.monotonic()
+        )
+        assert not stream.errors, stream.errors
+        assert caught_up, f"still pending: {cat.revisions.unapplied()[:5]}"
+        with Catalogue.open(settings, recover=False) as other:
+            report = other.verify()
+            assert report.clean, report
+
+        saved = {label: body for label, status, body, _ in stream.answers if status == 201}
+        refused = [
+            (label, status, text) for label, status, _, text in stream.answers if status != 201
+        ]
+        assert all(status == 503 for _, status, _ in refused), refused
+        assert during > 0 and any(
+            body is not None and body["store"] == "pending" for body in saved.values()
+        ), "no save was acknowledged while the engine was away"
+        # no acknowledged save lost: each is in the log and (caught up) in the store
+        written = _labels_in_log(cat.revisions, [label for label, *_ in stream.answers])
+        assert set(saved) <= written
+        assert cat.labels([b["id"] for b in saved.values() if b], ["en"]) == {
+            b["id"]: label for label, b in saved.items() if b
+        }
+        # no save answered as failed was written, and nothing else was
+        assert not written & {label for label, _, _ in refused}
+        assert cat.revisions.count() == before + len(saved)
+        events = [r.getMessage() for r in caplog.records]
+        assert sum("event=outage_start service=store" in e for e in events) == 1
+        assert sum("event=outage_end service=store" in e for e in events) == 1
+    finally:
+        cat.close()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[Cluster]:
+    """A PostgreSQL cluster of this test's own, which it may restart (the session's
+    serves the other tests); stopped and deleted after."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+UNKNOWN = "whether it was saved is not known"
+
+
+def test_every_answer_is_truthful_when_postgresql_restarts_during_saves(
+    private_postgres: Cluster, make_settings: Callable[..., Settings], ontology_template: Path
+) -> None:
+    """PostgreSQL (holding the log and the accounts) restarted twice, fast (open
+    transactions rolled back, every connection closed), while a client keeps saving:
+    each answer is the truth — 201 means in the log; a 503 saying nothing was written
+    means not in the log; only a 503 saying the outcome is not known may be either."""
+    url = private_postgres.fresh_url()
+    with (
+        closing(RevisionLog(ontology_template / "revisions.sqlite3")) as source,
+        closing(RevisionLog(url)) as target,
+    ):
+        source.copy_into(target)
+        target.forget_applied()  # a fresh store here: the app applies all at open
+    app = create_app(make_settings(DATABASE_URL=url, **FAST))
+    cat: Catalogue = app.extensions["bigtent"]
+    try:
+        cat.accounts.add_user("ed", "editor", PASSWORD)
+        before = cat.revisions.count()
+        with SaveStream(app, "Saved around a database restart") as stream:
+            for _ in range(2):
+                stream.wait_for(len(stream.answers) + 5)
+                private_postgres.restart()
+            stream.wait_for(len(stream.answers) + 5)  # and it serves again afterwards
+        assert not stream.errors, stream.errors
+
+        answers = stream.answers
+        saved = {label: body for label, status, body, _ in answers if status == 201}
+        unknown = {label for label, status, _, text in answers if status == 503 and UNKNOWN in text}
+        failed = {label for label, status, _, _ in answers if status == 503} - unknown
+        others = [(label, status) for label, status, *_ in answers if status not in (201, 503)]
+        assert not others, others
+        written = _labels_in_log(cat.revisions, [label for label, *_ in answers])
+        assert set(saved) <= written  # acknowledged: in the log
+        for label, body in saved.items():
+            assert body is not None and cat.revisions.state(body["id"]) is not None, label
+        assert not written & failed  # answered "nothing was written": nothing was
+        assert written <= set(saved) | unknown
+        assert cat.revisions.count() == before + len(written)
+        assert answers[-1][1] == 201  # back to normal without a restart of the app
+    finally:
+        cat.close()

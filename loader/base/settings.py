@@ -245,7 +245,35 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         "Seconds a public SPARQL query may run; a request may lower it with ?timeout=, "
         "never raise it. A query past it is stopped and answered with an error, never a "
-        "truncated result. Queries also wait at most this long for a free worker.",
+        "truncated result.",
+    ),
+    Setting(
+        "SPARQL_QUEUE_MAX",
+        32,
+        "Queries that may wait for a SPARQL worker in each lane (fast and normal) while all "
+        "are busy; a query arriving when its lane is full is refused at once with 503 and a "
+        "Retry-After estimated from the queries ahead. Each waiting query holds a request "
+        "thread (SERVER_THREADS).",
+    ),
+    Setting(
+        "SPARQL_QUEUE_WAIT",
+        20.0,
+        "Seconds a SPARQL query may wait for a free worker before it is answered 503 with "
+        "Retry-After.",
+    ),
+    Setting(
+        "SPARQL_FAST_WORKERS",
+        1,
+        "Extra SPARQL worker processes reserved for queries predicted cheap (the last query "
+        "of the same shape, constants aside, finished within SPARQL_FAST_SLICE), so they "
+        "never wait behind expensive ones; 0 puts every query in one lane.",
+    ),
+    Setting(
+        "SPARQL_FAST_SLICE",
+        1.0,
+        "Seconds a query predicted cheap may run in the fast lane; one still running then "
+        "is stopped, its shape remembered as expensive, and it runs again on the normal "
+        "workers (within SPARQL_TIMEOUT).",
     ),
     Setting(
         "SPARQL_MAX_ROWS",

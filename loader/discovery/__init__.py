@@ -4,7 +4,8 @@
 outlines and projection in ``world_outline.py``), the network around one entity as its
 page shows it (``neighbourhood.py``), statistics (``statistics.py``) and the W3C
 reconciliation API (``reconciliation.py``), all read from the page index or the
-public query service.
+public query service. Whole-catalogue views keep their newest finished result and are
+recomputed in the background after writes (``views.py``, on ``loader.base.latest``).
 
 May import: ``loader.base``, ``records``, ``storage``, ``ingest``, ``query``,
 ``publish``.

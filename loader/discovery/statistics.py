@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from loader.base.errors import NotFound
-from loader.base.lru import ByteLRU
+from loader.base.latest import Finished, Views
 from loader.base.namespaces import Namespaces
 from loader.base.spreadsheets import restore
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from loader.storage.repository import Repository
 
 CSV = "text/csv"
-#: Bytes of query results kept between requests (a few KB each).
-CACHE_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,9 @@ class Statistics:
         self.repository = repository
         self.query_service = query_service
         self.examples = examples
-        self._cache: ByteLRU[ChartData] = ByteLRU(CACHE_BYTES)
+        revisions = repository.revisions
+        #: the charts' newest finished data (recomputed in the background after writes)
+        self.views = Views(revisions.last_id, revisions.private_since)
 
     def query(self, chart: Chart) -> str:
         """The example query behind a chart, as users get it (absolute prefixes)."""
@@ -125,13 +125,18 @@ class Statistics:
         return examples.query(examples.get(chart.example))
 
     def data(self, chart: Chart, languages: Sequence[str]) -> ChartData:
-        """The chart's data, labelled in ``languages``."""
-        key = (chart.id, self.repository.revisions.last_id(), tuple(languages))
-        found = self._cache.get(key)
-        if found is None:
-            found = self._run(chart, languages)
-            self._cache.put(key, found, len(found.csv) * 3)
-        return found
+        """The chart's data, labelled in ``languages`` (see :meth:`latest`)."""
+        return self.latest(chart, languages).value
+
+    def latest(self, chart: Chart, languages: Sequence[str]) -> Finished[ChartData]:
+        """The chart's newest finished data and the revision it reflects: after a write
+        it is recomputed in the background, except after a hide or erase (waited for)."""
+        wanted = tuple(languages)
+        return self.views.get((chart.id, wanted), lambda: self._run(chart, wanted))
+
+    def close(self) -> None:
+        """Stop the background recomputation."""
+        self.views.close()
 
     def _run(self, chart: Chart, languages: Sequence[str]) -> ChartData:
         service = self.query_service

@@ -1,6 +1,7 @@
 """The public SPARQL service: ``policy.py`` (read-only, SERVICE allow-list, nesting;
 fails closed), ``budgets.py`` (per-client time budgets; a client is its address),
-``fair_queue.py`` (waiting queries served fairly across clients), ``service.py`` (the
+``fair_queue.py`` (waiting queries served fairly across clients), ``lanes.py`` (the fast
+lane for queries predicted cheap), ``service.py`` (the
 worker processes, ``worker.py``, on ``snapshots.py``), ``remote.py`` (the same on a
 remote engine), ``execute.py`` (with the result byte cap), ``labels.py`` (the
 ``?xLabel`` convention), ``label_service.py`` (WDQS's ``SERVICE wikibase:label``, rewritten

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from itertools import islice
 from typing import Any
 
@@ -65,8 +65,9 @@ class QueryRequest:
     entity_namespace: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping (for the worker pipe)."""
-        return asdict(self)
+        """A JSON-ready mapping (for the worker pipe). Shallow: :func:`asdict` would
+        deep-copy the prefix table on every query, in the web process."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> QueryRequest:

@@ -12,6 +12,7 @@ before it is never served after the queries see it. Errors are not kept. Bounded
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import TYPE_CHECKING
@@ -23,14 +24,20 @@ if TYPE_CHECKING:
     from loader.query.execute import QueryOutcome, QueryRequest
 
 
+@functools.lru_cache(maxsize=1024)
+def _token_text(query: str) -> str:
+    """``query``'s tokens, space-separated (remembered: a request needs it up to three
+    times, for the cache and its ETags)."""
+    try:
+        return " ".join(value for _, value, _ in policy.tokens(query))
+    except policy.Unparsable:
+        return query
+
+
 def request_digest(request: QueryRequest) -> str:
     """A hash of everything about ``request`` that decides the answer's bytes."""
-    try:
-        text = " ".join(value for _, value, _ in policy.tokens(request.query))
-    except policy.Unparsable:
-        text = request.query
     key = {
-        "query": text,
+        "query": _token_text(request.query),
         "solutions": request.solutions_type,
         "graph": request.graph_type,
         "default": request.default_graphs,

@@ -15,6 +15,14 @@ passes the budget (:mod:`loader.query.budgets`). Waiting queries are served fair
 clients (:mod:`loader.query.fair_queue`): one client never holds every worker, and a
 freed worker goes to the waiting client holding the fewest.
 
+Queries wait in one of two lanes (:mod:`loader.query.lanes`). Queries predicted cheap wait
+in the fast lane, served by SPARQL_FAST_WORKERS workers of their own (and by the normal
+workers when no normal query waits), each run there for at most SPARQL_FAST_SLICE seconds:
+one still running then is stopped and run again in the normal lane. So a cheap query never
+waits behind an expensive one. In either lane a query waits at most SPARQL_QUEUE_WAIT
+seconds; only when SPARQL_QUEUE_MAX queries already wait in its lane is it refused at once
+(503, with a Retry-After estimated from the queries ahead of it): shedding is for overload.
+
 Results are capped in the worker at SPARQL_MAX_RESULT_BYTES (cut and flagged, see
 :mod:`loader.query.execute`) rather than streamed: streaming would send a 200 before the
 query is known to finish within its time limit. So the web process holds at most
@@ -50,6 +58,7 @@ from loader.base.errors import BigtentError, ConfigError
 from loader.query.budgets import ClientBudget
 from loader.query.execute import QueryOutcome, QueryRequest, check, execute
 from loader.query.fair_queue import FairQueue
+from loader.query.lanes import FAST, NORMAL, ShapeHistory, query_shape
 from loader.query.result_cache import ResultCache, request_digest
 from loader.query.snapshots import Snapshot, Snapshots
 from loader.query.worker import read_frame, write_frame
@@ -62,6 +71,7 @@ log = logging.getLogger(__name__)
 
 _GRAPH_PARAMETERS = (("default_graphs", "default-graph-uri"), ("named_graphs", "named-graph-uri"))
 INTERNAL = ""  # client key of the service's own queries: no budget
+_STARTUP = 60.0  # seconds a new worker may take to start
 
 
 class _Timeout(Exception):
@@ -76,6 +86,10 @@ class _Oversized(Exception):
     pass
 
 
+class _SliceOver(Exception):
+    """A fast-lane query ran past SPARQL_FAST_SLICE (its worker was replaced)."""
+
+
 @dataclass(eq=False)
 class _Ticket:
     """One query waiting for a worker."""
@@ -87,8 +101,11 @@ class _Ticket:
 class _Worker:
     """One worker process and the pipes to it."""
 
-    def __init__(self, memory_mb: int, isolate: bool, max_body: int = 0) -> None:
+    def __init__(
+        self, memory_mb: int, isolate: bool, max_body: int = 0, fast: bool = False
+    ) -> None:
         self.max_body = max_body  # largest reply body read (0: any); see _read
+        self.fast = fast  # reserved for the fast lane
         command = [sys.executable, "-m", "loader.query.worker", "--memory", str(memory_mb)]
         if isolate:
             command.append("--isolate")
@@ -110,11 +127,14 @@ class _Worker:
         return self.process.pid
 
     def call(self, header: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes]:
-        """Send one request; the reply, or _Timeout past ``deadline`` / _WorkerDied."""
+        """Send one request; the reply, or _Timeout past ``deadline`` / _WorkerDied. The
+        time a new worker takes to start moves ``deadline`` on: it is not the query's."""
         if not self.ready:
-            hello, _ = self._read(deadline)
+            waited = time.monotonic()
+            hello, _ = self._read(waited + _STARTUP)
             self.ready = True
             self.isolated = bool(hello.get("isolated"))
+            deadline += time.monotonic() - waited
         try:
             write_frame(self._in, header)
         except (BrokenPipeError, OSError):
@@ -174,9 +194,15 @@ class QueryService:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
-        self._queue: FairQueue[_Ticket] = FairQueue(
-            self.workers_wanted - 1 if self.workers_wanted > 1 else 1, self.max_waiting
-        )
+        self._queues: dict[str, FairQueue[_Ticket]] = {
+            NORMAL: FairQueue(
+                self.workers_wanted - 1 if self.workers_wanted > 1 else 1, self.max_waiting
+            ),
+            # a fast-lane query holds any worker for one slice at most
+            FAST: FairQueue(self.workers_wanted + self.fast_workers - 1, self.max_waiting),
+        }
+        self._mean_run = {NORMAL: self.timeout / 4, FAST: self.fast_slice / 2}
+        self.shapes = ShapeHistory()
         self._started = False
         self._closed = False
         self._stop = threading.Event()
@@ -201,7 +227,10 @@ class QueryService:
         self.budget = ClientBudget(
             float(settings.SPARQL_CLIENT_BUDGET), int(settings.SPARQL_CLIENT_PARALLEL)
         )
-        self.max_waiting = 2 * self.workers_wanted
+        self.max_waiting = max(0, int(settings.SPARQL_QUEUE_MAX))
+        self.queue_wait = max(0.0, float(settings.SPARQL_QUEUE_WAIT))
+        self.fast_workers = max(0, int(settings.SPARQL_FAST_WORKERS))
+        self.fast_slice = max(0.01, float(settings.SPARQL_FAST_SLICE))
         self.cache = ResultCache(int(settings.SPARQL_CACHE_MB) * 1024 * 1024)
         self.cache_max_age = max(0, int(settings.SPARQL_CACHE_MAX_AGE))
         self.executions = 0  # queries handed to an engine (cache hits are not)
@@ -246,23 +275,48 @@ class QueryService:
         budget key (:func:`loader.query.budgets.client_key`) of whoever asked."""
         self.check(request)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        lowered = timeout is not None and timeout < self.timeout
         self._start()
+        shape = query_shape(request.query)
+        lane = self.shapes.lane(shape) if self.fast_workers else NORMAL
         budgeted = client != INTERNAL
         if budgeted:
             self.budget.admit(client)
-        started: float | None = None
+        started: float | None = None  # when the client's charge began (budget.start)
+        ran = 0.0  # seconds run in finished attempts
+        began: float | None = None  # when the current attempt got its worker
         self._count_execution()
         try:
-            worker = self._checkout(client, time.monotonic() + self.timeout)
+            if lane == FAST and limit > self.fast_slice:
+                worker = self._checkout(client, FAST)
+                began = time.monotonic()
+                if budgeted:
+                    started = self.budget.start(client)
+                try:
+                    outcome = self._call(
+                        worker, client, FAST, request, began + self.fast_slice, limit, lowered
+                    )
+                except _SliceOver:  # mispredicted: run it again in the normal lane
+                    self.shapes.record(shape, slow=True)
+                else:
+                    self.shapes.record(shape, slow=False)
+                    outcome.raise_for_error()
+                    return outcome
+                ran, began = time.monotonic() - began, None
+            worker = self._checkout(client, NORMAL)
             began = time.monotonic()
-            if budgeted:
+            if budgeted and started is None:
                 started = self.budget.start(client)
-            lowered = timeout is not None and timeout < self.timeout
-            outcome = self._call(worker, client, request, began + limit, limit, lowered)
+            outcome = self._call(
+                worker, client, NORMAL, request, began + limit - ran, limit, lowered
+            )
+            if outcome.status == 200:
+                self.shapes.record(shape, slow=time.monotonic() - began > self.fast_slice)
         finally:
             if budgeted:
-                ran = 0.0 if started is None else time.monotonic() - began
-                self.budget.finish(client, ran, started)
+                if began is not None:
+                    ran += time.monotonic() - began
+                self.budget.finish(client, ran if started is not None else 0.0, started)
         outcome.raise_for_error()
         return outcome
 
@@ -391,45 +445,53 @@ class QueryService:
                 return
             self.snapshots.open()
             self.snapshots.refresh()
-            for _ in range(self.workers_wanted):
-                self._spawn()
+            for number in range(self.workers_wanted + self.fast_workers):
+                self._spawn(fast=number >= self.workers_wanted)
             self._thread = threading.Thread(
                 target=self._publish_loop, name="bigtent-snapshots", daemon=True
             )
             self._thread.start()
             self._started = True
 
-    def _spawn(self) -> None:
+    def _spawn(self, fast: bool = False) -> None:
         """Start a worker and make it available (caller holds the condition)."""
         worker = _Worker(
             self.memory_mb,
             isolate=not self.service_allow,
             max_body=self.max_result_bytes + (1 << 20) if self.max_result_bytes else 0,
+            fast=fast,
         )
         self._workers.append(worker)
         self._idle.append(worker)
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Give idle workers to waiting queries, fairly (caller holds the condition)."""
+        """Give idle workers to waiting queries, fairly within each lane (caller holds
+        the condition): a fast-lane worker takes only fast-lane queries; a normal worker
+        takes normal queries first, then fast-lane ones."""
         handed = False
-        while self._idle:
-            found = self._queue.pop()
-            if found is None:
-                break
-            found[1].worker = self._idle.pop()
-            handed = True
+        for worker in sorted(self._idle, key=lambda w: not w.fast):  # fast-lane ones first
+            lanes = (FAST,) if worker.fast else (NORMAL, FAST)
+            for lane in lanes:
+                found = self._queues[lane].pop()
+                if found is not None:
+                    self._idle.remove(worker)
+                    found[1].worker = worker
+                    handed = True
+                    break
         if handed:
             self._cond.notify_all()
 
-    def _checkout(self, client: str, deadline: float) -> _Worker:
+    def _checkout(self, client: str, lane: str) -> _Worker:
+        queue = self._queues[lane]
+        deadline = time.monotonic() + self.queue_wait
         with self._cond:
             if self._closed:
-                raise self._busy()
+                raise self._busy(lane)
             ticket = _Ticket()
-            turned_away = self._queue.push(client, ticket)
+            turned_away = queue.push(client, ticket)
             if turned_away is ticket:
-                raise self._busy()
+                raise self._busy(lane)
             if turned_away is not None:
                 turned_away.turned_away = True
                 self._cond.notify_all()
@@ -437,53 +499,66 @@ class QueryService:
             while ticket.worker is None:
                 remaining = deadline - time.monotonic()
                 if ticket.turned_away or self._closed or remaining <= 0:
-                    self._queue.remove(client, ticket)
-                    raise self._busy()
+                    queue.remove(client, ticket)
+                    raise self._busy(lane)
                 self._cond.wait(remaining)
             return ticket.worker
 
-    def _checkin(self, worker: _Worker, client: str | None = None) -> None:
+    def _checkin(
+        self, worker: _Worker, client: str | None = None, lane: str = NORMAL, ran: float = 0.0
+    ) -> None:
         with self._cond:
             if client is not None:
-                self._queue.done(client)
+                self._queues[lane].done(client)
+                self._mean_run[lane] += (ran - self._mean_run[lane]) / 8
             if worker in self._workers:
                 self._idle.append(worker)
                 self._dispatch()
             else:  # the service closed meanwhile
                 worker.kill()
 
-    def _discard(self, worker: _Worker, client: str | None = None) -> None:
+    def _discard(self, worker: _Worker, client: str | None = None, lane: str = NORMAL) -> None:
         """Kill a worker (timed out or crashed) and start its replacement."""
         worker.kill()
         if worker.snapshot is not None:
             self.snapshots.release(worker.snapshot)
         with self._cond:
             if client is not None:
-                self._queue.done(client)
+                self._queues[lane].done(client)
             if worker in self._workers:
                 self._workers.remove(worker)
                 if not self._closed:
-                    self._spawn()
+                    self._spawn(fast=worker.fast)
 
-    def _busy(self) -> BigtentError:
+    def _busy(self, lane: str = NORMAL) -> BigtentError:
+        """503 for a query that found its lane's queue full or waited too long, with a
+        Retry-After of the time the queries ahead of it need (caller holds the
+        condition, or the estimate is merely approximate)."""
+        serving = self.workers_wanted + (self.fast_workers if lane == FAST else 0)
+        ahead = self._queues[lane].waiting + serving
+        wait = ahead * self._mean_run[lane] / max(1, serving)
         return BigtentError(
-            f"All {self.workers_wanted} query workers are busy and the queries waiting for "
-            f"them ({self.max_waiting} at most, setting SPARQL_WORKERS) waited as long as "
-            f"a query may run (SPARQL_TIMEOUT) or filled the queue. Try again shortly.",
+            f"All query workers are busy: {self._queues[lane].waiting} queries wait for "
+            f"them ({self.max_waiting} may, setting SPARQL_QUEUE_MAX), each at most "
+            f"{self.queue_wait:g} s (setting SPARQL_QUEUE_WAIT). Try again shortly.",
             title="Endpoint busy",
             status=503,
-            retry_after=max(1, math.ceil(self.timeout / 4)),
+            retry_after=max(1, min(math.ceil(wait), math.ceil(self.timeout))),
         )
 
     def _call(
         self,
         worker: _Worker,
         client: str,
+        lane: str,
         request: QueryRequest,
         deadline: float,
         limit: float,
         lowered: bool,
     ) -> QueryOutcome:
+        """Run ``request`` on ``worker`` until ``deadline``; past it, _SliceOver in the
+        fast lane, else the time-limit error (``limit``, ``lowered``: for its message)."""
+        began = time.monotonic()
         try:
             snapshot = self.snapshots.acquire()
             previous, worker.snapshot = worker.snapshot, snapshot.path
@@ -492,10 +567,12 @@ class QueryService:
             payload = {"snapshot": str(snapshot.path), "request": request.to_json()}
             header, body = worker.call(payload, deadline)
         except _Timeout:
-            self._discard(worker, client)
+            self._discard(worker, client, lane)
+            if lane == FAST:
+                raise _SliceOver from None
             raise self._timed_out(limit, lowered) from None
         except _Oversized:
-            self._discard(worker, client)
+            self._discard(worker, client, lane)
             raise BigtentError(
                 f"The result is larger than {self.max_result_bytes} bytes (setting "
                 "SPARQL_MAX_RESULT_BYTES). Select fewer rows or shorter values.",
@@ -503,7 +580,7 @@ class QueryService:
                 status=503,
             ) from None
         except _WorkerDied:
-            self._discard(worker, client)
+            self._discard(worker, client, lane)
             log.warning(
                 "SPARQL worker %s ended with code %s", worker.pid, worker.process.returncode
             )
@@ -515,9 +592,9 @@ class QueryService:
                 status=503,
             ) from None
         except BaseException:  # whatever else: the worker and the client's share come back
-            self._discard(worker, client)
+            self._discard(worker, client, lane)
             raise
-        self._checkin(worker, client)
+        self._checkin(worker, client, lane, time.monotonic() - began)
         header["revision"] = snapshot.generation
         return QueryOutcome(**header, body=body)
 

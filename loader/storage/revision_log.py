@@ -305,6 +305,15 @@ class RevisionLog:
         ).fetchone()
         return last if row[0] is None else min(last, int(row[0]) - 1)
 
+    def private_since(self, revision_id: int) -> bool:
+        """Whether a privacy change (a hide or an erase) was written after
+        ``revision_id``: results computed before it may show that person."""
+        row = self._db.execute(
+            "SELECT 1 FROM revisions WHERE id > ? AND action IN ('hide', 'erase') LIMIT 1",
+            (_clamp(revision_id),),
+        ).fetchone()
+        return row is not None
+
     def changed_since(self, revision_id: int) -> list[EntityState]:
         """Entities whose newest revision is newer than ``revision_id`` (for derived
         indexes that catch up with the log)."""

@@ -48,22 +48,26 @@ def classes() -> Response:
     """Every class in use, with the number of its instances."""
     languages = reader_languages()
     found = index()
-    head = get_catalogue().revisions.last_id()
-    key = ("classes", head, tuple(languages))
+    views = get_catalogue().views
+    direct_found, main_found = views.class_counts(), views.record_counts()
+    revision = min(direct_found.revision, main_found.revision)
+    key = ("classes", direct_found.revision, main_found.revision, tuple(languages))
 
     def render() -> tuple[str, None]:
-        direct = listing_data.class_counts(found)
-        main = [(qid, slug, n) for slug, qid, n in listing_data.record_counts(found)]
+        direct = direct_found.value
+        main = [(qid, slug, n) for slug, qid, n in main_found.value]
         names = found.names([c for c, _ in direct] + [q for q, _, _ in main], languages)
         html = render_template(
             "browse_index.html",
             main=main,
             direct=direct,
             names=names,
+            revision=revision,
         )
         return html, None
 
-    return cached_html(key, f"classes-r{head}-{language_tag(languages)}", render)
+    etag = f"classes-r{direct_found.revision}-{main_found.revision}-{language_tag(languages)}"
+    return cached_html(key, etag, render)
 
 
 @bp.get("/browse/<cls>")

@@ -30,6 +30,7 @@ from loader.base.errors import BigtentError
 from loader.discovery.geography import EntityMap, Geography, Place, WorldMap
 from loader.discovery.network import VOCABULARIES, NetworkFilter
 from loader.discovery.world_outline import SCALE, WORLD, View, geojson, land, land_path, project
+from loader.storage.page_index import PageIndex
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.negotiation import best_type, not_acceptable
@@ -149,17 +150,21 @@ def _point(place: Place, base: str, **extra: object) -> dict[str, object]:
 
 
 def _geojson_response(wanted: NetworkFilter, includes: frozenset[str]) -> Response:
+    """The map document as of the newest finished computation (its ``revision``)."""
     languages = reader_languages()
-    key, etag = _state(wanted, languages, tuple(sorted(includes)), "geojson")
+    key = (wanted.key(), tuple(languages), tuple(sorted(includes)))
     base = get_catalogue().ns.base
+    geography = _geography()
 
-    def body() -> bytes:
-        data = feature_collection(_geography().world(wanted, languages), includes, base)
+    def body(_index: PageIndex) -> bytes:
+        data = feature_collection(geography.world(wanted, languages), includes, base)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
-    payload = index().memo(("map.geojson", key), body)
+    found = get_catalogue().views.get(("map.geojson", key), body)
+    payload = found.value[:-1] + b',"revision":' + str(found.revision).encode() + b"}"
     response = Response(payload, mimetype=GEOJSON)
-    return conditional(response, etag, max_age=60)
+    digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:16]
+    return conditional(response, f"map-r{found.revision}-{digest}", max_age=60)
 
 
 @bp.get("/map.geojson")

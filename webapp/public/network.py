@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 
 from loader.discovery.network import VOCABULARIES, Graph, NetworkFilter, PartnershipNetwork
 from loader.discovery.network_layout import ring_layout
+from loader.storage.page_index import PageIndex
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
-from webapp.http.rendering import cached_html, index, language_tag, page_href
+from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import reader_languages
 
 bp = Blueprint("network", __name__)
@@ -68,8 +69,10 @@ def _state(wanted: NetworkFilter, languages: Sequence[str]) -> tuple[tuple[objec
     return key, f"network-{found.indexed_id}-{digest}"
 
 
-def graph_json(graph: Graph) -> dict[str, object]:
-    """The JSON form of the network (``/network.json``)."""
+def graph_json(graph: Graph, root: str | None = None) -> dict[str, object]:
+    """The JSON form of the network (``/network.json``); page links start with ``root``
+    (the request's script root when None)."""
+    root = request.script_root if root is None else root
     nodes: list[dict[str, object]] = []
     for node in graph.nodes:
         item: dict[str, object] = {
@@ -77,7 +80,7 @@ def graph_json(graph: Graph) -> dict[str, object]:
             "kind": node.kind,
             "label": node.label,
             "lang": node.lang,
-            "page": page_href(node.id),
+            "page": f"{root}/page/{node.id}",
         }
         if node.kind == "partnership":
             item.update(node.facts)
@@ -99,19 +102,29 @@ def graph_json(graph: Graph) -> dict[str, object]:
 
 @bp.get("/network.json")
 def network_json() -> Response:
-    """The network's nodes and edges for the chosen filters."""
+    """The network's nodes and edges for the chosen filters, as of the newest finished
+    computation (its ``revision``; recomputed in the background after an edit)."""
     wanted = current_filter()
     languages = reader_languages()
-    key, etag = _state(wanted, languages)
+    network = _network()
+    root = request.script_root
+    key = (wanted.key(), tuple(languages), root)
 
-    def body() -> bytes:
-        data = graph_json(_network().graph(wanted, languages))
+    def body(_index: PageIndex) -> bytes:  # no request here: it may run in the background
+        data = graph_json(network.graph(wanted, languages), root)
         data["filters"] = filter_args(wanted, -1)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
-    payload = index().memo(("network.json", key), body)
+    found = get_catalogue().views.get(("network.json", key), body)
+    payload = found.value[:-1] + b',"revision":' + str(found.revision).encode() + b"}"
     response = Response(payload, mimetype="application/json")
-    return conditional(response, etag, max_age=60)
+    return conditional(response, _etag("network", found.revision, key), max_age=60)
+
+
+def _etag(view: str, revision: int, key: tuple[object, ...]) -> str:
+    """The ETag of one view's result: the revision it reflects and its parameters."""
+    digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:16]
+    return f"{view}-r{revision}-{digest}"
 
 
 @bp.get("/network.svg")

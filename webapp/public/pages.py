@@ -17,7 +17,6 @@ from loader.base.errors import BigtentError, NotFound
 from loader.base.rdf import parse_ntriples
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
-from loader.discovery.browse import record_counts
 from loader.discovery.neighbourhood import PAGE_PARAMETER, SECTIONS, Neighbours
 from loader.discovery.network_layout import ring_layout
 from loader.publish.describe import describe, referenced_ids
@@ -80,10 +79,11 @@ def home() -> Response:
     cat = get_catalogue()
     found = index()
     head = cat.revisions.last_id()
-    key = ("home", head, tuple(languages))
+    counted = cat.views.record_counts()  # recomputed in the background after a write
+    key = ("home", head, counted.revision, tuple(languages))
 
     def render() -> tuple[str, None]:
-        counts = record_counts(found)
+        counts = counted.value
         changes = public_changes(cat, found, limit=HOME_CHANGES)
         names = found.names([c for _, c, _ in counts], languages)
         names.update(change_names(found, changes, languages))
@@ -98,7 +98,8 @@ def home() -> Response:
         )
         return html, None
 
-    return cached_html(key, f"home-r{head}-{language_tag(languages)}", render)
+    etag = f"home-r{head}-c{counted.revision}-{language_tag(languages)}"
+    return cached_html(key, etag, render)
 
 
 # --- entity page -----------------------------------------------------------------------

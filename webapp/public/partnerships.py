@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, render_template
 
 from loader.base import ids
 from loader.base.ids import DECISION_LEVEL, GOVERNING_DOCUMENT, PARTNERSHIP, STATUS
-from loader.discovery.network import RegisterEntry, partnership_register
+from loader.discovery.network import RegisterEntry
 from loader.publish.describe import Description, Value
 from webapp.http.catalogue import get_catalogue
 from webapp.http.rendering import cached_html, index, language_tag
@@ -96,11 +96,12 @@ def register() -> Response:
     cat = get_catalogue()
     languages = reader_languages()
     found = index()
-    key = ("partnerships", found.indexed_id, tuple(languages))
-    etag = f"partnerships-{found.indexed_id}-{language_tag(languages)}"
+    latest = cat.views.partnerships()
+    key = ("partnerships", latest.revision, tuple(languages))
+    etag = f"partnerships-r{latest.revision}-{language_tag(languages)}"
 
     def render() -> tuple[str, None]:
-        entries = partnership_register(found)
+        entries = latest.value
         statuses = cat.network.vocabulary("status")
         groups: list[tuple[str | None, list[RegisterEntry]]] = [
             (status, [e for e in entries if status in e.status]) for status in statuses
@@ -114,6 +115,7 @@ def register() -> Response:
             total=len(entries),
             unassessed=sum(1 for e in entries if not e.assessed),
             undocumented=sum(1 for e in entries if not e.documented),
+            revision=latest.revision,
         )
         return html, None
 

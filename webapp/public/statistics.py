@@ -139,24 +139,28 @@ def shown(data: ChartData) -> ShownChart:
 
 @bp.get("/statistics")
 def statistics_page() -> Response:
-    """Every chart with its table, CSV and query."""
+    """Every chart with its table, CSV and query, as of the newest finished results
+    (after an edit they are recomputed in the background; the page says which revision)."""
     cat = get_catalogue()
     languages = reader_languages()
-    head = cat.revisions.last_id()
-    etag = f"statistics-{head}-{language_tag(languages)}"
+    found = [cat.statistics.latest(c, languages) for c in CHARTS]
+    revision = min(f.revision for f in found)
+    revisions = tuple(f.revision for f in found)
+    spread = "" if set(revisions) == {revision} else "-" + "-".join(map(str, revisions))
+    etag = f"statistics-r{revision}{spread}-{language_tag(languages)}"
 
     def render() -> tuple[str, None]:
-        charts = [shown(cat.statistics.data(c, languages)) for c in CHARTS]
         html = render_template(
             "statistics.html",
-            charts=charts,
+            charts=[shown(f.value) for f in found],
+            revision=revision,
             width=WIDTH,
             label_width=LABEL_WIDTH,
             bar_height=BAR_HEIGHT,
         )
         return html, None
 
-    return cached_html(("statistics", head, tuple(languages)), etag, render)
+    return cached_html(("statistics", revisions, tuple(languages)), etag, render)
 
 
 @bp.get("/statistics/<name>.csv")
@@ -166,8 +170,8 @@ def chart_csv(name: str) -> Response:
         raise NotFound(f"there is no chart {name[:40]!r}", title="Not found")
     cat = get_catalogue()
     languages = reader_languages()
-    data = cat.statistics.data(chart(name), languages)
-    response = Response(data.csv, mimetype="text/csv")
+    found = cat.statistics.latest(chart(name), languages)
+    response = Response(found.value.csv, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
-    etag = f"statistics-{cat.revisions.last_id()}-{name}-{language_tag(languages)}"
+    etag = f"statistics-r{found.revision}-{name}-{language_tag(languages)}"
     return conditional(response, etag, max_age=60)

@@ -1,0 +1,251 @@
+"""Whole-catalogue views never make a reader wait for a recomputation (issue 15): one
+computation for many readers, the newest finished result (with its revision) after an
+edit while one thread recomputes, a privacy change waited for, threads stopped at close."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from loader.catalogue import Catalogue
+from loader.discovery import browse
+from loader.discovery.network import partnership_register
+from loader.discovery.statistics import CHARTS
+from loader.storage.page_index import PageIndex
+
+PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/data/demo/people.ttl)
+NAME = "Amara Okonkwo"
+PEOPLE = "people"  # the record type slug of persons (ids.RECORD_TYPES)
+JSON = {"Accept": "application/json"}
+
+
+def catalogue(app: Flask) -> Catalogue:
+    cat: Catalogue = app.extensions["bigtent"]
+    return cat
+
+
+def counts(found: list[tuple[str, str, int]]) -> dict[str, int]:
+    return {slug: n for slug, _, n in found}
+
+
+def partnership_ttl(number: int, year: int) -> str:
+    return (
+        f'wd:Q{number} a wikibase:Item ; rdfs:label "Exchange {number}"@en ; wdt:P1 wd:Q4 ; '
+        f'wdt:P5 wd:Q1000 , wd:Q1001 ; wdt:P7 wd:Q136 ; wdt:P9 "{year}"^^xsd:gYear .'
+    )
+
+
+def views_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "bigtent-views"]
+
+
+# --- single flight -------------------------------------------------------------------------
+def test_concurrent_readers_of_a_cold_view_compute_it_once(app: Flask) -> None:
+    cat = catalogue(app)
+    readers = 8
+    entered = threading.Semaphore(0)
+    calls: list[int] = []
+
+    def compute(index: PageIndex) -> list[tuple[str, str, int]]:
+        calls.append(1)
+        for _ in range(readers):  # hold the computation until every reader has asked
+            entered.acquire(timeout=10)  # a guard against a hang, not a timing check
+        return browse.record_counts(index)
+
+    results: list[object] = []
+
+    def read() -> None:
+        entered.release()
+        results.append(cat.views.get(("cold-counts",), compute))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len(results) == readers
+    assert all(r is results[0] for r in results)
+
+
+def test_a_stale_view_is_recomputed_once_in_the_background(
+    app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat = catalogue(app)
+    calls: list[int] = []
+
+    def compute(index: PageIndex) -> list[tuple[str, str, int]]:
+        calls.append(1)
+        return browse.record_counts(index)
+
+    first = cat.views.get(("counted",), compute)
+    assert cat.load_paths([write_ttl("new.ttl", partnership_ttl(5400, 2015))]).ok
+    stale = [cat.views.get(("counted",), compute) for _ in range(5)]
+    assert all(s is first for s in stale)  # the newest finished result, at once
+    cat.views.settle()
+    fresh = cat.views.get(("counted",), compute)
+    assert fresh.revision > first.revision
+    assert len(calls) == 2  # the first computation and one background recomputation
+
+
+# --- after an edit: the previous result at once, then the new one ---------------------------
+def test_after_an_edit_readers_get_the_previous_result_then_the_new_one(
+    client: FlaskClient, app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat = catalogue(app)
+    before = client.get("/network.json", headers=JSON).get_json()
+    page = client.get("/partnerships").get_data(as_text=True)
+    assert f"As of revision {before['revision']}." in page
+    assert cat.load_paths([write_ttl("new.ttl", partnership_ttl(5401, 2016))]).ok
+    head = cat.revisions.last_id()
+
+    at_once = client.get("/network.json", headers=JSON)
+    assert at_once.get_json()["revision"] == before["revision"] < head
+    assert f"-r{before['revision']}-" in at_once.headers["ETag"]
+    assert "Q5401" not in {n["id"] for n in at_once.get_json()["nodes"]}
+    assert f"As of revision {before['revision']}." in client.get("/partnerships").get_data(
+        as_text=True
+    )
+
+    cat.views.settle()
+    later = client.get("/network.json", headers=JSON)
+    assert later.get_json()["revision"] >= head
+    assert f"-r{later.get_json()['revision']}-" in later.headers["ETag"]
+    assert "Q5401" in {n["id"] for n in later.get_json()["nodes"]}
+    register = client.get("/partnerships").get_data(as_text=True)
+    assert "Q5401" in register
+    assert f"As of revision {head}." in register
+
+
+def test_statistics_say_which_revision_they_reflect(
+    client: FlaskClient, app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat = catalogue(app)
+    head = cat.revisions.last_id()
+    assert f"As of revision {head}." in client.get("/statistics").get_data(as_text=True)
+    assert cat.load_paths([write_ttl("new.ttl", partnership_ttl(5402, 2032))]).ok
+    html = client.get("/statistics").get_data(as_text=True)
+    assert f"As of revision {head}." in html  # the newest finished result, at once
+    cat.statistics.views.settle()
+    html = client.get("/statistics").get_data(as_text=True)
+    assert f"As of revision {cat.revisions.last_id()}." in html
+    assert "2032" in html
+
+
+# --- privacy: a hide is waited for ---------------------------------------------------------
+def _territory_people(client: FlaskClient) -> int:
+    data = client.get("/map.geojson?include=territories", headers=JSON).get_json(force=True)
+    return sum(
+        f["properties"].get("people", 0)
+        for f in data["features"]
+        if f["properties"]["type"] == "territory"
+    )
+
+
+def test_a_hidden_person_is_absent_from_the_very_next_views(
+    client: FlaskClient, app: Flask
+) -> None:
+    cat = catalogue(app)
+    before_counts = counts(cat.views.record_counts().value)
+    before_people = _territory_people(client)
+    client.get("/statistics")  # every view warm: a stale result exists for each
+    client.get("/browse/")
+    network_before = client.get("/network.json", headers=JSON).get_json()
+    home_before = client.get("/").get_data(as_text=True)
+    assert home_before
+
+    rev = cat.privacy.hide(PERSON, "asked to be removed from the public registry", "test")
+
+    # No settle(): the very next reader gets a result computed after the hide.
+    assert counts(cat.views.record_counts().value)[PEOPLE] == before_counts[PEOPLE] - 1
+    assert cat.views.record_counts().revision >= rev.id
+    assert _territory_people(client) < before_people  # a stale result would count them
+    geojson = client.get("/map.geojson?include=territories", headers=JSON).get_json(force=True)
+    assert geojson["revision"] >= rev.id
+    assert PERSON not in json.dumps(geojson)
+    network = client.get("/network.json", headers=JSON).get_json()
+    assert network["revision"] >= rev.id > network_before["revision"]
+    assert PERSON not in json.dumps(network) and NAME not in json.dumps(network)
+    html = client.get("/statistics").get_data(as_text=True)
+    shown = int(re.search(r"As of revision (\d+)\.", html).group(1))  # type: ignore[union-attr]
+    assert shown >= rev.id
+    assert NAME not in html
+    browse_page = client.get("/browse/").get_data(as_text=True)
+    assert f"As of revision {rev.id}." in browse_page
+    for chart in CHARTS:
+        found = cat.statistics.latest(chart, ["en"])
+        assert found.revision >= rev.id
+        assert NAME.encode() not in found.value.csv
+
+
+# --- results equal a fresh recomputation after random edits --------------------------------
+def _fresh(cat: Catalogue) -> dict[str, Any]:
+    index = cat.page_index
+    index.catch_up()
+    return {
+        "counts": browse.record_counts(index),
+        "classes": browse.class_counts(index),
+        "register": partnership_register(index),
+    }
+
+
+def _kept(cat: Catalogue) -> dict[str, Any]:
+    return {
+        "counts": cat.views.record_counts().value,
+        "classes": cat.views.class_counts().value,
+        "register": cat.views.partnerships().value,
+    }
+
+
+def test_background_results_equal_a_recomputation_after_random_edits(
+    app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat = catalogue(app)
+    rng = random.Random(15)
+    hidden = False
+    made: list[int] = []
+    for step in range(8):
+        _kept(cat)  # readers between edits start background recomputations
+        choice = rng.choice(["add", "add", "privacy"]) if made else "add"
+        if choice == "add":
+            number = 5500 + step
+            body = partnership_ttl(number, rng.randint(2000, 2030))
+            assert cat.load_paths([write_ttl(f"e{step}.ttl", body)]).ok
+            made.append(number)
+        elif hidden:
+            cat.privacy.unhide(PERSON, "test")
+            hidden = False
+        else:
+            cat.privacy.hide(PERSON, "asked", "test")
+            hidden = True
+        _kept(cat)
+        cat.views.settle()
+        kept, fresh = _kept(cat), _fresh(cat)
+        assert kept == fresh, f"step {step} ({choice})"
+
+
+# --- threads stop at close -----------------------------------------------------------------
+def test_background_threads_stop_at_close(
+    make_app: Callable[..., Flask], write_ttl: Callable[[str, str], Path]
+) -> None:
+    before = set(views_threads())
+    for round_ in range(3):
+        app = make_app(DATA_DIR=str(Path(write_ttl("x.ttl", "").parent) / f"data{round_}"))
+        client = app.test_client()
+        cat = catalogue(app)
+        client.get("/network.json", headers=JSON)
+        client.get("/statistics")
+        assert cat.load_paths([write_ttl(f"n{round_}.ttl", partnership_ttl(5600, 2020))]).ok
+        client.get("/network.json", headers=JSON)  # stale: starts a background thread
+        client.get("/statistics")
+        assert set(views_threads()) - before  # running
+        cat.close()
+        assert set(views_threads()) == before
