@@ -80,3 +80,22 @@ def test_merged_entity_redirects_to_its_target(app: Flask, client: FlaskClient) 
     assert response.status_code == 301
     assert response.headers["Location"] == "/page/Q1526?uselang=fr"
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/network.json?from=abc",
+        "/map.geojson?from=abc",
+        "/sparql/complete?prefix=zz&q=wiki",
+        "/reconcile?queries=notjson",
+    ],
+)
+def test_data_routes_answer_errors_in_their_own_format(client: FlaskClient, path: str) -> None:
+    # Regression: curl (Accept: */*) and clients without Accept got an HTML error page.
+    for headers in ({}, {"Accept": "*/*"}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 400 and response.is_json, (path, headers)
+        assert response.get_json()["ok"] is False
+    browser = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 400 and "text/html" in browser.content_type

@@ -10,8 +10,10 @@ user or setting value. Every 503, wherever it comes from, carries ``Retry-After`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from loader.base.errors import BigtentError, ConfigError, DiskFull, Unavailable, is_disk_full
@@ -22,6 +24,21 @@ from webapp.http.catalogue import get_settings
 log = logging.getLogger(__name__)
 
 
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def json_only(view: View) -> View:
+    """Mark a view that answers only JSON (data routes such as ``/network.json``): its
+    errors are JSON too unless the client explicitly prefers HTML (a browser)."""
+    view.bigtent_json_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def _json_only_route() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "bigtent_json_only", False))
+
+
 def wants_json() -> bool:
     """True when the client wants JSON rather than an HTML page: the JSON API at /api/
     and requests sending JSON always do; so do clients preferring JSON, programs that do
@@ -29,9 +46,9 @@ def wants_json() -> bool:
     and scripts asking for some JSON type without naming HTML (``…+json, */*;q=0.9``)."""
     if request.path.startswith("/api/") or request.is_json:
         return True
-    if request.path == "/reconcile" or request.path.startswith("/reconcile/suggest/"):
-        return True  # reconciliation clients (OpenRefine) read JSON errors
     accept = request.accept_mimetypes
+    if _json_only_route() and accept.best_match(["application/json", "text/html"]) != "text/html":
+        return True  # curl's */* or no Accept at all: the route's own format
     if request.args.get("format") == "json":
         return True
     if accept.best_match(["text/html", "application/json"]) == "application/json":

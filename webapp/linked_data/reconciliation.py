@@ -30,6 +30,7 @@ from loader.discovery.search import search
 from loader.storage.page_index import DESCRIPTION
 from webapp.http.bodies import parse_json
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.errors import json_only
 from webapp.http.rendering import index
 from webapp.http.request_args import check_entity_id, reader_languages
 
@@ -127,6 +128,7 @@ def _extend(raw: str) -> dict[str, Any]:
 
 
 @bp.route("/reconcile", methods=["GET", "POST"])
+@json_only
 def service() -> Response:
     """Manifest, batch of queries, one query, or a data extension query."""
     queries = request.values.get("queries")
@@ -153,6 +155,7 @@ def service() -> Response:
 
 
 @bp.get("/reconcile/propose_properties")
+@json_only
 def propose_properties() -> Response:
     """The properties instances of ``type`` use most, as columns to add."""
     type_id = request.args.get("type", "").strip()
@@ -193,6 +196,7 @@ def _prefix() -> str:
 
 
 @bp.get("/reconcile/suggest/entity")
+@json_only
 def suggest_entity() -> Response:
     """Entities whose names start with (or contain words starting with) ``prefix``."""
     found = index()
@@ -212,6 +216,7 @@ def suggest_entity() -> Response:
 
 
 @bp.get("/reconcile/suggest/type")
+@json_only
 def suggest_type() -> Response:
     """Classes with instances whose names match ``prefix``."""
     found = index()
@@ -221,6 +226,7 @@ def suggest_type() -> Response:
 
 
 @bp.get("/reconcile/suggest/property")
+@json_only
 def suggest_property() -> Response:
     """Properties whose names match ``prefix``."""
     hits = search(index(), _prefix(), limit=200).hits

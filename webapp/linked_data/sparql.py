@@ -39,6 +39,7 @@ from webapp.http.bodies import BodyLimit, limit
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.clients import client_address
+from webapp.http.errors import json_only
 from webapp.http.negotiation import best_type, not_acceptable
 from webapp.http.rendering import index
 from webapp.http.request_args import reader_languages
@@ -326,6 +327,7 @@ COMPLETIONS = 20
 
 
 @bp.get("/sparql/prefixes")
+@json_only
 def prefixes() -> Response:
     """The prefixes the endpoint predefines, as JSON ``{name: IRI}`` (for the editor)."""
     response = jsonify(get_catalogue().query_service.template.prefixes)
@@ -333,6 +335,7 @@ def prefixes() -> Response:
 
 
 @bp.get("/sparql/complete")
+@json_only
 def complete() -> Response:
     """Items (``prefix=wd``) or properties (``prefix=wdt``, ``p``, ``ps``, ``pq``, ``pr``,
     …; without ``prefix``: both) whose label or alias matches ``q``, with their label and

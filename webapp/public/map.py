@@ -33,6 +33,7 @@ from loader.discovery.world_outline import SCALE, WORLD, View, geojson, land, la
 from loader.storage.page_index import PageIndex
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.errors import json_only
 from webapp.http.negotiation import best_type, not_acceptable
 from webapp.http.rendering import cached_html, index
 from webapp.http.request_args import reader_languages
@@ -168,6 +169,7 @@ def _geojson_response(wanted: NetworkFilter, includes: frozenset[str]) -> Respon
 
 
 @bp.get("/map.geojson")
+@json_only
 def map_geojson() -> Response:
     """Organisations and networks (and on request partnerships and territories) as
     GeoJSON, for the chosen filters."""
@@ -176,6 +178,7 @@ def map_geojson() -> Response:
 
 
 @bp.get("/map/land.geojson")
+@json_only
 def land_geojson() -> Response:
     """The land outlines the interactive map draws (world-atlas, cut at the antimeridian)."""
     path = _land_file()

@@ -22,6 +22,7 @@ from loader.discovery.network_layout import ring_layout
 from loader.storage.page_index import PageIndex
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.errors import json_only
 from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import reader_languages
 
@@ -101,6 +102,7 @@ def graph_json(graph: Graph, root: str | None = None) -> dict[str, object]:
 
 
 @bp.get("/network.json")
+@json_only
 def network_json() -> Response:
     """The network's nodes and edges for the chosen filters, as of the newest finished
     computation (its ``revision``; recomputed in the background after an edit)."""

@@ -23,6 +23,7 @@ from loader.discovery.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
 from loader.discovery.search import search as run_search
 from loader.storage.page_index import ALIAS, DESCRIPTION, PageIndex, fold
 from webapp.http.catalogue import get_catalogue, get_settings
+from webapp.http.errors import json_only
 from webapp.http.rendering import index
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages, wants_json
 from webapp.public.browse import ITEM_ID, SLUGS
@@ -111,6 +112,7 @@ def search() -> Response | WerkzeugResponse | str:
 
 
 @bp.get("/search/suggest")
+@json_only
 def suggest() -> Response:
     """The best few names for ``q`` (labels or aliases, any language), as JSON for a
     search box: ``{"query", "go", "results": [{"id", "label", "description", "url"}]}``;
