@@ -169,9 +169,17 @@ def test_empty_file(
 def test_unsupported_format(
     catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    path = tmp_path / "partners.xlsx"  # CSV is read since QuickStatements-style imports
+    path.write_bytes(b"PK\x03\x04 not a format Bigtent reads")
+    _assert_rejected(catalogue, path, capsys, "partners.xlsx", "unsupported format", "--format")
+
+
+def test_a_csv_without_known_columns_names_the_column(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "partners.csv"
     path.write_text("name,country\nLab,DE\n", encoding="utf-8")
-    _assert_rejected(catalogue, path, capsys, "partners.csv", "unsupported format", "--format")
+    _assert_rejected(catalogue, path, capsys, "partners.csv", "line 1, column 1 ('name')")
 
 
 def test_orphan_statement_is_rejected(
