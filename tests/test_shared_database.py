@@ -220,7 +220,11 @@ def test_dumps_are_written_from_the_postgresql_log(
 
     cat = catalogue(pair[1])
     assert isinstance(cat.revisions.target, str)  # the child process opens the URL
-    manifest = DumpScheduler(cat, tmp_path / "dumps", interval=0.0).run_once()
+    scheduler = DumpScheduler(cat, tmp_path / "dumps", interval=0.0)
+    try:
+        manifest = scheduler.run_once()
+    finally:
+        scheduler.stop()  # gives the lease up and closes its connection
     assert manifest is not None and manifest.revision == cat.revisions.last_id()
     assert manifest.entities == cat.revisions.entity_count() > 100
     assert all((tmp_path / "dumps" / f.name).stat().st_size == f.bytes for f in manifest.files)

@@ -111,7 +111,9 @@ def error_code(error: BigtentError) -> str:
 
 
 def error_response(error: BigtentError) -> Response:
-    """The error as Wikibase writes it (HTTP 200, as MediaWiki answers API errors)."""
+    """The error as Wikibase writes it: HTTP 200, as MediaWiki answers API errors, except
+    for a body too large to read, which is refused at the HTTP level (413) as the web
+    server in front of a MediaWiki would."""
     error = public_error(error)
     code = error_code(error)
     body: dict[str, Any] = {"code": code, "info": error.message}
@@ -131,6 +133,8 @@ def error_response(error: BigtentError) -> Response:
     body["*"] = 'See the Bigtent README, section "Wikibase Action API".'
     response = _json({"error": body, "servedby": SERVED_BY})
     response.headers["MediaWiki-API-Error"] = code
+    if error.status == 413:
+        response.status_code = 413
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -130,6 +130,8 @@
   /** Puts the id in place and its label in a comment at the end of the line (extending
    * the line's comment when it has one); the cursor stays after the id. */
   function pickHint(cm, data, hint) {
+    // a pick by mouse leaves the focus on the list; typing goes on in the editor at once
+    cm.focus();
     cm.replaceRange(hint.text, hint.from || data.from, hint.to || data.to, "complete");
     var item = found[hint.text];
     if (!item || !item.label) return;
