@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import multiprocessing
 import os
 import queue
@@ -30,11 +31,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+import pyoxigraph as ox
 
 from loader.base.errors import BigtentError, SourceError
+from loader.ingest.blocks import Block, BlockSource, record_blocks
 from loader.ingest.inputs import InputLimits, Source
-from loader.ingest.reader import OversizedRecord, locate, read_records, scan
+from loader.ingest.reader import (
+    Grouper,
+    OversizedRecord,
+    ScanResult,
+    locate,
+    parse_block,
+    read_records,
+    scan,
+)
 from loader.records.context import Context
 from loader.records.normalise import normalise
 from loader.records.profiles import load_shapes
@@ -147,15 +159,28 @@ class Outcome:
 # --- worker side ---------------------------------------------------------------------------
 
 _STATE: dict[str, object] = {}
+WorkerArgs = tuple[Context, str, str, InputLimits]
+#: What a worker is sent: records grouped by the main process, or a block of an input
+#: (with the input's name and media type) that the worker parses and groups itself.
+Task = tuple[Literal["records"], list[SourceRecord]] | tuple[Literal["block"], "BlockTask"]
 
 
-def _init_worker(ctx: Context, base: str, profile: str, max_triples: int) -> None:
-    _STATE["ctx"], _STATE["max"] = ctx, max_triples
+@dataclass(frozen=True)
+class BlockTask:
+    """A block of a line-based input for a worker to parse, group and process."""
+
+    block: Block
+    source: str
+    media_type: str
+
+
+def _init_worker(ctx: Context, base: str, profile: str, limits: InputLimits) -> None:
+    _STATE["ctx"], _STATE["limits"] = ctx, limits
     _STATE["shapes"] = load_shapes(base, profile)
 
 
-def _worker_main(conn: Connection, args: tuple[Context, str, str, int]) -> None:
-    """A worker process: set up, then answer each chunk it is sent, until told to stop."""
+def _worker_main(conn: Connection, args: WorkerArgs) -> None:
+    """A worker process: set up, then answer each task it is sent, until told to stop."""
     # Ctrl+C reaches the whole process group; the main process handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -163,25 +188,57 @@ def _worker_main(conn: Connection, args: tuple[Context, str, str, int]) -> None:
     except BaseException:
         conn.send(("error", traceback.format_exc()))
         return
+    # The context and shapes live as long as the process: out of the collector's sight,
+    # so collections (frequent while records are built) do not walk them every time.
+    gc.freeze()
     while True:
         try:
-            chunk = conn.recv()
+            task = conn.recv()
         except (EOFError, OSError):
             return
-        if chunk is None:
+        if task is None:
             return
+        answer: tuple[str, Any]
         try:
-            answer: tuple[str, Any] = ("ok", process_records(chunk))
+            kind, payload = task
+            outcomes = process_block(payload) if kind == "block" else process_records(payload)
+            answer = ("ok", outcomes)
+        except SourceError as exc:  # the input's fault: reported as the serial path does
+            answer = ("source-error", (exc.source, exc.detail, exc.line, exc.column))
         except BaseException:
             answer = ("error", traceback.format_exc())
         conn.send(answer)
+
+
+def process_block(task: BlockTask) -> list[Outcome]:
+    """Parse, group, normalise and validate one block of whole records (in a worker)."""
+    ctx: Context = _STATE["ctx"]  # type: ignore[assignment]
+    limits: InputLimits = _STATE["limits"]  # type: ignore[assignment]
+    block = task.block
+    grouper = Grouper(
+        BlockSource(task.source),
+        ctx.ns,
+        None,
+        limits.max_buffered_triples,
+        limits.max_record_triples,
+    )
+    rdf_format = ox.RdfFormat.from_media_type(task.media_type)
+    if rdf_format is None:  # never: the main process sends a format it read
+        raise ValueError(f"unknown media type {task.media_type}")
+    records: list[SourceRecord] = []
+    for quad, line in parse_block(block.data, block.first_line, task.source, rdf_format, limits):
+        grouper.feed(quad, line)
+        if grouper.buffered >= limits.max_buffered_triples:
+            records.extend(grouper.ready())
+    records.extend(grouper.finish())
+    return process_records(records)
 
 
 def process_records(records: Sequence[SourceRecord]) -> list[Outcome]:
     """Normalise and validate records (in a worker or inline)."""
     ctx: Context = _STATE["ctx"]  # type: ignore[assignment]
     shapes: ShapesGraph = _STATE["shapes"]  # type: ignore[assignment]
-    limit: int = _STATE["max"]  # type: ignore[assignment]
+    limit = _STATE["limits"].max_record_triples  # type: ignore[attr-defined]
     out = []
     for record in records:
         if isinstance(record, OversizedRecord):  # only counted while it was read
@@ -291,7 +348,7 @@ class Workers:
     its answer was read, so neither side can block the other, and waiting for an answer
     also watches the process, so a worker that dies is noticed at once."""
 
-    def __init__(self, count: int, args: tuple[Context, str, str, int]) -> None:
+    def __init__(self, count: int, args: WorkerArgs) -> None:
         spawn = multiprocessing.get_context("spawn")
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
@@ -303,22 +360,22 @@ class Workers:
             self._conns.append(mine)
             self._procs.append(process)
 
-    def map(self, chunks: Iterator[list[SourceRecord]]) -> Iterator[list[Outcome]]:
-        """The outcomes of each chunk, in the order of the chunks."""
+    def map(self, tasks: Iterator[Task]) -> Iterator[list[Outcome]]:
+        """The outcomes of each task, in the order of the tasks."""
         count = len(self._conns)
         busy: list[int] = []  # workers holding a chunk, in the order they got it
-        for index, chunk in enumerate(chunks):
+        for index, task in enumerate(tasks):
             worker = index % count
             if len(busy) == count:
                 yield self._answer(busy.pop(0))
-            self._send(worker, chunk)
+            self._send(worker, task)
             busy.append(worker)
         while busy:
             yield self._answer(busy.pop(0))
 
-    def _send(self, worker: int, chunk: list[SourceRecord]) -> None:
+    def _send(self, worker: int, task: Task) -> None:
         try:
-            self._conns[worker].send(chunk)
+            self._conns[worker].send(task)
         except (BrokenPipeError, ConnectionResetError, EOFError):
             self._answer(worker)  # its error, if it sent one before it ended
             raise WorkerFailed("stopped unexpectedly") from None
@@ -332,6 +389,8 @@ class Workers:
             kind, payload = conn.recv()
         except (EOFError, OSError):
             raise WorkerFailed(f"stopped unexpectedly (exit code {process.exitcode})") from None
+        if kind == "source-error":
+            raise SourceError(*payload)
         if kind == "error":
             sys.stderr.write(str(payload))
             raise WorkerFailed(f"failed: {str(payload).strip().splitlines()[-1][:300]}")
@@ -403,17 +462,16 @@ def run_load(
     bar = Progress(sum(r.entities for _, r in scanned), enabled=progress)
     workers = settings.LOAD_WORKERS or os.cpu_count() or 1
     chunk_size = max(1, settings.LOAD_CHUNK_RECORDS)
-    worker_args = (ctx, cat.ns.base, settings.PROFILE, settings.MAX_RECORD_TRIPLES)
+    worker_args = (ctx, cat.ns.base, settings.PROFILE, limits)
     pool = None
     if workers > 1 and sum(r.entities for _, r in scanned) > chunk_size:
         pool = Workers(workers, worker_args)
     _init_worker(*worker_args)
     writer = _Writer(cat, report, dry_run=dry_run, author=author, summary=summary)
+    gc.freeze()  # the context and what was read so far stay: collections skip them
     try:
         for source, result in scanned:
-            records = read_records(source, cat.ns, result.rebase, limits)
-            chunks = _chunks(records, chunk_size)
-            batches = pool.map(chunks) if pool else map(process_records, chunks)
+            batches = _batches(cat, source, result, limits, pool, chunk_size)
             try:
                 for outcomes in batches:
                     writer.check()  # the writer failed (a full disk): stop reading now
@@ -430,6 +488,8 @@ def run_load(
             pool.kill()
         bar.close()
         raise
+    finally:
+        gc.unfreeze()
     try:
         writer.close()
     finally:
@@ -440,6 +500,33 @@ def run_load(
         cat.after_write()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _batches(
+    cat: Repository,
+    source: Source,
+    result: ScanResult,
+    limits: InputLimits,
+    pool: Workers | None,
+    chunk_size: int,
+) -> Iterator[list[Outcome]]:
+    """The outcomes of a source's records, in input order: with workers and independent
+    blocks (see :mod:`loader.ingest.blocks`), the workers read the blocks; otherwise this
+    process reads and groups the records and the workers (if any) process them."""
+    if pool is not None and result.why_serial is None:
+        return pool.map(_block_tasks(source, cat, limits))
+    records = read_records(source, cat.ns, result.rebase, limits)
+    chunks = _chunks(records, chunk_size)
+    if pool is None:
+        return map(process_records, chunks)
+    return pool.map(("records", chunk) for chunk in chunks)
+
+
+def _block_tasks(source: Source, cat: Repository, limits: InputLimits) -> Iterator[Task]:
+    media_type = source.format.media_type
+    with source.read(limits) as fh:
+        for block in record_blocks(fh, cat.ns, limits, source.name):
+            yield ("block", BlockTask(block, source.name, media_type))
 
 
 def _record_outcomes(

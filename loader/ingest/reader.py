@@ -18,12 +18,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import pyoxigraph as ox
 
 from loader.base.errors import SourceError
 from loader.base.namespaces import SCHEMA, WIKIBASE, Namespaces
 from loader.base.rdf import Node, Term, Triple
+from loader.ingest.blocks import BlockCheck, BlockSource, record_blocks
 from loader.ingest.inputs import InputLimits, Source
 from loader.records.context import INDEXED_PROPERTIES
 from loader.records.source import SourceRecord
@@ -46,7 +48,7 @@ WIKI_GROUP = WIKIBASE + "wikiGroup"
 # --- parsing with positions ----------------------------------------------------------
 
 
-def _syntax_error(source: Source, exc: SyntaxError, line_offset: int = 0) -> SourceError:
+def _syntax_error(name: str, exc: SyntaxError, line_offset: int = 0) -> SourceError:
     text = str(exc)
     reason = text.split(": ", 1)[1] if ": " in text else text
     line = column = None
@@ -54,7 +56,7 @@ def _syntax_error(source: Source, exc: SyntaxError, line_offset: int = 0) -> Sou
         line, column = exc.args[1][1], exc.args[1][2]
         if isinstance(line, int):
             line += line_offset
-    return SourceError(source.name, f"syntax error: {reason}", line, column)
+    return SourceError(name, f"syntax error: {reason}", line, column)
 
 
 def parse(
@@ -62,14 +64,22 @@ def parse(
 ) -> Iterator[tuple[ox.Quad, int | None]]:
     """Every quad of a source with its line number where the format makes it exact;
     :class:`SourceError` when the source breaks one of ``limits``."""
-    quads = _parse_lines(source, limits) if source.line_based else _parse(source, base_iri, limits)
+    if source.line_based:
+        return _parse_lines(source, limits)
+    return _checked(_parse(source, base_iri, limits), source.name, limits)
+
+
+def _checked(
+    quads: Iterator[tuple[ox.Quad, int | None]], name: str, limits: InputLimits
+) -> Iterator[tuple[ox.Quad, int | None]]:
+    """The quads, refusing a literal over MAX_LITERAL_BYTES."""
     cap = limits.max_literal_bytes
     for quad, line in quads:
         obj = quad.object
         if isinstance(obj, ox.Literal):
             size = len(obj.value)
             if size > cap or (size * 4 > cap and len(obj.value.encode()) > cap):
-                raise limits.literal_too_long(source.name, line)
+                raise limits.literal_too_long(name, line)
         yield quad, line
 
 
@@ -81,11 +91,37 @@ def _parse(
             for quad in ox.parse(fh, source.format, base_iri=base_iri):
                 yield quad, None
         except SyntaxError as exc:
-            raise _syntax_error(source, exc) from None
+            raise _syntax_error(source.name, exc) from None
         except MemoryError:  # the parser's own 16 MiB limit on one token
             raise limits.literal_too_long(source.name) from None
         except ValueError as exc:
             raise SourceError(source.name, f"cannot be read: {exc}") from None
+
+
+def parse_block(
+    data: bytes, first_line: int, name: str, rdf_format: ox.RdfFormat, limits: InputLimits
+) -> Iterator[tuple[ox.Quad, int | None]]:
+    """The quads of whole lines of N-Triples or N-Quads that start at line ``first_line``
+    of the input ``name``, each with its line number."""
+    lines = data.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    numbers = [
+        first_line + i
+        for i, raw in enumerate(lines)
+        if raw.strip() and not raw.lstrip().startswith(b"#")
+    ]
+
+    def quads() -> Iterator[tuple[ox.Quad, int | None]]:
+        try:
+            for index, quad in enumerate(ox.parse(data, rdf_format)):
+                yield quad, numbers[index] if index < len(numbers) else None
+        except SyntaxError as exc:
+            raise _syntax_error(name, exc, first_line - 1) from None
+        except MemoryError:
+            raise limits.literal_too_long(name, first_line) from None
+
+    return _checked(quads(), name, limits)
 
 
 def _parse_lines(source: Source, limits: InputLimits) -> Iterator[tuple[ox.Quad, int | None]]:
@@ -109,23 +145,23 @@ def _parse_lines(source: Source, limits: InputLimits) -> Iterator[tuple[ox.Quad,
                 data, carry = carry, b""
             else:
                 return
-            lines = data.split(b"\n")
-            if not lines[-1]:
-                lines.pop()
-            numbers = [
-                start + i + 1
-                for i, raw in enumerate(lines)
-                if raw.strip() and not raw.lstrip().startswith(b"#")
-            ]
-            try:
-                quads = ox.parse(data, source.format)
-                for index, quad in enumerate(quads):
-                    yield quad, numbers[index] if index < len(numbers) else None
-            except SyntaxError as exc:
-                raise _syntax_error(source, exc, start) from None
-            except MemoryError:
-                raise limits.literal_too_long(source.name, start + 1) from None
-            start += len(lines)
+            yield from parse_block(data, start + 1, source.name, source.format, limits)
+            start += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _quads_in_blocks(
+    source: Source, ns: Namespaces, limits: InputLimits, check: BlockCheck
+) -> Iterator[tuple[ox.Quad, int | None]]:
+    """The quads of a line-based source, block by block, each shown to ``check``."""
+    with source.read(limits) as fh:
+        for block in record_blocks(fh, ns, limits, source.name):
+            check.start(block)
+            for quad, line in parse_block(
+                block.data, block.first_line, source.name, source.format, limits
+            ):
+                check.see(quad)
+                yield quad, line
+    check.finish()
 
 
 # --- foreign Wikibase IRIs ----------------------------------------------------------
@@ -188,6 +224,8 @@ class ScanResult:
     property_labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     rebase: Rebase | None = None
     foreign_base: str | None = None
+    #: Why the load workers cannot take the source block by block (None: they can).
+    why_serial: str | None = "not N-Triples or N-Quads"
 
 
 def scan(source: Source, ns: Namespaces, limits: InputLimits) -> ScanResult:
@@ -225,7 +263,12 @@ def _collect(
     checked_predicates: set[str] = set()
     foreign_top: str | None = None
     foreign_concept: str | None = None
-    for quad, _line in parse(source, ns.base, limits):
+    check = None
+    quads = parse(source, ns.base, limits)
+    if source.line_based and rebase is None:
+        check = BlockCheck(ns, partial(named_owner, ns))
+        quads = _quads_in_blocks(source, ns, limits, check)
+    for quad, _line in quads:
         result.triples += 1
         if rebase is not None:
             quad = rebase.quad(quad)
@@ -262,6 +305,8 @@ def _collect(
     if rebase is None and (foreign_top or foreign_concept):
         result.rebase = _foreign_layout(foreign_top, foreign_concept, ns)
         result.foreign_base = foreign_top or foreign_concept
+    if check is not None:
+        result.why_serial = "another Wikibase's IRIs" if result.rebase else check.why_not
     result.entities = len(entities)
     return result
 
@@ -284,6 +329,24 @@ class OversizedRecord(SourceRecord):
         )
 
 
+def named_owner(ns: Namespaces, iri: str) -> str | None:
+    """The entity an IRI belongs to by its form alone: the entity itself, its data
+    document, a statement whose id starts with it, a predicate of the property; None
+    for anything else (nodes owned through links, value and reference nodes)."""
+    eid = ns.entity_id(iri) or ns.data_document_entity(iri)
+    if eid is not None:
+        return eid
+    wds = ns["wds"]
+    if iri.startswith(wds):
+        m = _STATEMENT_OWNER.match(iri[len(wds) :])
+        return m.group(1).upper() if m else None
+    if iri.startswith(ns.base + "prop/"):
+        split = ns.split_predicate(iri)
+        if split is not None:
+            return split[1]
+    return None
+
+
 class Grouper:
     """Attributes streamed triples to entities and yields complete records. A record
     growing past ``max_record_triples`` stops being kept (its triples are counted, not
@@ -291,7 +354,7 @@ class Grouper:
 
     def __init__(
         self,
-        source: Source,
+        source: Source | BlockSource,
         ns: Namespaces,
         rebase: Rebase | None,
         max_buffered: int,
@@ -306,7 +369,6 @@ class Grouper:
         self.oversized: set[str] = set()
         self._wds = ns["wds"]
         self._shared = (ns["wdref"], ns["wdv"])
-        self._prop_ns = ns.base + "prop/"
         self.records: dict[str, list[Triple]] = {}
         self.first_line: dict[str, int | None] = {}
         self.owner: dict[Node, str] = {}
@@ -324,24 +386,7 @@ class Grouper:
     def _entity_of(self, node: Node) -> str | None:
         if isinstance(node, ox.BlankNode):
             return self.owner.get(node)
-        value = node.value
-        ns = self.ns
-        eid = ns.entity_id(value)
-        if eid is not None:
-            return eid
-        eid = ns.data_document_entity(value)
-        if eid is not None:
-            return eid
-        if value.startswith(self._wds):
-            m = _STATEMENT_OWNER.match(value[len(self._wds) :])
-            if m:
-                return m.group(1).upper()
-            return self.owner.get(node)
-        if value.startswith(self._prop_ns):
-            split = ns.split_predicate(value)
-            if split is not None:
-                return split[1]
-        return self.owner.get(node)
+        return named_owner(self.ns, node.value) or self.owner.get(node)
 
     def _is_shared(self, node: Node) -> bool:
         return isinstance(node, ox.NamedNode) and node.value.startswith(self._shared)

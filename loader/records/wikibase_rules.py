@@ -85,9 +85,13 @@ _WKT_POINT = re.compile(
 
 def _split(g: RecordGraph, predicate: ox.NamedNode) -> tuple[str, str] | None:
     """(kind, property id) of a declared property's predicate; None otherwise."""
+    memo = g.splits
+    if predicate in memo:
+        return memo[predicate]
     split = g.ctx.ns.split_predicate(predicate.value)
-    if split is None or not g.ctx.declared(split[1]):
-        return None
+    if split is not None and not g.ctx.declared(split[1]):
+        split = None
+    memo[predicate] = split
     return split
 
 

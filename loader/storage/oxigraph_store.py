@@ -104,12 +104,11 @@ class OxigraphStore:
         for graph, data in graphs.items():
             if not data:
                 continue
-            suffix = f" {graph} .\n".encode()
-            chunks.extend(
-                line[:-2] + suffix
-                for line in data.splitlines(keepends=True)
-                if line.endswith(b" .\n")
-            )
+            # Canonical N-Triples: one triple a line, each ending " .\n", and no raw line
+            # break inside a literal, so every " .\n" ends a triple.
+            chunks.append(data.replace(b" .\n", f" {graph} .\n".encode()))
+            if not data.endswith(b"\n"):
+                chunks.append(b"\n")
         if chunks:
             self._store.bulk_load(b"".join(chunks), ox.RdfFormat.N_QUADS)
 

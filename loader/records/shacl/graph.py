@@ -71,6 +71,8 @@ class RecordGraph:
         self.out = out
         self.inv = inv
         self._types: dict[Term, set[str]] = {}
+        #: Per-record memo of rules that classify predicates (see wikibase_rules).
+        self.splits: dict[ox.NamedNode, tuple[str, str] | None] = {}
 
     def objects(self, node: Term, predicate: ox.NamedNode) -> list[Term]:
         """Values of ``predicate`` on ``node`` (inside the record, else from the context)."""

@@ -55,6 +55,9 @@ class Shape:
     vacuous_when_empty: bool = False
     #: The predicates a plain or alternative path starts with (None for other paths).
     predicates: frozenset[ox.NamedNode] | None = None
+    _index: tuple[int, tuple[int, ...], dict[ox.NamedNode, list[int]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def evaluate(
         self, g: RecordGraph, focus: Term, out: list[Problem], root: str | None = None
@@ -79,10 +82,8 @@ class Shape:
                         severity=self.severity,
                     )
                 )
-        own = g.out.get(focus)
-        for prop in self.properties:
-            if not prop.skip(own):
-                prop.evaluate(g, focus, out, shape)
+        for prop in self.applicable(g.out.get(focus)):
+            prop.evaluate(g, focus, out, shape)
 
     def _where(self, g: RecordGraph, focus: Term, value: Term | None) -> str | None:
         """The path, narrowed to the predicate that holds ``value`` for alternatives."""
@@ -102,8 +103,34 @@ class Shape:
         for check in self.checks:
             for _ in check(g, focus, values):
                 return False
-        own = g.out.get(focus)
-        return all(prop.conforms(g, focus) for prop in self.properties if not prop.skip(own))
+        return all(prop.conforms(g, focus) for prop in self.applicable(g.out.get(focus)))
+
+    def applicable(self, own: dict[ox.NamedNode, list[Term]] | None) -> list[Shape]:
+        """The property shapes that may apply to a node with predicates ``own``: those
+        :meth:`skip` keeps, found through an index by predicate, in their order."""
+        if own is None:
+            return self.properties
+        index = self._index
+        if index is None or index[0] != len(self.properties):
+            index = self._index = self._build_index()
+        _, always, by_predicate = index
+        found = set(always)
+        for predicate in own:
+            found.update(by_predicate.get(predicate, ()))
+        if len(found) == len(self.properties):
+            return self.properties
+        return [self.properties[i] for i in sorted(found)]
+
+    def _build_index(self) -> tuple[int, tuple[int, ...], dict[ox.NamedNode, list[int]]]:
+        always: list[int] = []
+        by_predicate: dict[ox.NamedNode, list[int]] = defaultdict(list)
+        for i, prop in enumerate(self.properties):
+            if prop.predicates is None or not prop.vacuous_when_empty:
+                always.append(i)
+            else:
+                for predicate in prop.predicates:
+                    by_predicate[predicate].append(i)
+        return len(self.properties), tuple(always), dict(by_predicate)
 
     def skip(self, own: dict[ox.NamedNode, list[Term]] | None) -> bool:
         """True when this property shape cannot apply to a record node with predicates
