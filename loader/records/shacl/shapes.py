@@ -55,9 +55,8 @@ class Shape:
     vacuous_when_empty: bool = False
     #: The predicates a plain or alternative path starts with (None for other paths).
     predicates: frozenset[ox.NamedNode] | None = None
-    _index: tuple[int, tuple[int, ...], dict[ox.NamedNode, list[int]]] | None = field(
-        default=None, repr=False, compare=False
-    )
+    #: Predicates a node must have one of for this shape to apply (None: it always may).
+    needs: frozenset[ox.NamedNode] | None = None
 
     def evaluate(
         self, g: RecordGraph, focus: Term, out: list[Problem], root: str | None = None
@@ -106,41 +105,16 @@ class Shape:
         return all(prop.conforms(g, focus) for prop in self.applicable(g.out.get(focus)))
 
     def applicable(self, own: dict[ox.NamedNode, list[Term]] | None) -> list[Shape]:
-        """The property shapes that may apply to a node with predicates ``own``: those
-        :meth:`skip` keeps, found through an index by predicate, in their order."""
+        """The property shapes that may apply to a node with predicates ``own`` (a shape
+        whose path starts with predicates the node lacks and that cannot fail on an empty
+        path does not), in their order."""
         if own is None:
             return self.properties
-        index = self._index
-        if index is None or index[0] != len(self.properties):
-            index = self._index = self._build_index()
-        _, always, by_predicate = index
-        found = set(always)
-        for predicate in own:
-            found.update(by_predicate.get(predicate, ()))
-        if len(found) == len(self.properties):
-            return self.properties
-        return [self.properties[i] for i in sorted(found)]
-
-    def _build_index(self) -> tuple[int, tuple[int, ...], dict[ox.NamedNode, list[int]]]:
-        always: list[int] = []
-        by_predicate: dict[ox.NamedNode, list[int]] = defaultdict(list)
-        for i, prop in enumerate(self.properties):
-            if prop.predicates is None or not prop.vacuous_when_empty:
-                always.append(i)
-            else:
-                for predicate in prop.predicates:
-                    by_predicate[predicate].append(i)
-        return len(self.properties), tuple(always), dict(by_predicate)
-
-    def skip(self, own: dict[ox.NamedNode, list[Term]] | None) -> bool:
-        """True when this property shape cannot apply to a record node with predicates
-        ``own`` (its path starts with predicates the node does not have)."""
-        return (
-            own is not None
-            and self.predicates is not None
-            and self.vacuous_when_empty
-            and self.predicates.isdisjoint(own)
-        )
+        return [
+            prop
+            for prop in self.properties
+            if (needs := prop.needs) is None or not needs.isdisjoint(own)
+        ]
 
     def _message(self, detail: str | None) -> str:
         if self.messages:
@@ -285,6 +259,7 @@ class ShapesGraph:
             and not any(p in counting for p in preds)
             and not any(p.value in self.natives for p in preds)
         )
+        shape.needs = shape.predicates if shape.vacuous_when_empty else None
         return shape
 
     def _constraints(self, node: Term, shape: Shape, preds: dict[ox.NamedNode, list[Term]]) -> None:
