@@ -86,8 +86,8 @@ def record_blocks(
             cut = _boundary(buffer, marker, target, whole)
             at_boundary = cut > 0
             if not at_boundary:
-                if len(buffer) < MAX_BLOCK_BYTES:
-                    break  # read on: the boundary comes later
+                if len(buffer) < MAX_BLOCK_BYTES or whole == 0:
+                    break  # read on: the boundary (or the line's end) comes later
                 cut = whole
             yield Block(index, buffer[:cut], first_line, at_boundary)
             first_line += buffer.count(b"\n", 0, cut)
