@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -53,35 +54,59 @@ def _blocks(path: Path, limits: InputLimits) -> list[Block]:
         return list(record_blocks(fh, NS, limits, path.name))
 
 
-def _load(
+@dataclass
+class Loads:
+    """Loads of one input into fresh copies of the ontology-only catalogue, serial
+    (one worker) or parallel (two), with small blocks."""
+
+    make_settings: Callable[..., Settings]
+    ontology: Path
+    tmp_path: Path
+
+    def write(self, name: str, data: bytes) -> Path:
+        """An input file."""
+        path = self.tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    def why_serial(self, path: Path) -> str | None:
+        """Why the scan sends the input the serial way (None: it does not)."""
+        return scan(_source(path), NS, _limits(self.make_settings)).why_serial
+
+    def load(self, path: Path, workers: int) -> tuple[LoadReport, dict[str, str | None]]:
+        """The report and every loaded entity's content hash."""
+        data_dir = self.tmp_path / f"data-{path.stem}-{workers}"
+        shutil.copytree(self.ontology, data_dir)
+        settings = self.make_settings(
+            DATA_DIR=str(data_dir), LOAD_WORKERS=workers, LOAD_CHUNK_RECORDS=5
+        )
+        with Catalogue.open(settings) as cat:
+            report = cat.load_paths([path])
+            states = cat.revisions.states(report.entities)
+            return report, {entity: state.content_hash for entity, state in states.items()}
+
+    def same(self, path: Path) -> LoadReport:
+        """Load serially and in parallel; both must give the same records and errors."""
+        serial, serial_hashes = self.load(path, 1)
+        parallel, parallel_hashes = self.load(path, 2)
+        assert parallel_hashes == serial_hashes
+        assert (parallel.created, parallel.rejected, parallel.triples_written) == (
+            serial.created,
+            serial.rejected,
+            serial.triples_written,
+        )
+        assert [str(e) for e in parallel.file_errors] == [str(e) for e in serial.file_errors]
+        return serial
+
+
+@pytest.fixture
+def loads(
     make_settings: Callable[..., Settings],
-    ontology: Path,
+    ontology_template: Path,
     tmp_path: Path,
-    path: Path,
-    workers: int,
-) -> tuple[LoadReport, dict[str, str | None]]:
-    data_dir = tmp_path / f"data-{workers}"
-    shutil.copytree(ontology, data_dir)
-    settings = make_settings(DATA_DIR=str(data_dir), LOAD_WORKERS=workers, LOAD_CHUNK_RECORDS=5)
-    with Catalogue.open(settings) as cat:
-        report = cat.load_paths([path])
-        states = cat.revisions.states(report.entities)
-        return report, {entity: state.content_hash for entity, state in states.items()}
-
-
-def _same_load(
-    make_settings: Callable[..., Settings], ontology: Path, tmp_path: Path, path: Path
-) -> tuple[LoadReport, LoadReport]:
-    serial, serial_hashes = _load(make_settings, ontology, tmp_path, path, 1)
-    parallel, parallel_hashes = _load(make_settings, ontology, tmp_path, path, 2)
-    assert parallel_hashes == serial_hashes
-    assert (parallel.created, parallel.rejected, parallel.triples_written) == (
-        serial.created,
-        serial.rejected,
-        serial.triples_written,
-    )
-    assert [str(e) for e in parallel.file_errors] == [str(e) for e in serial.file_errors]
-    return serial, parallel
+    small_blocks: None,
+) -> Loads:
+    return Loads(make_settings, ontology_template, tmp_path)
 
 
 def test_blocks_hold_every_line_once_and_start_at_a_new_entity(
@@ -102,73 +127,51 @@ def test_blocks_hold_every_line_once_and_start_at_a_new_entity(
 
 
 def test_workers_reading_blocks_make_exactly_the_records_of_the_serial_path(
-    generated: Path,
-    make_settings: Callable[..., Settings],
-    ontology_template: Path,
-    tmp_path: Path,
-    small_blocks: None,
-    monkeypatch: pytest.MonkeyPatch,
+    generated: Path, loads: Loads, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    serial, serial_hashes = _load(make_settings, ontology_template, tmp_path, generated, 1)
+    serial, serial_hashes = loads.load(generated, 1)
 
     def no_grouping_here(*args: object, **kwargs: object) -> Iterator[object]:
         raise AssertionError("the main process grouped records: the block path was not taken")
 
     monkeypatch.setattr(pipeline, "read_records", no_grouping_here)
-    parallel, parallel_hashes = _load(make_settings, ontology_template, tmp_path, generated, 2)
+    parallel, parallel_hashes = loads.load(generated, 2)
     assert serial.created == parallel.created == 300
     assert parallel.ok and serial.triples_written == parallel.triples_written
     assert parallel_hashes == serial_hashes
 
 
 def test_a_record_in_two_blocks_goes_the_serial_way_and_stays_one_record(
-    generated: Path,
-    make_settings: Callable[..., Settings],
-    ontology_template: Path,
-    tmp_path: Path,
-    small_blocks: None,
+    generated: Path, loads: Loads
 ) -> None:
     lines = generated.read_bytes().splitlines(keepends=True)
-    moved = tmp_path / "split.nt"
-    moved.write_bytes(b"".join(lines[1:] + lines[:1]))  # a line of the first record last
-    why = scan(_source(moved), NS, _limits(make_settings)).why_serial
+    moved = loads.write("split.nt", b"".join(lines[1:] + lines[:1]))  # first line last
+    why = loads.why_serial(moved)
     assert why is not None and "Q100000" in why and "more than one block" in why
-    _same_load(make_settings, ontology_template, tmp_path, moved)
+    loads.same(moved)
 
 
 def test_a_blank_node_in_two_blocks_is_refused_as_the_serial_path_refuses_it(
-    generated: Path,
-    make_settings: Callable[..., Settings],
-    ontology_template: Path,
-    tmp_path: Path,
-    small_blocks: None,
+    generated: Path, loads: Loads
 ) -> None:
     data = generated.read_bytes()
     label = data[data.index(b"\n_:") + 1 :].split(b" ", 1)[0]
     last = data.rstrip(b"\n").rsplit(b"\n", 1)[1].split(b" ", 1)[0]
-    shared = tmp_path / "shared.nt"
-    shared.write_bytes(data + last + b" <" + NS["p"].encode() + b"P13> " + label + b" .\n")
-    why = scan(_source(shared), NS, _limits(make_settings)).why_serial
+    link = last + b" <" + NS["p"].encode() + b"P13> " + label + b" .\n"
+    shared = loads.write("shared.nt", data + link)
+    why = loads.why_serial(shared)
     assert why is not None and label.decode() in why
-    serial, _ = _same_load(make_settings, ontology_template, tmp_path, shared)
-    assert "used by both" in str(serial.file_errors[0])
+    assert "used by both" in str(loads.same(shared).file_errors[0])
 
 
 def test_a_syntax_error_in_a_later_block_names_the_same_line(
-    generated: Path,
-    make_settings: Callable[..., Settings],
-    ontology_template: Path,
-    tmp_path: Path,
-    small_blocks: None,
+    generated: Path, loads: Loads, make_settings: Callable[..., Settings]
 ) -> None:
     lines = generated.read_bytes().splitlines(keepends=True)
-    broken = tmp_path / "broken.nt"
     at = len(lines) * 3 // 4
-    broken.write_bytes(b"".join([*lines[:at], b"<oops\n", *lines[at:]]))
-    limits = _limits(make_settings)
-    assert len(_blocks(broken, limits)) > 10
-    serial, _ = _same_load(make_settings, ontology_template, tmp_path, broken)
-    assert serial.file_errors[0].line == at + 1
+    broken = loads.write("broken.nt", b"".join([*lines[:at], b"<oops\n", *lines[at:]]))
+    assert len(_blocks(broken, _limits(make_settings))) > 10
+    assert loads.same(broken).file_errors[0].line == at + 1
 
 
 def test_value_and_reference_nodes_must_be_described_where_they_are_linked() -> None:
