@@ -10,7 +10,7 @@ row here (and the serialiser, where pyoxigraph has none).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -112,3 +112,17 @@ def parse_ntriples(data: bytes | None) -> list[Triple]:
 def ntriples(triples: Iterable[tuple[Term, Term, Term]]) -> bytes:
     """Triples as N-Triples, one per line."""
     return "".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode()
+
+
+def graphs_as_nquads(graphs: Mapping[ox.NamedNode, bytes]) -> bytes:
+    """Canonical N-Triples per graph as one N-Quads document (empty graphs contribute
+    nothing). Canonical N-Triples have one triple a line, each ending " .\\n", and no raw
+    line break inside a literal, so every " .\\n" ends a triple."""
+    chunks: list[bytes] = []
+    for graph, data in graphs.items():
+        if not data:
+            continue
+        chunks.append(data.replace(b" .\n", f" {graph} .\n".encode()))
+        if not data.endswith(b"\n"):
+            chunks.append(b"\n")
+    return b"".join(chunks)

@@ -88,6 +88,21 @@ SETTINGS: tuple[Setting, ...] = (
         "/sparql-graph-crud-auth), used to replace one entity graph with one PUT; empty "
         "means graphs are replaced with SPARQL Update (DROP + INSERT DATA in one request).",
     ),
+    Setting(
+        "STORE_BULK_DIR",
+        "",
+        "With STORE=sparql and STORE_BULK_COMMAND: a directory the engine's bulk loader may "
+        "read at the same path (Virtuoso: listed in DirsAllowed). Large load batches are "
+        "written there as N-Quads and loaded by the engine itself, not sent over HTTP.",
+    ),
+    Setting(
+        "STORE_BULK_COMMAND",
+        "",
+        "With STORE_BULK_DIR: a command that runs SQL statements on the engine as its "
+        "administrator, one statement per argument, failing (exit code not 0) on an error; "
+        "for Virtuoso `scripts/virtuoso sql DIR` with VIRTUOSO_DBA_PASSWORD in its "
+        "environment. Empty: every batch goes over HTTP.",
+    ),
     Setting("STORE_USER", "", "With STORE=sparql: account for the engine; empty sends none."),
     Setting(
         "STORE_PASSWORD",

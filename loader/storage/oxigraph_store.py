@@ -14,6 +14,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from loader.base.errors import StoreBusyError
+from loader.base.rdf import graphs_as_nquads
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Triple3 = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
@@ -100,17 +101,9 @@ class OxigraphStore:
         for graph in graphs:
             if self._store.contains_named_graph(graph):
                 self._store.remove_graph(graph)
-        chunks: list[bytes] = []
-        for graph, data in graphs.items():
-            if not data:
-                continue
-            # Canonical N-Triples: one triple a line, each ending " .\n", and no raw line
-            # break inside a literal, so every " .\n" ends a triple.
-            chunks.append(data.replace(b" .\n", f" {graph} .\n".encode()))
-            if not data.endswith(b"\n"):
-                chunks.append(b"\n")
-        if chunks:
-            self._store.bulk_load(b"".join(chunks), ox.RdfFormat.N_QUADS)
+        nquads = graphs_as_nquads(graphs)
+        if nquads:
+            self._store.bulk_load(nquads, ox.RdfFormat.N_QUADS)
 
     def checkpoint(self, target: Path) -> None:
         """A consistent, independent copy of the store in ``target`` (which must not

@@ -28,6 +28,7 @@ from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 from loader.base.errors import BigtentError, ConfigError, Unavailable
 from loader.base.settings import Settings
 from loader.records.coordinates import WKT_LITERAL, decimal_text
+from loader.storage.bulk_loader import BulkLoader
 from loader.storage.oxigraph_store import Term, Triple3
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class RemoteStore:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "Bigtent remote store"
         self.auth = _auth(settings)
+        self.bulk = BulkLoader.from_settings(settings)
         if check:
             self.ping()
 
@@ -243,6 +245,11 @@ class RemoteStore:
         and big ones cost more than their size). Each request drops and refills whole
         graphs, so it is idempotent; the revision log (written first) lets ``bigtent
         verify`` repair a load that stopped half-way."""
+        if self.bulk is not None and self.bulk.wanted(graphs):
+            for graph in graphs:
+                self._check_owned(graph)
+            self.bulk.replace(graphs, self._graph_sizes, self.replace_graph)
+            return
         if self.graph_store_url:
             for graph, data in graphs.items():
                 self.replace_graph(graph, data)
@@ -261,10 +268,26 @@ class RemoteStore:
 
     def clear(self) -> None:
         """Drop every graph the catalogue owns (others stay untouched)."""
-        names = list(self.graph_names())
+        self._drop_graphs(list(self.graph_names()))
+
+    def _drop_graphs(self, names: list[ox.NamedNode]) -> None:
         for start in range(0, len(names), GRAPHS_PER_QUERY):
             chunk = names[start : start + GRAPHS_PER_QUERY]
             self.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in chunk), "clearing graphs")
+
+    def _graph_sizes(self, names: list[ox.NamedNode]) -> dict[ox.NamedNode, int]:
+        """How many triples each of ``names`` holds (graphs without any are left out)."""
+        sizes: dict[ox.NamedNode, int] = {}
+        for start in range(0, len(names), GRAPHS_PER_QUERY):
+            values = " ".join(sparql_term(g) for g in names[start : start + GRAPHS_PER_QUERY])
+            for row in self.select(
+                f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+            ):
+                graph, count = row.get("g"), row.get("n")
+                if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
+                    sizes[graph] = int(count.value)
+        return sizes
 
     def _check_owned(self, graph: ox.NamedNode) -> None:
         if not graph.value.startswith(self.owned_prefix):
