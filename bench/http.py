@@ -74,6 +74,8 @@ LOAD_TEST_SETTINGS = {"SPARQL_CLIENT_PARALLEL": "0", "SPARQL_CLIENT_BUDGET": "0"
 #: Longer query strings go as POST forms (proxies refuse request lines over 8 KB).
 GET_LIMIT = 6000
 PROBE_TIMEOUT_S = 900
+#: Faceted browse requests in turn: 7 activity types x 2 pages, 4 territories.
+BROWSE_VARIANTS = 18
 
 Result = dict[str, Any]
 
@@ -100,6 +102,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("HTML entity page", ("/page/{id}", "/entity/{id}"), 0.50, "text/html"),
     Scenario("data document .ttl", ("/data/{id}.ttl",), 0.70),
     Scenario("data document .nt", ("/data/{id}.nt",), 0.70),
+    Scenario("data document .jsonld", ("/data/{id}.jsonld",), 0.70),
+    Scenario("search (one label word)", ("/search?q={word}",), 0.40, "text/html"),
+    Scenario(
+        "browse with facets",
+        ("/browse/{browse}",),
+        0.40,
+        "text/html",
+        per_entity=False,
+        variants=BROWSE_VARIANTS,
+    ),
     Scenario("SPARQL lookup mix", ("/sparql?query={lookup}",), 0.50, JSON_RESULTS),
     Scenario(
         "capacity matching (3 criteria)",
@@ -162,11 +174,32 @@ def peers_query(index: int) -> str:
     )
 
 
+def browse_query(index: int) -> str:
+    """The ``index``-th of :data:`BROWSE_VARIANTS` faceted browse requests: partnerships
+    of one activity type (pages 1 and 2), then organisations located in one of the first
+    four territories (every generated catalogue has at least four)."""
+    index %= BROWSE_VARIANTS
+    activities = gen.ACTIVITY_TYPES
+    if index < 2 * len(activities):
+        args = {
+            "P7": f"Q{activities[index % len(activities)]}",
+            "page": index // len(activities) + 1,
+        }
+        return f"Q{gen.CLASS_PARTNERSHIP}?{urlencode(args)}"
+    territory = gen.FIRST_ID + index % 4
+    return f"Q{gen.CLASS_ORGANISATION}?{urlencode({'P12': f'Q{territory}'})}"
+
+
 def request_path(template: str, index: int, entity: Entity, base: str) -> str:
     """A scenario's path for one entity; the ``index``-th entity of a set gets the
-    ``index``-th lookup kind (or capacity matching request), so the mix is even."""
+    ``index``-th lookup kind (or capacity matching request), so the mix is even. A
+    search looks for the first word of the entity's English label."""
     if "{peers}" in template:
         return template.replace("{peers}", peers_query(index))
+    if "{browse}" in template:
+        return template.replace("{browse}", browse_query(index))
+    if "{word}" in template:
+        return template.replace("{word}", quote(entity.label.split()[0] if entity.label else ""))
     if "{lookup}" in template:
         kinds = list(LOOKUPS)
         query = lookup_query(kinds[index % len(kinds)], entity, base)

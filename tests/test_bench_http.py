@@ -159,3 +159,26 @@ def test_capacity_matching_paths_have_three_criteria_and_vary() -> None:
         args = parse_qs(urlsplit(path).query)
         assert set(args) == {"capacity", "language", "modality"}
         assert args["capacity"][0] in {f"Q{n}" for n in range(300, 307)}
+
+
+def test_browse_paths_filter_by_one_facet_and_vary() -> None:
+    entity = bench_http.Entity("Q100007", "x")
+    variants = bench_http.BROWSE_VARIANTS
+    paths = [bench_http.request_path("/browse/{browse}", i, entity, BASE) for i in range(variants)]
+    assert len(set(paths)) == variants
+    for path in paths:
+        parts = urlsplit(path)
+        args = parse_qs(parts.query)
+        if parts.path == "/browse/Q4":
+            assert args["P7"][0] in {f"Q{n}" for n in range(130, 137)}
+            assert args["page"][0] in {"1", "2"}
+        else:
+            assert parts.path == "/browse/Q1"
+            assert args == {"P12": [args["P12"][0]]}
+            assert args["P12"][0] in {"Q100000", "Q100001", "Q100002", "Q100003"}
+
+
+def test_search_paths_look_for_the_first_word_of_the_label() -> None:
+    entity = bench_http.Entity("Q100007", "Zoë Brenovia")
+    path = bench_http.request_path("/search?q={word}", 0, entity, BASE)
+    assert parse_qs(urlsplit(path).query) == {"q": ["Zoë"]}

@@ -10,7 +10,15 @@ from pathlib import Path
 from loader.base.settings import Settings
 from loader.catalogue import Catalogue
 from loader.discovery.search import search
-from loader.storage.page_index import LABEL, PageIndex, entity_id, extract, fold, num
+from loader.storage.page_index import (
+    LABEL,
+    MEMO_SIZE,
+    PageIndex,
+    entity_id,
+    extract,
+    fold,
+    num,
+)
 
 RECORD = """
 wd:Q5000 a wikibase:Item ;
@@ -176,3 +184,22 @@ def test_an_index_of_another_schema_is_rebuilt(
         assert index.indexed_id == 0
         assert index.catch_up() == reopened.revisions.entity_count()
         assert index.exists("Q1") and search(index, "organisation").hits[0].id == "Q1"
+
+
+def test_the_memo_drops_the_least_recently_used(catalogue: Catalogue) -> None:
+    """Regression: a crawl of entity pages (one memo entry each) emptied the whole memo
+    every 512 pages, so every page after it recomputed the catalogue-wide figures."""
+    index = catalogue.page_index.current()
+    computed: list[str] = []
+
+    def figure(name: str) -> str:
+        computed.append(name)
+        return name
+
+    index.memo(("catalogue-wide",), lambda: figure("catalogue-wide"))
+    for page in range(3 * MEMO_SIZE):
+        index.memo(("catalogue-wide",), lambda: figure("catalogue-wide"))  # every page reads it
+        index.memo(("page", page), lambda: figure("page"))
+    assert computed.count("catalogue-wide") == 1
+    index.memo(("page", 0), lambda: figure("page"))  # long since dropped
+    assert computed.count("page") == 3 * MEMO_SIZE + 1

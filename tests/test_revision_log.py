@@ -18,7 +18,15 @@ from loader.base.settings import Settings
 from loader.catalogue import Catalogue
 from loader.storage.database import Database, database_target, postgres_schema
 from loader.storage.oxigraph_store import OxigraphStore
-from loader.storage.revision_log import DELETED, LIVE, NewRevision, RevisionLog, StaleRevision
+from loader.storage.revision_log import (
+    DELETED,
+    LIVE,
+    NewRevision,
+    RevisionLog,
+    StaleRevision,
+    begin_read_scope,
+    end_read_scope,
+)
 
 Target = Callable[[str], Path | str]
 
@@ -76,6 +84,27 @@ def test_appends_and_reads_back(log: RevisionLog) -> None:
     ]
     assert log.revision_time(4) == deleted.time and log.revision_time(99) is None
     assert [s.entity for s in log.changed_since(2)] == ["Q2", "P7"]
+
+
+def test_a_read_scope_reads_the_head_once_and_its_own_writes_again(
+    log: RevisionLog, db_target: Target
+) -> None:
+    log.append([create("Q2")])
+    other = RevisionLog(db_target("revisions"))  # another process, say
+    try:
+        token = begin_read_scope()
+        try:
+            assert log.last_id() == 1
+            other.append([update("Q2", "b")])
+            assert log.last_id() == 1  # one revision for the whole request
+            log.append([update("Q2", "c")])
+            assert log.last_id() == 3  # a write in the scope is seen at once
+        finally:
+            end_read_scope(token)
+        other.append([update("Q2", "d")])
+        assert log.last_id() == 4  # outside a scope, every read asks the database
+    finally:
+        other.close()
 
 
 def test_a_stale_base_refuses_the_whole_batch(log: RevisionLog) -> None:

@@ -25,7 +25,7 @@ import fcntl
 import sqlite3
 import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -308,7 +308,8 @@ class PageIndex:
         self._checked = False
         self._empty = False
         self._properties: dict[str, PropertyInfo] | None = None
-        self._memo: dict[Hashable, object] = {}
+        self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def _migrate(self) -> None:
         """Create the tables; an index of another schema version is dropped first (it is
@@ -563,12 +564,17 @@ class PageIndex:
         such as facet counts that cost a scan). At most MEMO_SIZE are kept."""
         stamped = (self._indexed, key)  # a value computed mid-catch-up is never reused
         memo = self._memo
-        if stamped in memo:
-            return memo[stamped]  # type: ignore[return-value]
+        with self._memo_lock:
+            if stamped in memo:
+                memo.move_to_end(stamped)
+                return memo[stamped]  # type: ignore[return-value]
         value = compute()
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        memo[stamped] = value
+        with self._memo_lock:
+            memo[stamped] = value
+            # least recently used first: the per-page entries of a crawl (link counts,
+            # small maps) never push out the catalogue-wide ones every page reads
+            while len(memo) > MEMO_SIZE:
+                memo.popitem(last=False)
         return value
 
     def properties(self) -> dict[str, PropertyInfo]:

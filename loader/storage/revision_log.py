@@ -18,6 +18,7 @@ import time as _time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,23 @@ from loader.base.events import log_event
 from loader.storage.database import POSTGRESQL, Database, DatabaseUnavailable, Rows
 
 log = logging.getLogger(__name__)
+
+#: Inside a read scope (one public GET request), each log's head as first read: a page
+#: asks "has anything changed?" a dozen times (caches, the page index, snapshots), and
+#: one answer per request is both cheaper and consistent. Writes never run in a scope.
+_HEADS: ContextVar[dict[int, int] | None] = ContextVar("bigtent_log_heads", default=None)
+
+
+def begin_read_scope() -> Token[dict[int, int] | None]:
+    """Start a read scope in this context: :meth:`RevisionLog.last_id` reads each log's
+    head once until :func:`end_read_scope`. For requests that do not write."""
+    return _HEADS.set({})
+
+
+def end_read_scope(token: Token[dict[int, int] | None]) -> None:
+    """End the read scope ``token`` began."""
+    _HEADS.reset(token)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -206,6 +224,16 @@ class RevisionLog:
         """Close the database."""
         self._db.close()
 
+    @contextmanager
+    def _writing(self, durable: bool = True) -> Iterator[Database]:
+        try:
+            with self._db.write(durable) as db:
+                yield db
+        finally:
+            heads = _HEADS.get()
+            if heads is not None:  # a write inside a read scope: read the head again
+                heads.pop(id(self), None)
+
     # --- reading ----------------------------------------------------------------
     def states(self, entities: Iterable[str]) -> dict[str, EntityState]:
         """Newest state of each named entity that has any revision."""
@@ -231,8 +259,14 @@ class RevisionLog:
     def last_id(self) -> int:
         """The newest revision id (0 for an empty log): a cheap change counter for
         caches, dumps and snapshots — it grows with every write, in any process."""
+        heads = _HEADS.get()
+        if heads is not None and id(self) in heads:
+            return heads[id(self)]
         row = self._db.execute("SELECT max(id) FROM revisions").fetchone()
-        return int(row[0] or 0)
+        head = int(row[0] or 0)
+        if heads is not None:
+            heads[id(self)] = head
+        return head
 
     def highest_number(self, kind: str) -> int:
         """The highest number of any entity id of a kind ('Q' or 'P') ever used (0 if none);
@@ -493,7 +527,7 @@ class RevisionLog:
     ) -> list[Revision]:
         when = time or utc_now()
         out: list[Revision] = []
-        with self._db.write() as db:
+        with self._writing() as db:
             next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM revisions").fetchone()[0])
             # Times never decrease along ids (even if the clock is set back), so the change
             # feed can promise "everything after this page is at least this new".
@@ -588,7 +622,7 @@ class RevisionLog:
         given out again."""
         if not revisions:
             return
-        with self._db.write() as db:
+        with self._writing() as db:
             for rev in sorted(revisions, key=lambda r: -r.id):
                 if rev.parent is None:
                     db.execute("DELETE FROM entities WHERE entity = ?", (rev.entity,))
@@ -621,7 +655,7 @@ class RevisionLog:
         # The mark is only a hint: if it is lost (power cut), recover() applies the revision
         # again, which is harmless. So it is not worth an fsync of its own (which cost as
         # much as the rest of a staff edit); the next revision's commit syncs it anyway.
-        with self._db.write(durable=False) as db:
+        with self._writing(durable=False) as db:
             db.executemany("UPDATE entities SET applied = ? WHERE entity = ?", pairs)
 
     def copy_into(self, other: RevisionLog) -> int:

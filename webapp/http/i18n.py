@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from contextvars import ContextVar
 from importlib.resources import files
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from werkzeug.wrappers import Response
 
 from webapp.http import ui_terms
@@ -32,6 +34,11 @@ COOKIE = "bigtent_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 log = logging.getLogger(__name__)
+
+#: The catalogue of the current request's language, looked up once per request: a page
+#: translates a hundred strings, and flask_babel finds the catalogue again for each
+#: (≈20 µs through its context proxies, a sixth of an entity page's time).
+_CATALOGUE: ContextVar[NullTranslations | None] = ContextVar("bigtent_catalogue", default=None)
 
 
 def ui_language() -> str:
@@ -49,6 +56,19 @@ def ui_language() -> str:
         if primary in UI_LANGUAGES:
             return primary
     return "en"
+
+
+def _catalogue() -> NullTranslations:
+    found = _CATALOGUE.get()
+    if found is None:
+        found = get_translations()
+        _CATALOGUE.set(found)
+    return found
+
+
+def _forget_catalogue(_exc: BaseException | None) -> None:
+    # the thread serves its next request, perhaps in another language
+    _CATALOGUE.set(None)
 
 
 def language_etag(tag: str) -> str:
@@ -88,6 +108,14 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     Babel(app, locale_selector=ui_language)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    app.teardown_appcontext(_forget_catalogue)
     ui_terms.init_app(app)
 
     @app.context_processor

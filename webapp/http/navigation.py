@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
+
+from webapp.http.rendering import path_for
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def site_nav() -> list[NavLink]:
     endpoints = current_app.view_functions
     endpoint = request.endpoint or ""
     return [
-        NavLink(entry.key, url_for(entry.endpoint), _is_current(entry, endpoint))
+        NavLink(entry.key, path_for(entry.endpoint), _is_current(entry, endpoint))
         for entry in ENTRIES
         if entry.endpoint in endpoints
     ]

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, get_flashed_messages, redirect, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    get_flashed_messages,
+    redirect,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from loader.base.errors import BigtentError, NotFound
@@ -34,6 +43,7 @@ def init_app(app: Flask) -> None:
     """Make the link helpers available to every template."""
     app.jinja_env.globals["data_url"] = data_url
     app.jinja_env.globals["page_href"] = page_href
+    app.jinja_env.globals["path_for"] = path_for
     app.jinja_env.globals["flashed_messages"] = flashed_messages
 
 
@@ -52,6 +62,25 @@ def page_href(entity_id: str) -> str:
     """URL of an entity's page; what ``url_for("pages.entity")`` gives, without its cost
     (pages link to dozens of entities)."""
     return f"{request.script_root}/page/{entity_id}"
+
+
+#: Most distinct (script root, endpoint, arguments) ``path_for`` keeps.
+_PATHS_KEPT = 1024
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint, **values)`` for the fixed links of every page (navigation,
+    footer, style sheet), built once per script root: a page has about twenty of them,
+    and building each costs as much as rendering a paragraph."""
+    paths: dict[tuple[object, ...], str] = current_app.extensions.setdefault("bigtent.paths", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = paths.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if len(paths) >= _PATHS_KEPT:  # only a proxy varying the script root gets here
+            paths.clear()
+        paths[key] = found
+    return found
 
 
 def data_url(entity_id: str, extension: str, revision: int | None = None) -> str:
