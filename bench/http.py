@@ -48,8 +48,8 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
+from bench import after_edit, run
 from bench import generate as gen
-from bench import run
 from bench.tables import fmt, markdown_table, ratio_check, verdict
 from tests.live_server import free_port
 
@@ -941,6 +941,16 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
             if args.no_queries
             else measure_queries(server, data_dir / "store", args.base, everyone, args)
         )
+        entry["after_edit"] = (
+            []
+            if args.no_after_edit
+            else after_edit.run(
+                bigtent_command(),
+                command_env(data_dir, args.base),
+                server.port,
+                [e.qid for e in everyone],
+            )
+        )
         entry["server_exit"] = server.exit_reason()  # None: it ran to the end
     finally:
         server.stop()
@@ -1100,6 +1110,14 @@ def markdown(results: Result) -> str:
             lines += [f"**The server stopped during the run ({entry['server_exit']}).**", ""]
         if entry.get("queries"):
             lines += [*markdown_table(QUERY_COLUMNS, map(query_cells, entry["queries"])), ""]
+        if entry.get("after_edit"):
+            lines += [
+                "The first request after a save (`bench/after_edit.py`: one anonymous request "
+                "per view right after each of 3 saves through the edit API):",
+                "",
+                *markdown_table(after_edit.COLUMNS, map(after_edit.cells, entry["after_edit"])),
+                "",
+            ]
         lines += [*markdown_table(("measurement", "value", "target", "result"), other_cells(entry))]
         lines.append("")
     return "\n".join(lines)
@@ -1144,6 +1162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-queries", action="store_true", help="skip per-query latency")
     parser.add_argument("--no-dump", action="store_true", help="skip timing bigtent dump")
+    parser.add_argument(
+        "--no-after-edit",
+        action="store_true",
+        help="skip timing the first request to each whole-catalogue view after a save",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached catalogue")
     parser.add_argument("--keep", action="store_true", help="keep work files (out/work/)")
     parser.add_argument("--seed", type=int, default=1, help="generator and sampling seed")

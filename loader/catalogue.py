@@ -14,6 +14,7 @@ The order, bottom up::
     Validation   compiled shapes + validation context          (loader.ingest)
     QueryService the public SPARQL endpoint                    (loader.query)
     Examples, ChangeFeed, EntityDocuments                      (loader.query, loader.publish)
+    IndexViews   whole-catalogue views, kept in the background (loader.discovery)
     PartnershipNetwork, Geography, Statistics                  (loader.discovery)
     Privacy, Editor, FormModels, Uploads                       (loader.editing)
     DatabaseAccounts                                           (loader.staff)
@@ -110,16 +111,17 @@ class Catalogue:
             self.examples = Examples(repo.ns)
             self.feed = ChangeFeed(revisions, repo.ns, settings.FEED_PAGE_SIZE)
             self.documents = EntityDocuments(repo, self.visibility)
-            self.network = PartnershipNetwork(repo, self.page_index)
-            self.neighbourhood = Neighbourhood(repo.ns, revisions, self.page_index)
-            self.geography = Geography(repo, self.page_index, self.network)
-            self.statistics = Statistics(repo, self.query_service, self.examples)
-            undo.callback(self.statistics.close)
-            #: whole-catalogue views of the page index (browse counts, partnerships, the
-            #: network and map documents): newest finished result, recomputed in the
-            #: background after writes; the thread starts with the first recomputation
+            #: whole-catalogue views of the page index (browse counts, the network model,
+            #: partnerships, places, the network and map documents): newest finished
+            #: result, recomputed in the background after writes; the thread starts with
+            #: the first recomputation
             self.views = IndexViews(revisions, self.page_index)
             undo.callback(self.views.close)
+            self.network = PartnershipNetwork(repo, self.page_index, self.views)
+            self.neighbourhood = Neighbourhood(repo.ns, revisions, self.page_index)
+            self.geography = Geography(repo, self.page_index, self.network, self.views)
+            self.statistics = Statistics(repo, self.query_service, self.examples)
+            undo.callback(self.statistics.close)
             self.privacy = Privacy(
                 repo,
                 self.page_index,

@@ -13,7 +13,10 @@ A :class:`Views` holds one slot per view (and per view's parameters, e.g. langua
   or an erase), the stale result may show that person: the reader then waits for a
   fresh result instead;
 * **own slots** — a bounded table of its own (``slots``), so no other cache (search's)
-  can evict the views.
+  can evict the views;
+* **fresh inside** — a view computed from other views (the map's data from the places,
+  the places from the network model) reads them at the newest revision while it is being
+  computed, so a result is never stamped with a revision its ingredients did not reach.
 
 The catalogue (``loader/catalogue.py``) builds one and stops its thread at close.
 """
@@ -24,6 +27,7 @@ import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Views (with their parameters) kept at once; the least recently read idle one goes.
 SLOTS = 256
+#: Set while this thread computes a view: views it reads must then be current.
+_COMPUTING: ContextVar[bool] = ContextVar("bigtent_computing_view", default=False)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,12 @@ class Views:
         done = slot.done
         if done is not None and done.revision >= head:
             return done
-        if done is not None and not self._closed and not self._private_since(done.revision):
+        if (
+            done is not None
+            and not _COMPUTING.get()
+            and not self._closed
+            and not self._private_since(done.revision)
+        ):
             self._refresh(slot, compute)
             return done
         return self._fresh(slot, compute, head)
@@ -142,7 +153,11 @@ class Views:
         finished: Finished[Any] | None = None
         try:
             revision = self._head()  # read first: a write during compute() leaves it stale
-            finished = Finished(compute(), revision)
+            token = _COMPUTING.set(True)
+            try:
+                finished = Finished(compute(), revision)
+            finally:
+                _COMPUTING.reset(token)
         finally:
             with self._lock:
                 slot.running = False

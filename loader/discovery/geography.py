@@ -27,9 +27,11 @@ from loader.base.ids import (
     PERSON,
     TERRITORY,
 )
+from loader.base.latest import Finished
 from loader.base.namespaces import EARTH
 from loader.discovery.browse import subclasses
-from loader.discovery.network import NetworkFilter, PartnershipNetwork
+from loader.discovery.network import Model, NetworkFilter, PartnershipNetwork
+from loader.discovery.views import IndexViews
 from loader.discovery.world_outline import Point, View, fit
 from loader.records import coordinates
 from loader.storage.page_index import PageIndex, entity_id, num
@@ -99,15 +101,30 @@ class EntityMap:
     people: int | None  # for a territory: people counted there
 
 
+@dataclass(frozen=True)
+class Places:
+    """What every map is drawn from, computed together at one revision."""
+
+    model: Model  # the network model it was computed from
+    kinds: dict[str, str]  # organisation, network or territory, by id
+    coordinates: dict[str, Point]  # (longitude, latitude) of the located ones
+    people: dict[str, int]  # live people related to each territory
+
+
 class Geography:
     """The map's data, owned by the catalogue (``Catalogue.geography``)."""
 
     def __init__(
-        self, repository: Repository, page_index: PageIndex, network: PartnershipNetwork
+        self,
+        repository: Repository,
+        page_index: PageIndex,
+        network: PartnershipNetwork,
+        views: IndexViews,
     ) -> None:
         self.repository = repository
         self.page_index = page_index
         self.network = network
+        self.views = views
 
     @property
     def index(self) -> PageIndex:
@@ -115,81 +132,83 @@ class Geography:
         return self.page_index.current()
 
     # --- what is where -----------------------------------------------------------------
+    def places(self) -> Finished[Places]:
+        """The newest finished :class:`Places`: recomputed in the background after a
+        write (with the network model, seconds at 100k records), so no page waits."""
+        return self.views.get(("geography-places",), self._places)
+
     def kinds(self) -> dict[str, str]:
         """Every organisation, network and territory: id -> kind."""
-        index = self.index
-
-        def compute() -> dict[str, str]:
-            found = dict(self.network.model().kinds)
-            territories = [num(c) for c in subclasses(index, TERRITORY)]
-            marks = ",".join("?" * len(territories))
-            rows = index.db.execute(
-                f"SELECT num FROM fact WHERE prop = ? AND value IN ({marks})",  # noqa: S608
-                (num(INSTANCE_OF), *territories),
-            )
-            for (number,) in rows:
-                found.setdefault(entity_id(number), "territory")
-            return found
-
-        return index.memo(("geography-kinds",), compute)
+        return self.places().value.kinds
 
     def coordinates(self) -> dict[str, Point]:
         """(longitude, latitude) of every located organisation, network and territory."""
-        index = self.index
-
-        def compute() -> dict[str, Point]:
-            kinds = self.kinds()
-            found: dict[str, Point] = {}
-            for row in self.repository.named_query("coordinates"):
-                eid = self.repository.ns.entity_id(row["entity"].value)
-                point = parse_point(row["wkt"].value)
-                if eid is None or point is None or eid not in kinds:
-                    continue  # people and anything else are never placed
-                if eid not in found or point < found[eid]:  # several: a stable choice
-                    found[eid] = point
-            return found
-
-        return index.memo(("geography-coordinates",), compute)
+        return self.places().value.coordinates
 
     def people_by_territory(self) -> dict[str, int]:
         """How many live people relate to each territory (capacity statements applying
         to it, or located in it)."""
-        index = self.index
+        return self.places().value.people
 
-        def compute() -> dict[str, int]:
-            people = [num(c) for c in subclasses(index, PERSON)]
-            marks = ",".join("?" * len(people))
-            rows = index.db.execute(
-                "SELECT l.target, l.source FROM link l JOIN fact c ON c.num = l.source "  # noqa: S608
-                f"AND c.prop = ? AND c.value IN ({marks}) WHERE l.prop = ? "
-                "UNION SELECT f.value, f.num FROM fact f JOIN fact c ON c.num = f.num "
-                f"AND c.prop = ? AND c.value IN ({marks}) WHERE f.prop = ?",
-                (
-                    num(INSTANCE_OF),
-                    *people,
-                    num(APPLIES_TO_TERRITORY),
-                    num(INSTANCE_OF),
-                    *people,
-                    num(LOCATED_IN),
-                ),
-            )
-            seen: dict[str, set[int]] = {}
-            for target, source in rows:
-                seen.setdefault(entity_id(target), set()).add(source)
-            return {territory: len(found) for territory, found in seen.items()}
+    def _places(self, index: PageIndex) -> Places:
+        model = self.network.model().value  # current: this runs as a view
+        kinds = dict(model.kinds)
+        territories = [num(c) for c in subclasses(index, TERRITORY)]
+        marks = ",".join("?" * len(territories))
+        rows = index.db.execute(
+            f"SELECT num FROM fact WHERE prop = ? AND value IN ({marks})",  # noqa: S608
+            (num(INSTANCE_OF), *territories),
+        )
+        for (number,) in rows:
+            kinds.setdefault(entity_id(number), "territory")
+        return Places(model, kinds, self._coordinates(kinds), self._people(index))
 
-        return index.memo(("geography-people",), compute)
+    def _coordinates(self, kinds: Mapping[str, str]) -> dict[str, Point]:
+        found: dict[str, Point] = {}
+        for row in self.repository.named_query("coordinates"):
+            eid = self.repository.ns.entity_id(row["entity"].value)
+            point = parse_point(row["wkt"].value)
+            if eid is None or point is None or eid not in kinds:
+                continue  # people and anything else are never placed
+            if eid not in found or point < found[eid]:  # several: a stable choice
+                found[eid] = point
+        return found
+
+    @staticmethod
+    def _people(index: PageIndex) -> dict[str, int]:
+        people = [num(c) for c in subclasses(index, PERSON)]
+        marks = ",".join("?" * len(people))
+        rows = index.db.execute(
+            "SELECT l.target, l.source FROM link l JOIN fact c ON c.num = l.source "  # noqa: S608
+            f"AND c.prop = ? AND c.value IN ({marks}) WHERE l.prop = ? "
+            "UNION SELECT f.value, f.num FROM fact f JOIN fact c ON c.num = f.num "
+            f"AND c.prop = ? AND c.value IN ({marks}) WHERE f.prop = ?",
+            (
+                num(INSTANCE_OF),
+                *people,
+                num(APPLIES_TO_TERRITORY),
+                num(INSTANCE_OF),
+                *people,
+                num(LOCATED_IN),
+            ),
+        )
+        seen: dict[str, set[int]] = {}
+        for target, source in rows:
+            seen.setdefault(entity_id(target), set()).add(source)
+        return {territory: len(found) for territory, found in seen.items()}
 
     # --- the map -----------------------------------------------------------------------
     def world(self, wanted: NetworkFilter, languages: Sequence[str]) -> WorldMap:
         """The map for ``wanted`` (the network's filters), labelled in ``languages``."""
         index = self.index
-        key = ("geography-world", wanted.key(), tuple(languages))
-        return index.memo(key, lambda: self._world(index, wanted, languages))
+        found = self.places()
+        key = ("geography-world", found.revision, wanted.key(), tuple(languages))
+        return index.memo(key, lambda: self._world(index, found.value, wanted, languages))
 
-    def _world(self, index: PageIndex, wanted: NetworkFilter, languages: Sequence[str]) -> WorldMap:
-        model = self.network.model()
-        where = self.coordinates()
+    def _world(
+        self, index: PageIndex, at: Places, wanted: NetworkFilter, languages: Sequence[str]
+    ) -> WorldMap:
+        model, where, kinds, people = at.model, at.coordinates, at.kinds, at.people
         matched = [p for p in model.partnerships if p.matches(wanted)]
         degree: dict[str, int] = {}
         for partnership in matched:
@@ -210,8 +229,6 @@ class Geography:
             e: [n for n in found if model.kinds.get(n) == "network"]
             for e, found in index.values(shown, MEMBER_OF).items()
         }
-        kinds = self.kinds()
-        people = self.people_by_territory()
         located_territories = sorted(
             (t for t, kind in kinds.items() if kind == "territory" and t in where), key=num
         )
@@ -271,11 +288,14 @@ class Geography:
         """The small map of an organisation, network or territory page: None for any
         other entity, or one with no coordinates and (a territory) nothing located in it."""
         index = self.index
-        key = ("geography-around", entity, tuple(languages))
-        return index.memo(key, lambda: self._around(index, entity, languages))
+        found = self.places()
+        key = ("geography-around", found.revision, entity, tuple(languages))
+        return index.memo(key, lambda: self._around(index, found.value, entity, languages))
 
-    def _around(self, index: PageIndex, entity: str, languages: Sequence[str]) -> EntityMap | None:
-        kinds, where = self.kinds(), self.coordinates()
+    def _around(
+        self, index: PageIndex, at: Places, entity: str, languages: Sequence[str]
+    ) -> EntityMap | None:
+        kinds, where = at.kinds, at.coordinates
         kind = kinds.get(entity)
         if kind is None:
             return None
@@ -299,7 +319,7 @@ class Geography:
         names = index.names([entity, *nearby_ids], languages)
         own = where.get(entity) or _middle(points)
         place = Place(entity, kind, *own, *_name(names, entity))
-        people = self.people_by_territory().get(entity, 0) if kind == "territory" else None
+        people = at.people.get(entity, 0) if kind == "territory" else None
         if people is not None:
             place.people = people
             place.organisations = len(inside)

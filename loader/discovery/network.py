@@ -31,7 +31,9 @@ from loader.base.ids import (
     PARTICIPANT,
     PARTNERSHIP,
 )
+from loader.base.latest import Finished
 from loader.discovery.browse import subclasses
+from loader.discovery.views import IndexViews
 from loader.storage.page_index import PageIndex, entity_id, num
 
 if TYPE_CHECKING:
@@ -159,9 +161,10 @@ class Graph:
 class PartnershipNetwork:
     """The network view's data, owned by the catalogue (``Catalogue.network``)."""
 
-    def __init__(self, repository: Repository, page_index: PageIndex) -> None:
+    def __init__(self, repository: Repository, page_index: PageIndex, views: IndexViews) -> None:
         self.repository = repository
         self.page_index = page_index
+        self.views = views
 
     @property
     def index(self) -> PageIndex:
@@ -248,11 +251,15 @@ class PartnershipNetwork:
         )
 
     # --- the model ------------------------------------------------------------------------
-    def model(self) -> Model:
-        """Every organisation, network, partnership and membership (remembered until the
-        catalogue next changes)."""
-        index = self.index
-        return index.memo(("network-model",), lambda: self._build(index))
+    def model(self) -> Finished[Model]:
+        """Every organisation, network, partnership and membership: the newest finished
+        model (rebuilt in the background after a write, which takes seconds at 100k
+        records; entity pages and the home page read it)."""
+        return self.views.get(("network-model",), self._build)
+
+    def register(self) -> Finished[list[RegisterEntry]]:
+        """:func:`partnership_register`, the newest finished (/partnerships)."""
+        return self.views.get(("partnerships",), partnership_register)
 
     def _build(self, index: PageIndex) -> Model:
         db = index.db
@@ -326,11 +333,13 @@ class PartnershipNetwork:
     def graph(self, wanted: NetworkFilter, languages: Sequence[str]) -> Graph:
         """The network as shown for ``wanted``, labelled in ``languages``."""
         index = self.index
-        key = ("network-graph", wanted.key(), tuple(languages))
-        return index.memo(key, lambda: self._graph(index, wanted, languages))
-
-    def _graph(self, index: PageIndex, wanted: NetworkFilter, languages: Sequence[str]) -> Graph:
         model = self.model()
+        key = ("network-graph", model.revision, wanted.key(), tuple(languages))
+        return index.memo(key, lambda: self._graph(index, model.value, wanted, languages))
+
+    def _graph(
+        self, index: PageIndex, model: Model, wanted: NetworkFilter, languages: Sequence[str]
+    ) -> Graph:
         matched = [p for p in model.partnerships if p.matches(wanted)]
         degree: dict[str, int] = {}
         for partnership in matched:

@@ -1,7 +1,8 @@
 """The whole-catalogue views of the page index, kept by :class:`loader.base.latest.Views`
 (single flight, the newest finished result while one thread recomputes, privacy changes
-waited for): browse counts, the partnerships overview, and whatever else a caller keys
-(the network and map documents). The catalogue builds one (``Catalogue.views``)."""
+waited for): browse counts, and whatever else a service keys (the network model and the
+partnerships overview in ``network.py``, the places in ``geography.py``, the network and
+map documents). The catalogue builds one (``Catalogue.views``) and hands it to them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import TypeVar
 
 from loader.base.latest import Finished, Views
 from loader.discovery import browse
-from loader.discovery.network import RegisterEntry, partnership_register
 from loader.storage.page_index import PageIndex
 from loader.storage.revision_log import RevisionLog
 
@@ -41,10 +41,6 @@ class IndexViews:
     def class_counts(self) -> Finished[list[tuple[str, int]]]:
         """:func:`browse.class_counts` (/browse/)."""
         return self.get(("class_counts",), browse.class_counts)
-
-    def partnerships(self) -> Finished[list[RegisterEntry]]:
-        """:func:`partnership_register` (/partnerships)."""
-        return self.get(("partnerships",), partnership_register)
 
     def settle(self) -> None:
         """Wait for the background recomputations (:meth:`Views.settle`)."""

@@ -93,4 +93,6 @@ def compact_jsonld(triples: Iterable[Triple], compactor: Compactor) -> bytes:
         assert isinstance(values, list)
         values.append(item)
     document = {"@context": compactor.context(used), "@graph": list(nodes.values())}
-    return json.dumps(document, ensure_ascii=False, indent=1).encode()
+    # Compact, as Wikidata's Special:EntityData: with ``indent`` Python's json falls back
+    # to its pure-Python encoder, which took three quarters of a document's time.
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

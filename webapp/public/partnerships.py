@@ -96,7 +96,7 @@ def register() -> Response:
     cat = get_catalogue()
     languages = reader_languages()
     found = index()
-    latest = cat.views.partnerships()
+    latest = cat.network.register()
     key = ("partnerships", latest.revision, tuple(languages))
     etag = f"partnerships-r{latest.revision}-{language_tag(languages)}"
 
