@@ -240,11 +240,14 @@ class RemoteStore:
         self.update(_replacement({graph: ntriples}), f"the replacement of graph {graph.value}")
 
     def replace_graphs_bulk(self, graphs: Mapping[ox.NamedNode, bytes]) -> None:
-        """Replace many graphs: one Graph Store PUT each when STORE_GRAPH_STORE_URL is set,
-        else SPARQL Updates of a few dozen triples (Virtuoso compiles each update to SQL,
-        and big ones cost more than their size). Each request drops and refills whole
-        graphs, so it is idempotent; the revision log (written first) lets ``bigtent
-        verify`` repair a load that stopped half-way."""
+        """Replace many graphs. A batch big enough for the engine's own bulk loader
+        (STORE_BULK_DIR and STORE_BULK_COMMAND set: :mod:`loader.storage.bulk_loader`, which
+        checks the engine's quad count and resends a short graph over HTTP) goes that way;
+        otherwise one Graph Store PUT per graph when STORE_GRAPH_STORE_URL is set, else
+        SPARQL Updates of a few dozen triples (Virtuoso compiles each update to SQL, and big
+        ones cost more than their size). Each way drops and refills whole graphs, so it is
+        idempotent; the revision log (written first) lets ``bigtent verify`` repair a load
+        that stopped half-way."""
         if self.bulk is not None and self.bulk.wanted(graphs):
             for graph in graphs:
                 self._check_owned(graph)
