@@ -194,3 +194,26 @@ def test_html_accept_is_negotiated(client: FlaskClient) -> None:
     )
     assert client.get("/search?q=wiki", headers={"Accept": "application/json"}).is_json
     assert client.get("/search?q=wiki", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_a_result_page_is_kept_until_the_catalogue_changes(app: Flask) -> None:
+    cat: Catalogue = app.extensions["bigtent"]
+    client = app.test_client()
+    first = client.get("/search", query_string={"q": "Amara"}, headers={"Accept": "text/html"})
+    assert first.status_code == 200 and "Amara Okonkwo" in first.get_data(as_text=True)
+    etag = first.headers["ETag"]
+    again = client.get(
+        "/search",
+        query_string={"q": "Amara"},
+        headers={"Accept": "text/html", "If-None-Match": etag},
+    )
+    assert again.status_code == 304
+    # Hiding the person is a change: neither the kept page nor the reader's copy is served.
+    cat.privacy.hide("Q1500", "asked to be removed from the public registry", "test")
+    after = client.get(
+        "/search",
+        query_string={"q": "Amara"},
+        headers={"Accept": "text/html", "If-None-Match": etag},
+    )
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert "Amara Okonkwo" not in after.get_data(as_text=True)

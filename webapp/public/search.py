@@ -10,6 +10,9 @@ and offers entities with a similar id.
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
@@ -19,12 +22,12 @@ from loader.base.errors import BigtentError
 from loader.base.ids import INSTANCE_OF
 from loader.base.namespaces import ENTITY_ID
 from loader.discovery import browse as listing_data
-from loader.discovery.search import MAX_QUERY_WORDS, TIER_NAMES, WORD
+from loader.discovery.search import MAX_QUERY_WORDS, TIER_NAMES, WORD, Results
 from loader.discovery.search import search as run_search
 from loader.storage.page_index import ALIAS, DESCRIPTION, PageIndex, fold
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.errors import json_only
-from webapp.http.rendering import index
+from webapp.http.rendering import cached_html, index, language_tag
 from webapp.http.request_args import check_page_in_range, page_number, reader_languages, wants_json
 from webapp.public.browse import ITEM_ID, SLUGS
 
@@ -74,7 +77,64 @@ def search() -> Response | WerkzeugResponse | str:
     if jump is not None and not as_json:
         return redirect(url_for("pages.entity", entity_id=jump), code=303)
     missing = asked_id if asked_id is not None and jump is None else None
-    similar = get_catalogue().documents.suggest(missing, languages) if missing is not None else []
+    if as_json:
+        hits = _found(found, query, classes, page, languages, also=(type_id, jump))
+        return jsonify(_as_json(query, type_id, page, hits.results, *hits.labels))
+
+    def render() -> tuple[str, None]:
+        similar = (
+            get_catalogue().documents.suggest(missing, languages) if missing is not None else []
+        )
+        hits = _found(found, query, classes, page, languages, also=(type_id,))
+        names, descriptions, kinds = hits.labels
+        html = render_template(
+            "search.html",
+            q=query,
+            type_id=type_id,
+            results=hits.results,
+            names=names,
+            descriptions=descriptions,
+            kinds=kinds,
+            page=page,
+            pages=hits.pages,
+            first=(page - 1) * RESULTS_PER_PAGE + 1,
+            jump=jump,
+            missing=missing,
+            similar=similar,
+            type_choices=[(qid, slug) for slug, qid in SLUGS.items()],
+            type_names=found.names(SLUGS.values(), languages),
+            too_many_words=len(WORD.findall(query)) > MAX_QUERY_WORDS,
+            alias=ALIAS,
+            tier_names=TIER_NAMES,
+        )
+        return html, None
+
+    # A result page is kept like any page (popular searches are answered from memory, and
+    # a reader's copy gets 304) until the catalogue next changes.
+    head = get_catalogue().revisions.last_id()
+    asked = f"{query}\x00{type_id}\x00{page}"
+    etag = f"search-r{head}-{zlib.crc32(asked.encode()):08x}-{language_tag(languages)}"
+    return cached_html(("search", head, query, type_id, page, tuple(languages)), etag, render)
+
+
+@dataclass(frozen=True)
+class _Found:
+    results: Results
+    pages: int
+    #: names, descriptions and classes of the hits
+    labels: tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]], dict[str, list[str]]]
+
+
+def _found(
+    found: PageIndex,
+    query: str,
+    classes: list[str] | None,
+    page: int,
+    languages: Sequence[str],
+    also: Sequence[str | None] = (),
+) -> _Found:
+    """One page of results, with what the page shows of each hit (and the names of the
+    entities ``also`` lists)."""
     offset = (page - 1) * RESULTS_PER_PAGE
     results = found.memo(  # popular queries (type-ahead prefixes) are answered once per change
         ("search", fold(query), tuple(classes or ()), RESULTS_PER_PAGE, offset),
@@ -83,32 +143,10 @@ def search() -> Response | WerkzeugResponse | str:
     pages = check_page_in_range(page, results.total, RESULTS_PER_PAGE)
     ids = [h.id for h in results.hits]
     kinds = found.values(ids, INSTANCE_OF)
-    wanted = {*ids, *(c for cs in kinds.values() for c in cs)}
-    wanted |= {e for e in (type_id, jump) if e is not None}
+    wanted = {*ids, *(c for cs in kinds.values() for c in cs), *(e for e in also if e)}
     names = found.names(wanted, languages)
     descriptions = found.names(ids, languages, kind=DESCRIPTION)
-    if as_json:
-        return jsonify(_as_json(query, type_id, page, results, names, descriptions, kinds))
-    return render_template(
-        "search.html",
-        q=query,
-        type_id=type_id,
-        results=results,
-        names=names,
-        descriptions=descriptions,
-        kinds=kinds,
-        page=page,
-        pages=pages,
-        first=(page - 1) * RESULTS_PER_PAGE + 1,
-        jump=jump,
-        missing=missing,
-        similar=similar,
-        type_choices=[(qid, slug) for slug, qid in SLUGS.items()],
-        type_names=found.names(SLUGS.values(), languages),
-        too_many_words=len(WORD.findall(query)) > MAX_QUERY_WORDS,
-        alias=ALIAS,
-        tier_names=TIER_NAMES,
-    )
+    return _Found(results, pages, (names, descriptions, kinds))
 
 
 @bp.get("/search/suggest")
