@@ -203,3 +203,10 @@ def test_the_memo_drops_the_least_recently_used(catalogue: Catalogue) -> None:
     assert computed.count("catalogue-wide") == 1
     index.memo(("page", 0), lambda: figure("page"))  # long since dropped
     assert computed.count("page") == 3 * MEMO_SIZE + 1
+
+
+def test_connections_do_not_map_the_file(catalogue: Catalogue) -> None:
+    """Regression: each thread's connection mapped up to 256 MB of the index, so the same
+    cached pages counted once per serving thread in the server's RSS (1.5 GB at 100k)."""
+    index = catalogue.page_index
+    assert index.db.execute("PRAGMA mmap_size").fetchone()[0] == 0

@@ -28,8 +28,14 @@ from loader.base.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class _Stop(Exception):
-    """SIGTERM or SIGINT arrived: leave the event loop."""
+class _Stop(SystemExit):
+    """SIGTERM or SIGINT arrived: leave the event loop.
+
+    A ``SystemExit``: the handler runs wherever the main thread is, often inside a
+    connection's event handler, and waitress passes only ``SystemExit`` and
+    ``KeyboardInterrupt`` on from there (anything else it logs as that connection's error
+    and serves on, which ignored the stop). Its ``run()`` then stops its threads and
+    returns."""
 
 
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
