@@ -143,6 +143,7 @@ class Database:
         self._owners: dict[int, psycopg.Connection[Any]] = {}  # thread id -> its connection
         self._pg_lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
+        self._sqlite_writer = threading.Lock()  # one write transaction at a time
         if self.url is None:
             self._sqlite = self._open_sqlite()
             self._sqlite.executescript(schema)
@@ -245,19 +246,23 @@ class Database:
         commit skip waiting for the disk (for hints that are cheap to lose)."""
         if self._sqlite is not None:
             db = self._sqlite
-            if not durable:
-                db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-            finally:
+            # One connection serves every thread of the process: without this lock a second
+            # thread's BEGIN failed inside the first one's transaction, and its ROLLBACK
+            # then undid the first one's, whose later statements committed one by one.
+            with self._sqlite_writer:
                 if not durable:
-                    db.execute("PRAGMA synchronous=FULL")
+                    db.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self
+                        db.execute("COMMIT")
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                finally:
+                    if not durable:
+                        db.execute("PRAGMA synchronous=FULL")
             return
         conn = self._live_connection()
         outer = not getattr(self._local, "writing", False)
@@ -364,6 +369,7 @@ class _View(Database):
         self._owners = {}
         self._pg_lock = threading.Lock()
         self._sqlite = None
+        self._sqlite_writer = threading.Lock()
         if parent.url is None:
             self._sqlite = parent._open_sqlite(read_only=True)
             self._sqlite.execute("BEGIN")
