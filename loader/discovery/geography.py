@@ -209,14 +209,8 @@ class Geography:
         self, index: PageIndex, at: Places, wanted: NetworkFilter, languages: Sequence[str]
     ) -> WorldMap:
         model, where, kinds, people = at.model, at.coordinates, at.kinds, at.people
-        matched = [p for p in model.partnerships if p.matches(wanted)]
-        degree: dict[str, int] = {}
-        for partnership in matched:
-            for party in partnership.parties:
-                degree[party] = degree.get(party, 0) + 1
-        candidates = list(degree) if wanted.active else list(model.kinds)
+        matched, degree, candidates = model.ranked(wanted)
         located = [e for e in candidates if e in where]
-        located.sort(key=lambda e: (-degree.get(e, 0), num(e)))
         shown = sorted(located[: wanted.limit], key=num)
         shown_set = set(shown)
         lines_of = [

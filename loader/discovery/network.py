@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from loader.base import ids
 from loader.base.errors import BigtentError
@@ -125,6 +125,27 @@ class Model:
     kinds: dict[str, str]  # organisation or network id -> "organisation" | "network"
     partnerships: list[Partnership]
     memberships: list[tuple[str, str]]  # (member, network)
+
+    def ranked(self, wanted: NetworkFilter) -> Ranking:
+        """The partnerships ``wanted`` matches, and the organisations and networks in the
+        order the network and the map show them: in the most of those partnerships first,
+        then lowest id (with a filter, only those in at least one)."""
+        matched = [p for p in self.partnerships if p.matches(wanted)]
+        degree: dict[str, int] = {}
+        for partnership in matched:
+            for party in partnership.parties:
+                degree[party] = degree.get(party, 0) + 1
+        candidates = list(degree) if wanted.active else list(self.kinds)
+        candidates.sort(key=lambda e: (-degree.get(e, 0), num(e)))
+        return Ranking(matched, degree, candidates)
+
+
+class Ranking(NamedTuple):
+    """What :meth:`Model.ranked` finds for one filter."""
+
+    matched: list[Partnership]
+    degree: dict[str, int]  # id -> matched partnerships it is a party to
+    candidates: list[str]  # in the order shown
 
 
 @dataclass
@@ -340,13 +361,7 @@ class PartnershipNetwork:
     def _graph(
         self, index: PageIndex, model: Model, wanted: NetworkFilter, languages: Sequence[str]
     ) -> Graph:
-        matched = [p for p in model.partnerships if p.matches(wanted)]
-        degree: dict[str, int] = {}
-        for partnership in matched:
-            for party in partnership.parties:
-                degree[party] = degree.get(party, 0) + 1
-        candidates = list(degree) if wanted.active else list(model.kinds)
-        candidates.sort(key=lambda e: (-degree.get(e, 0), num(e)))
+        matched, degree, candidates = model.ranked(wanted)
         shown = set(candidates[: wanted.limit])
         truncated = len(candidates) > wanted.limit
         partnerships = [p for p in matched if any(party in shown for party in p.parties)]
