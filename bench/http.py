@@ -16,8 +16,9 @@ For each size:
    scenarios in a rotating order, so each ratio to ``/health`` compares runs made minutes
    apart at most;
 5. per-query latency of the SPARQL lookups and of ``sparql/examples/*.rq`` through
-   ``/sparql``, alternating each request with the same query run in-process with
-   pyoxigraph on the same store (``bench.sparql_direct``): the endpoint's overhead.
+   ``/sparql``, alternating each request with the same query run in-process on the same
+   store (``bench.sparql_direct``): with the endpoint's own query code (the endpoint's
+   overhead) and with pyoxigraph alone (the cost of Bigtent's query layer).
 
 A route that the running code does not have is reported as ``n/a (route missing: 404)``.
 Prints Markdown tables and writes ``bench/out/http-<size>.json``. See bench/README.md.
@@ -520,10 +521,12 @@ class Server:
         return f"exited with code {code}"
 
     def memory(self) -> Result:
-        """Peak memory: sampled sum over the process tree, and each process's VmHWM."""
+        """Peak memory: sampled sum over the process tree, each process's VmHWM, and the
+        serving process's own (its query workers are counted apart)."""
         return {
             "tree_peak_mb": self.sampler.peak_kb / 1024,
             "vm_hwm_mb": {str(pid): kb / 1024 for pid, kb in self.hwm_kb.items()},
+            "server_mb": self.hwm_kb.get(self.process.pid, 0) / 1024,
             "peak_mb": max([self.sampler.peak_kb, *self.hwm_kb.values()]) / 1024,
         }
 
@@ -615,13 +618,15 @@ class KeepAliveClient:
 
 
 class DirectRunner:
-    """``bench.sparql_direct`` in a child process: the in-process pyoxigraph reference."""
+    """``bench.sparql_direct`` in a child process: the in-process references (the
+    endpoint's query code, and pyoxigraph alone), with the server's settings in ``env``."""
 
-    def __init__(self, store_dir: Path, base: str, nice: int = 0) -> None:
+    def __init__(self, store_dir: Path, base: str, env: dict[str, str], nice: int = 0) -> None:
         command = ["nice", "-n", str(nice), sys.executable, "-m", "bench.sparql_direct"]
         self.process = subprocess.Popen(
             [*command, str(store_dir), base],
             cwd=REPO,
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -637,7 +642,8 @@ class DirectRunner:
         return answer
 
     def run(self, query: str) -> Result:
-        """Run one query in the child; ``{"ms", "form", "bytes"}`` or ``{"error"}``."""
+        """Run one query in the child: ``{"form", "ms", "bytes", "engine_ms",
+        "engine_bytes"}`` or ``{"error"}``."""
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps({"query": query}) + "\n")
         self.process.stdin.flush()
@@ -828,14 +834,15 @@ def query_set(
 
 
 def measure_queries(
-    server: Server, store_dir: Path, base: str, entities: Sequence[Entity], args: argparse.Namespace
+    server: Server, data_dir: Path, base: str, entities: Sequence[Entity], args: argparse.Namespace
 ) -> list[Result]:
     """Per-query latency through /sparql and in-process, alternating request by request.
 
     The endpoint goes first: a query it refuses or stops (time limit) is not run in-process,
     where nothing could stop it."""
     client = KeepAliveClient(server.port)
-    direct = DirectRunner(store_dir, base, args.direct_nice)
+    env = command_env(data_dir, base, **server.settings)
+    direct = DirectRunner(data_dir / "store", base, env, args.direct_nice)
     rows: list[Result] = []
     endpoint_missing: str | None = None
     try:
@@ -878,6 +885,7 @@ def measure_query(
     n = int(min(args.samples, max(args.min_samples, args.query_budget * 1000 / estimate)))
     endpoint_ms: list[float] = []
     direct_ms: list[float] = []
+    engine_ms: list[float] = []
     failures: list[str] = []
     for i in range(n):
         query = make(i + 1)
@@ -888,22 +896,26 @@ def measure_query(
                 if "error" in result:
                     raise RuntimeError(f"{row['query']}: {result['error']}")
                 direct_ms.append(result["ms"])
+                engine_ms.append(result["engine_ms"])
                 continue
             answer = client.sparql(query)
             if answer.status == 200:
                 endpoint_ms.append(answer.ms)
             else:
                 failures.append(answer.reason)
-    e, d = percentiles(endpoint_ms), percentiles(direct_ms)
+    e, d, g = percentiles(endpoint_ms), percentiles(direct_ms), percentiles(engine_ms)
     row.update(
         form=first["form"],
         endpoint=e,
         direct=d,
+        engine=g,
         direct_bytes=first["bytes"],
+        engine_bytes=first["engine_bytes"],
         endpoint_bytes=answer.size,
         endpoint_truncated=answer.headers.get("Bigtent-Truncated"),
         failures=failures,
         overhead=(e["p50_ms"] / d["p50_ms"] - 1) if e["n"] and d["n"] else None,
+        layer=(d["p50_ms"] / g["p50_ms"] - 1) if d["n"] and g["n"] else None,
     )
     return None
 
@@ -939,9 +951,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         measure_throughput(plans, server.url + "/", args)
         entry["throughput"] = summarise_throughput(plans)
         entry["queries"] = (
-            []
-            if args.no_queries
-            else measure_queries(server, data_dir / "store", args.base, everyone, args)
+            [] if args.no_queries else measure_queries(server, data_dir, args.base, everyone, args)
         )
         entry["after_edit"] = (
             []
@@ -986,6 +996,8 @@ QUERY_COLUMNS = (
     "overhead",
     "target",
     "result",
+    "engine alone p50 ms",
+    "query layer",
 )
 
 
@@ -1030,14 +1042,17 @@ def throughput_cells(row: Result) -> list[str]:
 def query_cells(row: Result) -> list[str]:
     """One row of the per-query table."""
     if "unavailable" in row:
-        return [row["query"], "–", row["unavailable"], "–", "–", "–", "–", "–", "n/a"]
-    e, d = row["endpoint"], row["direct"]
+        return [row["query"], "–", row["unavailable"], *["–"] * 5, "n/a", "–", "–"]
+    e, d, g = row["endpoint"], row["direct"], row.get("engine", {})
     overhead = row["overhead"]
     applies = d.get("p50_ms", 0.0) > OVERHEAD_FROM_MS
     target = f"< {TARGET_OVERHEAD:.0%}" if applies else f"none (≤ {OVERHEAD_FROM_MS:.0f} ms)"
     result = verdict(overhead is not None and overhead < TARGET_OVERHEAD) if applies else "–"
     if row["failures"]:
         result = f"FAIL ({len(row['failures'])} × {row['failures'][0]})"
+    elif row.get("endpoint_bytes") != row.get("direct_bytes"):
+        result += f" (answers differ: {row['endpoint_bytes']} vs {row['direct_bytes']} bytes)"
+    layer = row.get("layer")
     return [
         row["query"],
         str(e["n"]),
@@ -1048,6 +1063,8 @@ def query_cells(row: Result) -> list[str]:
         "–" if overhead is None else f"{e['p50_ms'] - d['p50_ms']:+.2f} ms ({overhead:+.0%})",
         target,
         result,
+        fmt(g.get("p50_ms"), ".2f"),
+        "–" if layer is None else f"{d['p50_ms'] - g['p50_ms']:+.2f} ms ({layer:+.0%})",
     ]
 
 

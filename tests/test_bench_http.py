@@ -132,12 +132,21 @@ def test_query_overhead_target_applies_only_to_slow_queries() -> None:
         "direct": {"n": 20, "p50_ms": 100.0, "p99_ms": 120.0},
         "overhead": 0.30,
     }
-    assert bench_http.query_cells(fast)[-2:] == ["none (≤ 10 ms)", "–"]
-    assert bench_http.query_cells(slow)[-3:] == ["+30.00 ms (+30%)", "< 20%", "FAIL"]
-    assert bench_http.query_cells({**slow, "overhead": 0.1})[-1] == "PASS"
+    verdict = slice(6, 9)  # overhead, target, result
+    assert bench_http.query_cells(fast)[verdict][1:] == ["none (≤ 10 ms)", "–"]
+    assert bench_http.query_cells(slow)[verdict] == ["+30.00 ms (+30%)", "< 20%", "FAIL"]
+    assert bench_http.query_cells({**slow, "overhead": 0.1})[8] == "PASS"
     timeout = bench_http.Answer(503, 10, 30000.0, {}, "Query timeout: ran for 30 s")
     failed = bench_http.query_cells({**slow, "failures": [timeout.reason] * 2})
-    assert failed[-1] == "FAIL (2 × HTTP 503: Query timeout: ran for 30 s)"
+    assert failed[8] == "FAIL (2 × HTTP 503: Query timeout: ran for 30 s)"
+    differ = {**slow, "overhead": 0.1, "endpoint_bytes": 10, "direct_bytes": 12}
+    assert bench_http.query_cells(differ)[8] == "PASS (answers differ: 10 vs 12 bytes)"
+    layered = {**slow, "engine": {"n": 20, "p50_ms": 80.0}, "layer": 0.25}
+    assert bench_http.query_cells(layered)[9:] == ["80.00", "+20.00 ms (+25%)"]
+    assert len(bench_http.query_cells(layered)) == len(bench_http.QUERY_COLUMNS)
+    assert len(bench_http.query_cells({"query": "x", "unavailable": "n/a (gone)"})) == len(
+        bench_http.QUERY_COLUMNS
+    )
     assert bench_http.Answer(404, 0, 1.0, {}).reason == "route missing: 404"
     assert bench_http.error_text(b'{"title": "Query timeout", "error": "stopped"}') == (
         "Query timeout: stopped"

@@ -73,12 +73,9 @@ class RemoteQueryService(QueryService):
         self._configure(repository)
         self._started = False
 
-    def run(
-        self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
-    ) -> QueryOutcome:
-        """Forward ``request`` to the engine within the time limit; raises
+    def _run(self, request: QueryRequest, client: str, timeout: float | None) -> QueryOutcome:
+        """Forward ``request`` (checked) to the engine within the time limit; raises
         :class:`BigtentError` for every failure."""
-        self.check(request)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         lowered = timeout is not None and timeout < self.timeout
         if client != INTERNAL:

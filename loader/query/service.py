@@ -65,6 +65,8 @@ from loader.query.worker import read_frame, write_frame
 from loader.storage.oxigraph_store import OxigraphStore
 
 if TYPE_CHECKING:
+    from loader.base.namespaces import Namespaces
+    from loader.base.settings import Settings
     from loader.storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,24 @@ class _Worker:
                     pipe.close()
 
 
+def request_template(settings: Settings, ns: Namespaces) -> QueryRequest:
+    """What every query of the endpoint runs with, its text left empty: the limits of
+    the settings, the catalogue's prefixes and base, and the default label languages.
+    ``bench.sparql_direct`` runs queries in-process with the same template."""
+    return QueryRequest(
+        query="",
+        max_rows=max(1, int(settings.SPARQL_MAX_ROWS)),
+        max_nesting=int(settings.SPARQL_MAX_NESTING),
+        max_chain=int(settings.SPARQL_MAX_CHAIN),
+        max_bytes=int(settings.SPARQL_MAX_RESULT_BYTES),
+        service_allow=tuple(sorted(settings.service_allow)),
+        prefixes=ns.sparql_prefixes(),
+        base_iri=ns.base,
+        entity_namespace=ns["wd"],
+        languages=tuple(settings.languages),
+    )
+
+
 class QueryService:
     """Runs public SPARQL queries under the endpoint's limits (see the module docstring)."""
 
@@ -216,11 +236,12 @@ class QueryService:
         self.timeout = float(settings.SPARQL_TIMEOUT)
         if self.timeout <= 0:
             raise ConfigError("SPARQL_TIMEOUT must be more than 0 seconds")
-        self.max_rows = max(1, int(settings.SPARQL_MAX_ROWS))
+        self.template = request_template(settings, repository.ns)
+        self.max_rows = self.template.max_rows
         self.max_query_bytes = int(settings.SPARQL_MAX_QUERY_BYTES)
-        self.max_nesting = int(settings.SPARQL_MAX_NESTING)
-        self.max_chain = int(settings.SPARQL_MAX_CHAIN)
-        self.max_result_bytes = int(settings.SPARQL_MAX_RESULT_BYTES)
+        self.max_nesting = self.template.max_nesting
+        self.max_chain = self.template.max_chain
+        self.max_result_bytes = self.template.max_bytes
         self.memory_mb = int(settings.SPARQL_WORKER_MEMORY)
         self.service_allow = settings.service_allow
         self.snapshot_interval = max(0.05, float(settings.SPARQL_SNAPSHOT_INTERVAL))
@@ -236,19 +257,6 @@ class QueryService:
         self.executions = 0  # queries handed to an engine (cache hits are not)
         self._executions_lock = threading.Lock()
         self._warn_unbounded_budget()
-        ns = repository.ns
-        self.template = QueryRequest(
-            query="",
-            max_rows=self.max_rows,
-            max_nesting=self.max_nesting,
-            max_chain=self.max_chain,
-            max_bytes=self.max_result_bytes,
-            service_allow=tuple(sorted(self.service_allow)),
-            prefixes=ns.sparql_prefixes(),
-            base_iri=ns.base,
-            entity_namespace=ns["wd"],
-            languages=tuple(settings.languages),
-        )
 
     # --- the public interface ----------------------------------------------------------
     def request(self, query: str, **options: Any) -> QueryRequest:
@@ -274,6 +282,10 @@ class QueryService:
         SPARQL_TIMEOUT); raises :class:`BigtentError` for every failure. ``client`` is the
         budget key (:func:`loader.query.budgets.client_key`) of whoever asked."""
         self.check(request)
+        return self._run(request, client, timeout)
+
+    def _run(self, request: QueryRequest, client: str, timeout: float | None) -> QueryOutcome:
+        """:meth:`run` for a request that passed :meth:`check`."""
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         lowered = timeout is not None and timeout < self.timeout
         self._start()
@@ -321,16 +333,25 @@ class QueryService:
         return outcome
 
     def run_cached(
-        self, request: QueryRequest, *, client: str = INTERNAL, timeout: float | None = None
+        self,
+        request: QueryRequest,
+        *,
+        client: str = INTERNAL,
+        timeout: float | None = None,
+        checked: bool = False,
     ) -> QueryOutcome:
         """:meth:`run`, answered from the cache (SPARQL_CACHE_MB) when the same request
         was answered at the revision queries see now; for GET requests, whose answers
-        may be shared. A cached answer costs the client no budget."""
+        may be shared. A cached answer costs the client no budget. A refused query is
+        refused before the cache is asked (``checked``: the caller just ran
+        :meth:`check` on this request)."""
+        if not checked:
+            self.check(request)
         digest = request_digest(request)
         found = self.cache.get(self.current_revision(), digest)
         if found is not None:
             return found
-        outcome = self.run(request, client=client, timeout=timeout)
+        outcome = self._run(request, client, timeout)
         if outcome.revision >= 0:
             self.cache.put(outcome.revision, digest, outcome)
         return outcome

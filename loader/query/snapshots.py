@@ -103,12 +103,14 @@ class Snapshots:
             return snapshot
 
     def release(self, path: Path) -> None:
-        """A worker no longer has ``path`` open."""
+        """A worker no longer has ``path`` open; the last user's release may free it."""
         with self._lock:
             self._users[path] -= 1
-            if self._users[path] <= 0:
+            unused = self._users[path] <= 0
+            if unused:
                 del self._users[path]
-        self._collect()
+        if unused:  # the folder is listed only when a snapshot may have become deletable
+            self._collect()
 
     def _collect(self) -> None:
         with self._lock:

@@ -276,7 +276,7 @@ def endpoint() -> ResponseReturnValue:
     if tag in request.if_none_match:
         return _cached(Response(status=200), tag, service)
     outcome = service.run_cached(
-        query_request, client=client_key(client_address()), timeout=timeout
+        query_request, client=client_key(client_address()), timeout=timeout, checked=True
     )
     return _cached(_answer(outcome), service.answer_tag(query_request, outcome.revision), service)
 
