@@ -64,6 +64,7 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.cookies: dict[str, str] = {}
         self.csrf = ""
+        self.used = False  # the connection has carried an exchange (the server may drop it)
 
     def request(
         self, method: str, path: str, body: object = None, accept: str = "application/json"
@@ -76,13 +77,27 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers.update({"Content-Type": "application/json", "X-CSRF-Token": self.csrf})
-        self.conn.request(method, path, body=data, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            response = self._exchange(method, path, data, headers)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not self.used:
+                raise
+            # The server closes a keep-alive connection idle for SERVER_IDLE_TIMEOUT (the
+            # staff connection waits while the views are computed at 1M): a new one, once.
+            self.conn.close()
+            response = self._exchange(method, path, data, headers)
+        self.used = True
         payload = response.read()
         for value in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(value).items():
                 self.cookies[name] = morsel.value
         return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
+
+    def _exchange(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
+        self.conn.request(method, path, body=data, headers=headers)
+        return self.conn.getresponse()
 
     def login(self, password: str) -> None:
         """Log in as the run's editor (CSRF token from ``/api/session`` first)."""

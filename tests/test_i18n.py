@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask import render_template_string
 from flask.testing import FlaskClient
 
 from webapp.http.i18n import COOKIE, TRANSLATIONS, UI_LANGUAGES, compile_catalogues
@@ -88,3 +89,20 @@ def test_stale_catalogues_are_recompiled(tmp_path: Path) -> None:
     assert compile_catalogues(tmp_path) == [], "fresh catalogues are left alone"
     os.utime(po, (po.stat().st_atime, po.stat().st_mtime + 10))
     assert compile_catalogues(tmp_path) == [po.with_suffix(".mo")]
+
+
+def test_template_strings_are_translated_escaped_and_formatted(client: FlaskClient) -> None:
+    template = (
+        '{{ _("What links to %(label)s (%(id)s)", label=label, id="Q1") }}|'
+        '{{ _("Statements") }}|{{ _("100%% sure") }}|{{ gettext("Statements") }}'
+    )
+    app = client.application
+    for lang, statements in (("en", "Statements"), ("fr", "Déclarations")):
+        with app.test_request_context(f"/?uselang={lang}"):
+            text = render_template_string(template, label="<b>Ada</b>")
+            linked, plain, percent, again = text.split("|")
+            assert "&lt;b&gt;Ada&lt;/b&gt;" in linked and "(Q1)" in linked
+            assert plain == again == statements  # remembered, and the same either way
+            assert percent == "100% sure"
+        with app.test_request_context(f"/?uselang={lang}"):  # a second request, same answer
+            assert render_template_string("{{ _('Statements') }}") == statements

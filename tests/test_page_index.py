@@ -205,6 +205,22 @@ def test_the_memo_drops_the_least_recently_used(catalogue: Catalogue) -> None:
     assert computed.count("page") == 3 * MEMO_SIZE + 1
 
 
+def test_the_memo_drops_what_an_older_index_computed(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    """Regression: entries of an older index were kept until MEMO_SIZE newer ones pushed
+    them out; never asked for again, large ones (network graphs) held gigabytes at 1M."""
+    index = catalogue.page_index.current()
+    big = index.memo(("network graph",), lambda: ["graph"] * 1000)
+    assert index.memo(("network graph",), list) is big  # kept while the index stands
+    assert catalogue.load_paths([write_ttl("lab.ttl", RECORD)]).ok
+    index = catalogue.page_index.current()  # caught up with the load
+    index.memo(("link_counts", "Q1"), lambda: 1)
+    assert all(value is not big for value in index._memo.values())
+    assert len(index._memo) == 1
+    assert index.memo(("network graph",), list) == []  # computed again, for the new index
+
+
 def test_connections_do_not_map_the_file(catalogue: Catalogue) -> None:
     """Regression: each thread's connection mapped up to 256 MB of the index, so the same
     cached pages counted once per serving thread in the server's RSS (1.5 GB at 100k)."""

@@ -209,13 +209,14 @@ class Geography:
         self, index: PageIndex, at: Places, wanted: NetworkFilter, languages: Sequence[str]
     ) -> WorldMap:
         model, where, kinds, people = at.model, at.coordinates, at.kinds, at.people
-        matched, degree, candidates = model.ranked(wanted)
+        ranking = model.ranked(wanted)
+        candidates, degree = ranking.candidates, ranking.degree
         located = [e for e in candidates if e in where]
         shown = sorted(located[: wanted.limit], key=num)
         shown_set = set(shown)
         lines_of = [
             (p, sorted({party for party in p.parties if party in shown_set}, key=num))
-            for p in matched
+            for p in ranking.involving(shown)
         ]
         classes = index.values(shown, INSTANCE_OF)
         territories_of = index.values(shown, LOCATED_IN)

@@ -308,8 +308,9 @@ class PageIndex:
         self._checked = False
         self._empty = False
         self._properties: dict[str, PropertyInfo] | None = None
-        self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        self._memo: OrderedDict[tuple[int, Hashable], object] = OrderedDict()
         self._memo_lock = threading.Lock()
+        self._memo_stamp: int | None = None  # the index revision of the memo's entries
 
     def _migrate(self) -> None:
         """Create the tables; an index of another schema version is dropped first (it is
@@ -573,6 +574,15 @@ class PageIndex:
                 return memo[stamped]  # type: ignore[return-value]
         value = compute()
         with self._memo_lock:
+            if stamped[0] != self._indexed:  # the index moved on meanwhile: never asked again
+                return value
+            if stamped[0] != self._memo_stamp:
+                # Entries of an older index can never be asked for again: dropped at once,
+                # not when a count of newer ones pushes them out (at 1M records, a few of
+                # them, such as network graphs, took gigabytes between edits).
+                for old in [k for k in memo if k[0] != stamped[0]]:
+                    del memo[old]
+                self._memo_stamp = stamped[0]
             memo[stamped] = value
             # least recently used first: the per-page entries of a crawl (link counts,
             # small maps) never push out the catalogue-wide ones every page reads

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from contextvars import ContextVar
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Flask, request
 from flask_babel import Babel, get_locale, get_translations
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from webapp.http import ui_terms
@@ -64,6 +66,25 @@ def _catalogue() -> NullTranslations:
         found = get_translations()
         _CATALOGUE.set(found)
     return found
+
+
+@lru_cache(maxsize=8192)
+def _translated(catalogue: NullTranslations, string: str) -> Markup:
+    # Translations are this project's own catalogues, trusted as template text is.
+    return Markup(catalogue.ugettext(string)) % {}  # noqa: S704
+
+
+def template_gettext(string: str, **variables: object) -> Markup:
+    """``_()`` and ``gettext()`` in templates: what Jinja's new-style gettext does in an
+    autoescaped template (every Bigtent template is one: HTML and SVG), i.e. the
+    translation as Markup, formatted with the escaped ``variables`` (``%%`` becomes ``%``
+    even without them). Called directly, not through Jinja's two-step wrapper, and
+    remembered per catalogue when there are no variables: a page translates about fifty
+    strings, and the wrapper took about a fifth of an entity page's time."""
+    catalogue = _catalogue()
+    if not variables:
+        return _translated(catalogue, string)
+    return Markup(catalogue.ugettext(string)) % variables  # noqa: S704  (variables escaped)
 
 
 def _forget_catalogue(_exc: BaseException | None) -> None:
@@ -115,6 +136,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     app.teardown_appcontext(_forget_catalogue)
     ui_terms.init_app(app)
 
