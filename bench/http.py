@@ -716,6 +716,7 @@ class Plan:
     unavailable: str | None = None
     runs: list[Result] = dataclasses.field(default_factory=list)
     census: dict[str, int] = dataclasses.field(default_factory=dict)
+    idle_wait_s: list[float] = dataclasses.field(default_factory=list)  # before each run
 
     @property
     def key(self) -> str:
@@ -767,8 +768,13 @@ def rotated(items: Sequence[Plan], shift: int) -> list[Plan]:
     return [*items[shift:], *items[:shift]]
 
 
-def measure_throughput(plans: Sequence[Plan], url: str, args: argparse.Namespace) -> None:
-    """Warm every runnable plan up, then run them in rotating rounds; fills ``plan.runs``."""
+def measure_throughput(plans: Sequence[Plan], server: Server, args: argparse.Namespace) -> None:
+    """Warm every runnable plan up, then run them in rotating rounds; fills ``plan.runs``.
+
+    Each measured run starts once the server is idle: requests still in flight when wrk
+    stops go on in the server (at 1M records, 16 cold ``/network.json`` answers took a
+    minute of CPU), and would otherwise be measured with the next scenario."""
+    url = server.url + "/"
     runnable = [p for p in plans if p.paths_file is not None]
     if args.warmup > 0:
         for plan in runnable:
@@ -780,6 +786,7 @@ def measure_throughput(plans: Sequence[Plan], url: str, args: argparse.Namespace
         for plan in rotated(runnable, round_number):
             assert plan.paths_file is not None
             print(f"round {round_number + 1}/{args.rounds}: {plan.key}", file=sys.stderr)
+            plan.idle_wait_s.append(server.wait_until_idle(quiet_s=1))
             seed = args.seed * 100 + round_number + 1
             cmd = wrk_command(url, plan.paths_file, plan.scenario.accept, args, args.duration, seed)
             stats, output = run_wrk(cmd, args.duration)
@@ -830,6 +837,7 @@ def summarise_throughput(plans: Sequence[Plan]) -> list[Result]:
             all_requests_per_s=statistics.median(r["requests_per_s"] for r in plan.runs),
             requests=requests,
             census=plan.census,
+            idle_wait_s=plan.idle_wait_s,
             p50_ms=statistics.median(r["latency_ms"]["p50"] for r in plan.runs),
             p99_ms=statistics.median(r["latency_ms"]["p99"] for r in plan.runs),
             bytes_per_response=sum(r["bytes"] for r in plan.runs) / max(1, requests),
@@ -976,7 +984,7 @@ def measure_size(records: int, args: argparse.Namespace, out_dir: Path) -> Resul
         server.wait_until_ready()
         plans = plan_scenarios(server.port, args.base, sets, selected, work)
         entry["idle_wait_s"] = server.wait_until_idle()
-        measure_throughput(plans, server.url + "/", args)
+        measure_throughput(plans, server, args)
         entry["throughput"] = summarise_throughput(plans)
         entry["queries"] = (
             [] if args.no_queries else measure_queries(server, data_dir, args.base, everyone, args)

@@ -6,7 +6,9 @@ newest of each per size, and prints one Markdown table: the validated load (seco
 ratio to the raw ``bulk_load`` of the same quads, peak memory), the HTTP ratios to
 ``/health`` over all ids (entity page, Turtle document, search, SPARQL lookup mix) and the
 serving process's peak memory. Every ratio was measured against its reference in the same
-run; this table only puts the runs side by side. Nothing is measured here.
+run; this table only puts the runs side by side. Nothing is measured here. A run whose
+``/health`` p99 exceeds a second measured its ceiling on a busy server: its ratios are
+not shown.
 """
 
 from __future__ import annotations
@@ -117,6 +119,20 @@ def _health(entry: Result | None) -> float | None:
     return None
 
 
+#: A ``/health`` run whose p99 is over this was disturbed (the server was still busy with
+#: earlier requests): ratios to it mean nothing, and are not shown.
+DISTURBED_P99_MS = 1000.0
+
+
+def disturbed(entry: Result | None) -> bool:
+    """True when the run's ``/health`` ceiling was measured on a busy server."""
+    for row in (entry or {}).get("throughput", []):
+        if str(row.get("scenario", "")).startswith("/health"):
+            p99 = row.get("p99_ms")
+            return isinstance(p99, float | int) and p99 > DISTURBED_P99_MS
+    return False
+
+
 def _server_mb(entry: Result | None) -> float | None:
     memory = (entry or {}).get("server_memory") or {}
     if memory.get("server_mb"):
@@ -135,7 +151,12 @@ def cells(size: Size) -> list[str]:
         fmt(load.get("ratio"), ".2f"),
         fmt(load.get("peak_rss_mb"), ",.0f") + (" MB" if load.get("peak_rss_mb") else ""),
         fmt(_health(size.http), ",.0f"),
-        *(fmt(_ratio(size.http, scenario, which), ".2f") for _, scenario, which in HTTP_COLUMNS),
+        *(
+            "n/a (ceiling disturbed)"
+            if disturbed(size.http)
+            else fmt(_ratio(size.http, scenario, which), ".2f")
+            for _, scenario, which in HTTP_COLUMNS
+        ),
         fmt(_server_mb(size.http), ",.0f") + (" MB" if _server_mb(size.http) else ""),
         ", ".join(dates) or "–",
     ]

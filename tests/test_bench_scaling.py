@@ -18,9 +18,14 @@ def _load(records: int, seconds: float, started: str) -> dict[str, object]:
     return {"started": started, "sizes": [{"records": records, "rows": [row]}]}
 
 
-def _http(records: int, html: float, started: str) -> dict[str, object]:
+def _http(records: int, html: float, started: str, p99: float = 20.0) -> dict[str, object]:
     rows = [
-        {"scenario": "/health (ceiling)", "entity_set": "–", "requests_per_s": 1600.0},
+        {
+            "scenario": "/health (ceiling)",
+            "entity_set": "–",
+            "requests_per_s": 1600.0,
+            "p99_ms": p99,
+        },
         {"scenario": "HTML entity page", "entity_set": "all", "ratio": html},
         {"scenario": "HTML entity page", "entity_set": "hot", "ratio": 0.9},
     ]
@@ -35,6 +40,7 @@ def test_each_size_shows_its_newest_load_and_http_results(tmp_path: Path) -> Non
         "1m/results.json": _load(1_000_000, 900.0, "2026-12-07T10:00:00+0000"),
         "http-100k.json": _http(100_000, 0.09, "2026-12-07T09:00:00+0000"),
         "1m/http-100k.json": _http(100_000, 0.12, "2026-12-07T11:00:00+0000"),
+        "1m/http-1m.json": _http(1_000_000, 0.65, "2026-12-07T12:00:00+0000", p99=4180.0),
         "broken.json": {"sizes": "nothing"},
     }
     for name, data in files.items():
@@ -50,6 +56,7 @@ def test_each_size_shows_its_newest_load_and_http_results(tmp_path: Path) -> Non
     assert hundred[column("/health req/s")] == "1,600"
     assert hundred[column("serving process peak RSS")] == "270 MB"
     assert million[column("validated load")] == "900.0 s"
-    assert million[column("HTML page ratio")] == "–"  # no HTTP run at that size
+    assert million[column("HTML page ratio")] == "n/a (ceiling disturbed)"
+    assert million[column("/health req/s")] == "1,600"
     lines = scaling.table(sizes)
     assert len(lines) == 4 and lines[2].startswith("| 100k |")
