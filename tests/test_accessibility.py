@@ -73,6 +73,7 @@ PUBLIC = {
     "network-picture": "network",
     "map": "map",
     "partnerships": "partnerships",
+    "partnerships-list": "partnerships?status=none&page=1",
     "peers": "peers?capacity=Q334",
     "statistics": "statistics",
     "query": "query",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
+
+from webapp.public import partnerships
 
 
 def section(html: str, marker: str) -> str:
@@ -89,3 +92,77 @@ def test_partnerships_by_status_with_flags(client: FlaskClient) -> None:
     assert "No governing document" in groups["No status recorded"]["Q1200"]
     assert "3 without a governing document" not in html
     assert "8 without an assessment, 9 without a governing document" in html
+
+
+# --- /partnerships at scale: the first of each status, each list page by page --------------
+def _lists(html: str) -> dict[str, str]:
+    """Name of each list the navigation offers -> its URL."""
+    nav = html.split('class="register-lists"', 1)[1].split("</nav>", 1)[0]
+    found = {}
+    for item in nav.split("<li>")[1:]:
+        if 'href="' in item:
+            href = item.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+            found[_text(item.split("</a>", 1)[0]).strip()] = href
+    return found
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'<li><a href="/page/(Q\d+)"', html)
+
+
+def test_each_status_and_what_partnerships_lack_is_a_list_of_its_own(
+    client: FlaskClient,
+) -> None:
+    lists = _lists(client.get("/partnerships").get_data(as_text=True))
+    assert lists["No status recorded"] == "/partnerships?status=none"
+    assert lists["Without an assessment"] == "/partnerships?missing=assessment"
+    declined = client.get(lists["declined"]).get_data(as_text=True)
+    assert _listed(declined) == ["Q1210"]
+    assert "<h2" in declined and "declined" in _text(declined.split("<h2", 1)[1])
+    assert _listed(client.get(lists["No status recorded"]).get_data(as_text=True)) == [
+        f"Q{n}" for n in range(1200, 1208)
+    ]
+    lacking = _listed(client.get(lists["Without a governing document"]).get_data(as_text=True))
+    assert len(lacking) == 9 and "Q1210" in lacking and "Q1208" not in lacking
+    both = client.get(lists["declined"] + "&missing=assessment").get_data(as_text=True)
+    assert _listed(both) == []
+    assert "No partnerships match." in both
+
+
+def test_the_overview_shows_the_first_of_each_status_and_links_to_the_rest(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(partnerships, "PER_PAGE", 3)
+    overview = client.get("/partnerships").get_data(as_text=True)
+    unset = overview.split('id="status-none"', 1)[1].split("</section>", 1)[0]
+    assert _listed(unset) == ["Q1200", "Q1201", "Q1202"]
+    assert 'href="/partnerships?status=none"' in unset
+    assert "All 8 partnerships with this status" in _text(unset)
+    first = client.get("/partnerships?status=none").get_data(as_text=True)
+    assert _listed(first) == ["Q1200", "Q1201", "Q1202"]
+    assert "Page 1 of 3" in first
+    assert 'rel="next" href="/partnerships?status=none&amp;page=2"' in first
+    last = client.get("/partnerships?status=none&page=3").get_data(as_text=True)
+    assert _listed(last) == ["Q1206", "Q1207"]
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "names"),
+    [
+        ("status=Q99999", 400, ["status='Q99999'", "none"]),
+        ("status=%3Cscript%3E", 400, ["is not a partnership status"]),
+        ("missing=everything", 400, ["missing='everything'", "assessment or document"]),
+        ("status=none&page=9", 404, ["page 9 does not exist"]),
+        ("page=2", 404, ["page 2 does not exist"]),
+        ("page=0", 400, ["page=", "whole number"]),
+    ],
+)
+def test_bad_list_arguments_say_what_is_accepted(
+    client: FlaskClient, query: str, status: int, names: list[str]
+) -> None:
+    response = client.get(f"/partnerships?{query}", headers={"Accept": "application/json"})
+    assert response.status_code == status
+    message = response.get_json()["error"]
+    for name in names:
+        assert name in message, message

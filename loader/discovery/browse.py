@@ -262,14 +262,7 @@ def _facets(
             [*numbers, *props],
         ).fetchall()
     else:
-        members, params = _members_sql(index, classes, filters)
-        counts = index.db.execute(
-            f"""SELECT f.prop, f.value, count(*) AS n
-                FROM ({members}) m JOIN fact f ON f.num = m.num
-                WHERE f.prop IN ({_marks(props)}) GROUP BY f.prop, f.value
-                ORDER BY f.prop, n DESC, f.value""",  # noqa: S608
-            [*params, *props],
-        ).fetchall()
+        counts = index.db.execute(*filtered_counts_sql(index, classes, filters, props)).fetchall()
     by_prop: dict[str, list[tuple[str, int]]] = {}
     for prop, value, n in counts:
         by_prop.setdefault(entity_id(prop), []).append((entity_id(value), int(n)))
@@ -286,3 +279,23 @@ def _facets(
         if shown:
             found.append(Facet(prop, shown, max(0, len(values) - FACET_VALUES)))
     return found
+
+
+def filtered_counts_sql(
+    index: PageIndex,
+    classes: Sequence[str],
+    filters: Mapping[str, Sequence[str]],
+    props: Sequence[int],
+) -> tuple[str, list[int]]:
+    """SQL counting the values of ``props`` among the filtered members, and its
+    parameters. CROSS JOIN keeps the members as the outer loop, each member's facts read
+    through ``fact_num``: left to itself SQLite read every fact of the facet properties
+    and probed the members for each (0.65 s instead of 0.23 s for 21,000 partnerships
+    of one activity type at 1M records; 470 ms instead of 10 ms for organisations in
+    one territory)."""
+    members, params = _members_sql(index, classes, filters)
+    sql = f"""SELECT f.prop, f.value, count(*) AS n
+              FROM ({members}) m CROSS JOIN fact f ON f.num = m.num
+              WHERE f.prop IN ({_marks(props)}) GROUP BY f.prop, f.value
+              ORDER BY f.prop, n DESC, f.value"""  # noqa: S608
+    return sql, [*params, *props]
