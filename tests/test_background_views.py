@@ -193,6 +193,51 @@ def test_a_view_computed_from_another_reads_it_at_the_newest_revision() -> None:
         views.close()
 
 
+# --- keyed by the languages labels are written in ------------------------------------------
+def test_the_page_index_knows_the_languages_names_are_written_in(
+    app: Flask, write_ttl: Callable[[str, str], Path]
+) -> None:
+    cat = catalogue(app)
+    index = cat.page_index
+    written = {lang for (lang,) in index.db.execute("SELECT DISTINCT lang FROM name")}
+    assert index.written_languages() == written and {"en", "fr"} <= written
+    body = partnership_ttl(5403, 2016).replace('"@en ;', '"@en , "Austausch 5403"@de ;')
+    report = cat.load_paths([write_ttl("de.ttl", body)])
+    assert report.ok, report.rejections
+    index.catch_up()
+    assert index.written_languages() == written | {"de"}
+
+
+def test_readers_of_languages_without_labels_share_the_catalogue_views(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: each Accept-Language was a view of its own, computed afresh while its
+    reader waited; languages no name is written in cannot change a label."""
+    cat = catalogue(app)
+    statistics = cat.statistics
+    runs: list[object] = []
+    real_run = statistics._run
+
+    def counted(*args: Any) -> Any:
+        runs.append(args)
+        return real_run(*args)
+
+    monkeypatch.setattr(statistics, "_run", counted)
+    csv_path = "/statistics/partnerships-by-activity-and-year.csv"
+    first = client.get(csv_path, headers={"Accept-Language": "xx"})
+    computed = len(runs)
+    network = client.get("/network.json", headers={**JSON, "Accept-Language": "xx"})
+    for header in ("yy-zz", "qq, ww;q=0.5", "xx-yy-zz, en;q=0.1"):
+        again = client.get(csv_path, headers={"Accept-Language": header})
+        assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+        same = client.get("/network.json", headers={**JSON, "Accept-Language": header})
+        assert same.headers["ETag"] == network.headers["ETag"]
+    assert len(runs) == computed
+    french = client.get(csv_path, headers={"Accept-Language": "fr"})
+    assert french.headers["ETag"] != first.headers["ETag"]
+    assert french.data != first.data  # the demo's activity types have French labels
+
+
 # --- privacy: a hide is waited for ---------------------------------------------------------
 def _territory_people(client: FlaskClient) -> int:
     data = client.get("/map.geojson?include=territories", headers=JSON).get_json(force=True)

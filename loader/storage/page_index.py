@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS name (
 );
 CREATE INDEX IF NOT EXISTS name_num ON name (num, kind);
 CREATE INDEX IF NOT EXISTS name_norm ON name (norm);
+CREATE INDEX IF NOT EXISTS name_lang ON name (lang);
 CREATE VIRTUAL TABLE IF NOT EXISTS name_fts USING fts5 (
     norm, tokenize = "unicode61 remove_diacritics 2", prefix = '2 3'
 );
@@ -589,6 +590,22 @@ class PageIndex:
             while len(memo) > MEMO_SIZE:
                 memo.popitem(last=False)
         return value
+
+    def written_languages(self) -> frozenset[str]:
+        """Every language a label, description or alias is written in (one seek of
+        ``name_lang`` per language; remembered until the index next changes)."""
+
+        def compute() -> frozenset[str]:
+            rows = self.db.execute(
+                """WITH RECURSIVE used(lang) AS (
+                       SELECT min(lang) FROM name
+                       UNION ALL SELECT (SELECT min(lang) FROM name WHERE lang > used.lang)
+                       FROM used WHERE used.lang IS NOT NULL)
+                   SELECT lang FROM used WHERE lang IS NOT NULL"""
+            )
+            return frozenset(lang for (lang,) in rows)
+
+        return self.memo(("languages",), compute)
 
     def properties(self) -> dict[str, PropertyInfo]:
         """Type and formatter URL of every property (cached until the next catch-up)."""

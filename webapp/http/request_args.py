@@ -8,7 +8,7 @@ from flask import request
 
 from loader.base.errors import BigtentError, NotFound
 from loader.base.namespaces import ENTITY_ID
-from webapp.http.catalogue import get_settings
+from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.negotiation import best_type, not_acceptable
 
 # BCP 47 as Wikimedia writes it: a primary language and optional subtags.
@@ -40,6 +40,19 @@ def reader_languages() -> list[str]:
             accepted += 1
     chosen += get_settings().languages
     return list(dict.fromkeys(chosen))
+
+
+def label_languages() -> list[str]:
+    """:func:`reader_languages` without those no label, description or alias of the
+    catalogue is written in: they cannot change any name shown, so the whole-catalogue
+    views (statistics, network and map data) are kept per what is left. Keyed by every
+    Accept-Language, each new one was a view of its own, computed afresh while its reader
+    waited (seconds of CPU for the statistics at 100k records) and crowding the others'
+    results out of their slots."""
+    index = get_catalogue().page_index
+    index.catch_up()
+    in_use = index.written_languages()
+    return [lang for lang in reader_languages() if lang in in_use] or get_settings().languages
 
 
 def _with_primary(tag: str) -> list[str]:

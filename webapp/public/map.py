@@ -36,7 +36,7 @@ from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.errors import json_only
 from webapp.http.negotiation import best_type, not_acceptable
 from webapp.http.rendering import cached_html, index
-from webapp.http.request_args import reader_languages
+from webapp.http.request_args import label_languages
 from webapp.public.network import current_filter, filter_args, filter_titles
 from webapp.public.vendor import asset_file, package_version
 
@@ -152,7 +152,7 @@ def _point(place: Place, base: str, **extra: object) -> dict[str, object]:
 
 def _geojson_response(wanted: NetworkFilter, includes: frozenset[str]) -> Response:
     """The map document as of the newest finished computation (its ``revision``)."""
-    languages = reader_languages()
+    languages = label_languages()
     key = (wanted.key(), tuple(languages), tuple(sorted(includes)))
     base = get_catalogue().ns.base
     geography = _geography()
@@ -203,7 +203,7 @@ def map_page() -> Response:
         raise not_acceptable(offered)
     if chosen != HTML:
         return _geojson_response(wanted, includes)
-    languages = reader_languages()
+    languages = label_languages()
     key, etag = _state(wanted, languages, "html")
     network = get_catalogue().network
     default_limit = int(get_settings().NETWORK_MAX_ORGANISATIONS)
@@ -274,7 +274,7 @@ def svg_map(
 
 def entity_map(entity_id: str) -> dict[str, object] | None:
     """The small map of an entity page (organisations, networks, territories), or None."""
-    found: EntityMap | None = _geography().around(entity_id, reader_languages())
+    found: EntityMap | None = _geography().around(entity_id, label_languages())
     if found is None:
         return None
     nearby = found.nearby[:NEARBY_SHOWN]
@@ -297,7 +297,7 @@ def entity_map(entity_id: str) -> dict[str, object] | None:
 def map_teaser() -> dict[str, object]:
     """The home page's map: every located organisation and network, unfiltered."""
     limit = int(get_settings().NETWORK_MAX_ORGANISATIONS)
-    world = _geography().world(NetworkFilter(limit=limit), reader_languages())
+    world = _geography().world(NetworkFilter(limit=limit), label_languages())
     return {
         "world": world,
         "svg": svg_map(world, WORLD, detail=360),

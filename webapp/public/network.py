@@ -24,7 +24,7 @@ from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue, get_settings
 from webapp.http.errors import json_only
 from webapp.http.rendering import cached_html, index, language_tag
-from webapp.http.request_args import reader_languages
+from webapp.http.request_args import label_languages
 
 bp = Blueprint("network", __name__)
 
@@ -107,7 +107,7 @@ def network_json() -> Response:
     """The network's nodes and edges for the chosen filters, as of the newest finished
     computation (its ``revision``; recomputed in the background after an edit)."""
     wanted = current_filter()
-    languages = reader_languages()
+    languages = label_languages()
     network = _network()
     root = request.script_root
     key = (wanted.key(), tuple(languages), root)
@@ -133,7 +133,7 @@ def _etag(view: str, revision: int, key: tuple[object, ...]) -> str:
 def network_svg() -> Response:
     """A static picture of the network for the chosen filters."""
     wanted = current_filter()
-    languages = reader_languages()
+    languages = label_languages()
     key, etag = _state(wanted, languages)
     payload = index().memo(
         ("network.svg", key), lambda: render_svg(_network().graph(wanted, languages)).encode()
@@ -173,7 +173,7 @@ def _shorten(text: str) -> str:
 def network_page() -> Response:
     """The interactive network, its filters and the same data as tables."""
     wanted = current_filter()
-    languages = reader_languages()
+    languages = label_languages()
     key, etag = _state(wanted, languages)
     network = _network()
     default_limit = int(get_settings().NETWORK_MAX_ORGANISATIONS)

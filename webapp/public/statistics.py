@@ -15,7 +15,7 @@ from loader.discovery.statistics import CHARTS, Chart, ChartData, chart
 from webapp.http.caching import conditional
 from webapp.http.catalogue import get_catalogue
 from webapp.http.rendering import cached_html, language_tag
-from webapp.http.request_args import reader_languages
+from webapp.http.request_args import label_languages
 
 bp = Blueprint("statistics", __name__)
 
@@ -142,7 +142,7 @@ def statistics_page() -> Response:
     """Every chart with its table, CSV and query, as of the newest finished results
     (after an edit they are recomputed in the background; the page says which revision)."""
     cat = get_catalogue()
-    languages = reader_languages()
+    languages = label_languages()
     found = [cat.statistics.latest(c, languages) for c in CHARTS]
     revision = min(f.revision for f in found)
     revisions = tuple(f.revision for f in found)
@@ -169,7 +169,7 @@ def chart_csv(name: str) -> Response:
     if not CHART_FILE.match(name):
         raise NotFound(f"there is no chart {name[:40]!r}", title="Not found")
     cat = get_catalogue()
-    languages = reader_languages()
+    languages = label_languages()
     found = cat.statistics.latest(chart(name), languages)
     response = Response(found.value.csv, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
