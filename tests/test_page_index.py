@@ -168,6 +168,52 @@ def test_per_class_fact_counts_follow_every_change(
     assert not index.db.execute("SELECT * FROM class_fact WHERE prop = ?", (num("P14"),)).fetchall()
 
 
+def _languages_agree(index: PageIndex) -> None:
+    kept = set(index.db.execute("SELECT lang, names FROM name_language"))
+    assert kept == set(index.db.execute("SELECT lang, count(*) FROM name GROUP BY lang"))
+    assert index.written_languages() == {lang for lang, _ in kept}
+
+
+def test_the_languages_names_are_written_in_follow_every_change(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    index = catalogue.page_index
+    index.catch_up()
+    _languages_agree(index)
+    assert "eo" not in index.written_languages()
+    esperanto = RECORD.replace('"Laboratoire"@fr', '"Laboratorio"@eo')
+    assert catalogue.load_paths([write_ttl("eo.ttl", esperanto)]).ok
+    index.catch_up()
+    _languages_agree(index)
+    assert "eo" in index.written_languages()
+    assert catalogue.load_paths([write_ttl("fr.ttl", RECORD)]).ok  # the Esperanto label goes
+    index.catch_up()
+    _languages_agree(index)
+    assert "eo" not in index.written_languages()
+    index._reset()
+    assert index.written_languages() == frozenset()
+    index.catch_up()
+    _languages_agree(index)
+
+
+def test_an_index_from_before_the_language_counts_counts_once(
+    catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    catalogue.page_index.catch_up()
+    catalogue.close()
+    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
+    for trigger in ("name_added", "name_removed"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE name_language")
+    db.commit()
+    db.close()
+    with Catalogue.open(make_settings()) as reopened:
+        index = reopened.page_index
+        assert index.indexed_id == reopened.revisions.last_id()  # not rebuilt
+        _languages_agree(index)
+        assert {"en", "fr"} <= index.written_languages()
+
+
 def test_an_index_of_another_schema_is_rebuilt(
     catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
