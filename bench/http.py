@@ -79,6 +79,8 @@ LOAD_TEST_SETTINGS = {
     "DUMP_INTERVAL": "0",
 }
 PROBE_TIMEOUT_S = 900
+#: Peak RSS of the serving process at 100k records, query workers apart (issue 15).
+TARGET_SERVER_MB = 1000
 #: The server counts as idle below this share of one core (see Server.wait_until_idle).
 IDLE_CORES = 0.15
 #: Faceted browse requests in turn: 7 activity types x 2 pages, 4 territories.
@@ -1135,13 +1137,21 @@ def query_cells(row: Result) -> list[str]:
 def other_cells(entry: Result) -> list[list[str]]:
     """Rows of the resources table: server memory and the dump."""
     memory = entry.get("server_memory", {})
+    serving = memory.get("server_mb")
+    judged = entry.get("label") == "100k" and serving
     rows = [
         [
-            "server peak RSS",
+            "serving process peak RSS (VmHWM; query workers apart)",
+            fmt(serving, ",.0f") + " MB",
+            f"< {TARGET_SERVER_MB:,} MB at 100k",
+            ("PASS" if serving < TARGET_SERVER_MB else "FAIL") if judged else "–",
+        ],
+        [
+            "peak RSS of the server with its query workers",
             fmt(memory.get("peak_mb"), ",.0f") + " MB",
             "–",
             "–",
-        ]
+        ],
     ]
     dump = entry.get("dump")
     if dump is None:

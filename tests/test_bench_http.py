@@ -191,3 +191,58 @@ def test_search_paths_look_for_the_first_word_of_the_label() -> None:
     entity = bench_http.Entity("Q100007", "Zoë Brenovia")
     path = bench_http.request_path("/search?q={word}", 0, entity, BASE)
     assert parse_qs(urlsplit(path).query) == {"q": ["Zoë"]}
+
+
+def test_the_serving_process_is_judged_against_one_gigabyte_at_100k() -> None:
+    def cells(label: str, server_mb: float) -> list[list[str]]:
+        memory = {"server_mb": server_mb, "peak_mb": server_mb + 400}
+        return bench_http.other_cells({"label": label, "server_memory": memory})
+
+    serving, tree = cells("100k", 782)[:2]
+    assert serving[0].startswith("serving process") and serving[1:] == [
+        "782 MB",
+        "< 1,000 MB at 100k",
+        "PASS",
+    ]
+    assert tree[1] == "1,182 MB" and tree[3] == "–"
+    assert cells("100k", 1146)[0][3] == "FAIL"
+    assert cells("1m", 3692)[0][3] == "–"
+
+
+def test_priming_requests_each_hot_path_once_in_order(tmp_path: Path) -> None:
+    """Over a real HTTP server: the hot set's paths, each once, with the plan's Accept."""
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Accept")))
+            body = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            if len(seen) == 2:  # a server may close a keep-alive connection
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        paths = tmp_path / "paths.txt"
+        paths.write_text("/page/Q1\n/page/Q2\n/page/Q3\n", encoding="utf-8")
+        scenario = bench_http.SCENARIOS[1]
+        plan = bench_http.Plan(scenario, "hot", scenario.paths[0], paths)
+        seconds = bench_http.prime(server.server_address[1], plan)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [(f"/page/Q{n}", "text/html") for n in (1, 2, 3)]
+    assert seconds >= 0
