@@ -120,7 +120,7 @@ class Catalogue:
             self.network = PartnershipNetwork(repo, self.page_index, self.views)
             self.neighbourhood = Neighbourhood(repo.ns, revisions, self.page_index)
             self.geography = Geography(repo, self.page_index, self.network, self.views)
-            self.statistics = Statistics(repo, self.query_service, self.examples)
+            self.statistics = Statistics(repo, self.query_service, self.examples, self.page_index)
             undo.callback(self.statistics.close)
             self.privacy = Privacy(
                 repo,

@@ -20,7 +20,7 @@ from loader.base.latest import Finished, Views
 from loader.catalogue import Catalogue
 from loader.discovery import browse
 from loader.discovery.network import partnership_register
-from loader.discovery.statistics import CHARTS
+from loader.discovery.statistics import CHARTS, Statistics
 from loader.storage.page_index import PageIndex
 
 PERSON = "Q1500"  # Amara Okonkwo, fictional (loader/data/demo/people.ttl)
@@ -282,6 +282,79 @@ def test_a_hidden_person_is_absent_from_the_very_next_views(
         found = cat.statistics.latest(chart, ["en"])
         assert found.revision >= rev.id
         assert NAME.encode() not in found.value.csv
+
+
+# --- saved results: a restarted server answers at once --------------------------------------
+def _restarted(cat: Catalogue, runs: list[object], monkeypatch: pytest.MonkeyPatch) -> Statistics:
+    """The statistics of a new process on the same catalogue (empty slots), counting the
+    charts it computes."""
+    restarted = Statistics(cat.repository, cat.query_service, cat.examples, cat.page_index)
+    real_run = restarted._run
+
+    def counted(*args: Any) -> Any:
+        runs.append(args)
+        return real_run(*args)
+
+    monkeypatch.setattr(restarted, "_run", counted)
+    return restarted
+
+
+def test_a_restarted_server_answers_the_statistics_from_the_saved_result(
+    app: Flask, write_ttl: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = catalogue(app)
+    chart = CHARTS[0]
+    first = cat.statistics.latest(chart, ["en"])
+    runs: list[object] = []
+    restarted = _restarted(cat, runs, monkeypatch)
+    try:
+        again = restarted.latest(chart, ["en"])
+        assert runs == []
+        assert again.revision == first.revision
+        assert (again.value.csv, again.value.rows) == (first.value.csv, first.value.rows)
+        assert cat.load_paths([write_ttl("new.ttl", partnership_ttl(5404, 2033))]).ok
+        assert restarted.latest(chart, ["en"]).revision == first.revision  # at once
+        restarted.views.settle()
+        newer = restarted.latest(chart, ["en"])
+        assert len(runs) == 1 and newer.revision > first.revision
+        assert b"2033" in newer.value.csv
+    finally:
+        restarted.close()
+    later: list[object] = []
+    third = _restarted(cat, later, monkeypatch)
+    try:
+        assert third.latest(chart, ["en"]).revision == newer.revision and later == []
+    finally:
+        third.close()
+
+
+def test_a_saved_result_is_not_served_after_a_hide_an_erase_or_a_new_query(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = catalogue(app)
+    chart = next(c for c in CHARTS if c.id == "people-and-organisations-by-territory")
+    first = cat.statistics.latest(chart, ["en"])
+    query = Statistics.query
+    monkeypatch.setattr(Statistics, "query", lambda self, c: query(self, c) + "\n# changed")
+    runs: list[object] = []
+    changed = _restarted(cat, runs, monkeypatch)
+    try:
+        changed.latest(chart, ["en"])
+        assert len(runs) == 1  # the saved result answered another query
+    finally:
+        changed.close()
+    monkeypatch.setattr(Statistics, "query", query)
+    rev = cat.privacy.hide(PERSON, "asked to be removed from the public registry", "test")
+    hidden: list[object] = []
+    restarted = _restarted(cat, hidden, monkeypatch)
+    try:
+        found = restarted.latest(chart, ["en"])  # no settle(): computed for this reader
+        assert len(hidden) == 1 and found.revision >= rev.id > first.revision
+    finally:
+        restarted.close()
+    assert cat.page_index.db.execute("SELECT count(*) FROM saved_view").fetchone()[0] > 0
+    cat.page_index.compact()  # what an erase ends with: no saved result survives it
+    assert cat.page_index.db.execute("SELECT count(*) FROM saved_view").fetchone()[0] == 0
 
 
 # --- results equal a fresh recomputation after random edits --------------------------------

@@ -14,6 +14,10 @@ A :class:`Views` holds one slot per view (and per view's parameters, e.g. langua
   fresh result instead;
 * **own slots** — a bounded table of its own (``slots``), so no other cache (search's)
   can evict the views;
+* **saved** — a view given a :class:`Saved` (the statistics: about a minute and a half of
+  queries at 1M records) keeps each result there too, and a new process starts from the
+  one saved last, under the rules above: current, stale but refreshed in the background,
+  or waited for after a privacy change;
 * **fresh inside** — a view computed from other views (the map's data from the places,
   the places from the network model) reads them at the newest revision while it is being
   computed, so a result is never stamped with a revision its ingredients did not reach.
@@ -29,7 +33,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from loader.base.events import log_event
 
@@ -51,14 +55,25 @@ class Finished(Generic[T]):
     revision: int
 
 
+class Saved(Protocol[T]):
+    """Where a view's finished result outlives the process (see :meth:`Views.get`)."""
+
+    def load(self) -> Finished[T] | None:
+        """The result saved last, or None."""
+
+    def save(self, finished: Finished[T]) -> None:
+        """Keep ``finished`` (a newer one than any saved before)."""
+
+
 class _Slot:
-    __slots__ = ("compute", "done", "queued", "running")
+    __slots__ = ("compute", "done", "queued", "running", "saved")
 
     def __init__(self) -> None:
         self.done: Finished[Any] | None = None
         self.running = False
         self.queued = False
         self.compute: Callable[[], Any] | None = None
+        self.saved: Saved[Any] | None = None
 
 
 class Views:
@@ -83,13 +98,23 @@ class Views:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> Finished[T]:
+    def get(
+        self, key: Hashable, compute: Callable[[], T], saved: Saved[T] | None = None
+    ) -> Finished[T]:
         """The result of ``compute()`` for ``key``: the newest finished one when it is
         current, or stale but not hiding a privacy change (a recomputation then starts
         in the background); otherwise a fresh one (computed once for all the readers
-        waiting for it). ``compute`` must not need a request context."""
+        waiting for it). ``compute`` must not need a request context. With ``saved``,
+        every result computed is saved there, and a slot without one starts from the
+        result saved last (by this process or an earlier one), under the same rules."""
         head = self._head()
         slot = self._slot(key)
+        if saved is not None and slot.saved is None:
+            loaded = saved.load()
+            with self._lock:
+                slot.saved = saved
+                if loaded is not None and slot.done is None:
+                    slot.done = loaded
         done = slot.done
         if done is not None and done.revision >= head:
             return done
@@ -167,6 +192,11 @@ class Views:
                     slot.done = finished
                 self._changed.notify_all()
         assert finished is not None  # compute() raised otherwise
+        if slot.saved is not None and slot.done is finished:
+            try:
+                slot.saved.save(finished)
+            except Exception as exc:  # the result stands; only the next start recomputes
+                log_event(log, logging.WARNING, "view_save_failed", error=repr(exc)[:200])
         return finished
 
     def _refresh(self, slot: _Slot, compute: Callable[[], Any]) -> None:

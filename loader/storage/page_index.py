@@ -123,6 +123,13 @@ CREATE TABLE IF NOT EXISTS class_fact (
     n     INTEGER NOT NULL,
     PRIMARY KEY (class, prop, value)
 ) WITHOUT ROWID;
+-- Finished results of whole-catalogue views (loader/base/latest.py, Saved), so that a
+-- restarted server answers at once; derived data like the rest.
+CREATE TABLE IF NOT EXISTS saved_view (
+    key      TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,     -- the revision log id the result reflects
+    body     BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS property (
     num       INTEGER PRIMARY KEY,  -- -12 for P12
     type      TEXT NOT NULL,        -- wikibase:propertyType without the namespace
@@ -387,6 +394,7 @@ class PageIndex:
         write-ahead log: after an erase, no byte of the removed names stays on disk."""
         with self._lock:
             db = self._writer
+            db.execute("DELETE FROM saved_view")  # results from before the erase
             db.execute("INSERT INTO name_fts (name_fts) VALUES ('optimize')")
             db.execute("VACUUM")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -487,6 +495,7 @@ class PageIndex:
             "use",
             "class_fact",
             "property",
+            "saved_view",
             "meta",
         )
         for table in tables:
@@ -616,6 +625,24 @@ class PageIndex:
             while len(memo) > MEMO_SIZE:
                 memo.popitem(last=False)
         return value
+
+    def saved_view(self, key: str) -> tuple[int, bytes] | None:
+        """(revision, body) of the view result saved under ``key``, or None."""
+        self.catch_up()  # an index of another log is emptied first
+        row = self.db.execute(
+            "SELECT revision, body FROM saved_view WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def save_view(self, key: str, revision: int, body: bytes) -> None:
+        """Save a view result under ``key``, unless one of a newer revision is there."""
+        with self._lock:
+            self._writer.execute(
+                "INSERT INTO saved_view VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                "SET revision = excluded.revision, body = excluded.body "
+                "WHERE excluded.revision >= saved_view.revision",
+                (key, revision, body),
+            )
 
     def written_languages(self) -> frozenset[str]:
         """Every language a label, description or alias is written in (remembered until
