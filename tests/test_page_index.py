@@ -144,6 +144,13 @@ def _class_facts_agree(index: PageIndex) -> None:
         )
     )
     assert kept == recount
+    members = set(index.db.execute("SELECT class, sort_key, num FROM member"))
+    assert members == set(
+        index.db.execute(
+            "SELECT c.value, e.sort_key, e.num FROM fact c JOIN entity e ON e.num = c.num "
+            "WHERE c.prop = -1"
+        )
+    )
 
 
 def test_per_class_fact_counts_follow_every_change(
@@ -161,6 +168,12 @@ def test_per_class_fact_counts_follow_every_change(
     assert catalogue.load_paths([write_ttl("changed.ttl", changed)]).ok
     index.catch_up()
     _class_facts_agree(index)
+    renamed = changed.replace("Open Knowledge Lab", "Zeta Lab")
+    report = catalogue.load_paths([write_ttl("renamed.ttl", renamed)])
+    assert report.ok, report.rejections
+    index.catch_up()
+    _class_facts_agree(index)
+    assert set(index.db.execute("SELECT * FROM member WHERE num = 5000")) == {(1, "zeta lab", 5000)}
     catalogue.merge("Q5001", "Q5000")
     catalogue.delete("Q5000", reason="test")
     index.catch_up()
@@ -196,7 +209,7 @@ def test_the_languages_names_are_written_in_follow_every_change(
     _languages_agree(index)
 
 
-def test_an_index_from_before_the_language_counts_counts_once(
+def test_tables_added_since_schema_4_are_filled_once_without_a_rebuild(
     catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     catalogue.page_index.catch_up()
@@ -205,13 +218,16 @@ def test_an_index_from_before_the_language_counts_counts_once(
     for trigger in ("name_added", "name_removed"):
         db.execute(f"DROP TRIGGER {trigger}")
     db.execute("DROP TABLE name_language")
+    db.execute("DROP TABLE member")
     db.commit()
     db.close()
     with Catalogue.open(make_settings()) as reopened:
         index = reopened.page_index
         assert index.indexed_id == reopened.revisions.last_id()  # not rebuilt
         _languages_agree(index)
+        _class_facts_agree(index)
         assert {"en", "fr"} <= index.written_languages()
+        assert index.db.execute("SELECT count(*) FROM member").fetchone()[0] > 100
 
 
 def test_an_index_of_another_schema_is_rebuilt(

@@ -137,7 +137,13 @@ def _member_condition(
         f"EXISTS (SELECT 1 FROM fact c WHERE c.num = {alias}.num AND c.prop = ? "  # noqa: S608
         f"AND c.value IN ({_marks(classes)}))"
     )
-    params = [INSTANCE_OF, *(num(c) for c in classes)]
+    tests, params = _filter_condition(filters, alias)
+    return sql + tests, [INSTANCE_OF, *(num(c) for c in classes), *params]
+
+
+def _filter_condition(filters: Mapping[str, Sequence[str]], alias: str) -> tuple[str, list[int]]:
+    """SQL ``AND …`` testing every filter value on ``{alias}.num``, and its parameters."""
+    sql, params = "", []
     for prop, values in sorted(filters.items()):
         for value in values:
             sql += (
@@ -146,6 +152,27 @@ def _member_condition(
             )
             params += [num(prop), num(value)]
     return sql, params
+
+
+def _page_in_order(
+    classes: Sequence[str], filters: Mapping[str, Sequence[str]], limit: int, offset: int
+) -> tuple[str, list[object]]:
+    """SQL for one page of the filtered members in label order, read from each class's
+    range of ``member`` (at most ``offset + limit`` rows of each; UNION lists an entity of
+    two classes once), and its parameters."""
+    tests, params = _filter_condition(filters, "m")
+    one = (
+        "SELECT * FROM (SELECT m.sort_key, m.num FROM member m WHERE m.class = ?"  # noqa: S608
+        f"{tests} ORDER BY m.sort_key, m.num LIMIT ?)"
+    )
+    sql = (
+        f"SELECT num FROM ({' UNION '.join([one] * len(classes))}) "  # noqa: S608
+        "ORDER BY sort_key, num LIMIT ? OFFSET ?"
+    )
+    values: list[object] = []
+    for cls in classes:
+        values += [num(cls), *params, offset + limit]
+    return sql, [*values, limit, offset]
 
 
 def _members_sql(
@@ -203,8 +230,8 @@ def _facet_properties(index: PageIndex, classes: Sequence[str]) -> list[str]:
     return props
 
 
-#: Above this many members a page is read in label order from the sort index (stopping
-#: at the page) instead of sorting every member.
+#: Above this many members a page is read in label order from each class's members
+#: (stopping at the page) instead of sorting every member.
 SCAN_IN_ORDER_FROM = 2000
 
 
@@ -225,13 +252,10 @@ def listing(
         total = int(db.execute(f"SELECT count(*) FROM ({members})", params).fetchone()[0])  # noqa: S608
     else:
         total = member_count(index, classes)
+    if offset and offset >= total:  # past the last page: the caller's 404, not a scan
+        return Listing(total, [], [])
     if total > SCAN_IN_ORDER_FROM:
-        condition, cparams = _member_condition(classes, filters, "e")
-        rows = db.execute(
-            f"SELECT e.num FROM entity e WHERE {condition} "  # noqa: S608
-            "ORDER BY e.sort_key, e.num LIMIT ? OFFSET ?",
-            [*cparams, limit, offset],
-        ).fetchall()
+        rows = db.execute(*_page_in_order(classes, filters, limit, offset)).fetchall()
     else:
         rows = db.execute(
             f"SELECT e.num FROM ({members}) m JOIN entity e ON e.num = m.num "  # noqa: S608
