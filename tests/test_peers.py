@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loader.catalogue import Catalogue
+from loader.discovery import peers
 from loader.discovery.peers import Criteria, check_criteria, match
 
 ASKED = "capacity=Q300,Q303&language=Q250&territory=Q1401&modality=Q230"
@@ -108,6 +109,28 @@ def test_matching_leaves_out_the_asking_entity_and_is_bounded(app: Flask) -> Non
     assert [m.id for m in match(index, criteria, limit=2, offset=1).results] == [
         m.id for m in everyone.results[1:3]
     ]
+
+
+def test_pages_beyond_the_kept_ranking_equal_the_full_ranking(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first RANKED_KEPT results of a search are kept ranked; later pages rank it
+    again, and every page and total is what the whole ranking gives."""
+    index = app.extensions["bigtent"].page_index
+    index.catch_up()
+    criteria = Criteria(("Q300", "Q303"), languages=("Q250",))
+    check_criteria(index, criteria)
+    whole = [m.id for m in match(index, criteria, limit=100).results]
+    assert len(whole) > 4
+    monkeypatch.setattr(peers, "RANKED_KEPT", 2)
+    paged = []
+    for offset in range(0, len(whole), 2):
+        page = match(index, criteria, limit=2, offset=offset)
+        assert page.total == len(whole)
+        paged += [m.id for m in page.results]
+    assert paged == whole
+    assert len(peers.ranking(index, criteria, top=peers.RANKED_KEPT).holders) == 2
+    assert peers.ranking(index, criteria, top=1).total == len(whole)
 
 
 @pytest.mark.parametrize(

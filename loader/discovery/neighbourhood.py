@@ -265,7 +265,7 @@ class Neighbourhood:
             matching.check_criteria(index, criteria)
         except BigtentError:  # not a capacity peers know of: nobody to count
             return 0
-        return matching.ranking(index, criteria).total
+        return matching.ranking(index, criteria, top=1).total  # the count, not the order
 
     def _people(self, territory: str) -> int:
         """People located in the territory or offering or needing a capacity there."""

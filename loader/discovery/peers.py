@@ -67,6 +67,10 @@ MAX_STATEMENTS = 200_000
 SECTION_BUDGET = 200
 #: Memory for remembered searches per page index (rankings, pages, answers).
 CACHE_BYTES = 64 * 1024 * 1024
+#: Results of a search kept ranked (its first pages); a page beyond them ranks the search
+#: again in full. Kept whole, a broad search at 1M records took 1.1 MB (70,000 results),
+#: so the cache held some fifty searches and a round of more pushed each one out.
+RANKED_KEPT = 1000
 T = TypeVar("T")
 _CACHES: weakref.WeakKeyDictionary[PageIndex, ByteLRU[object]] = weakref.WeakKeyDictionary()
 
@@ -414,7 +418,9 @@ def match(
     :func:`ranking` for ``budget``; ``top_only`` ranks only as far as the page)."""
 
     def compute() -> Matches:
-        ranked = ranking(index, criteria, exclude, budget, offset + limit if top_only else None)
+        end = offset + limit
+        top = end if top_only else (RANKED_KEPT if end <= RANKED_KEPT else None)
+        ranked = ranking(index, criteria, exclude, budget, top)
         holders = list(ranked.holders[offset : offset + limit])
         return Matches(criteria, ranked.total, _details(index, criteria, holders), ranked.truncated)
 
