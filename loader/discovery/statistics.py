@@ -162,9 +162,14 @@ class SavedChart:
     older one's result."""
 
     def __init__(self, statistics: Statistics, chart: Chart, languages: tuple[str, ...]) -> None:
-        self.statistics, self.chart = statistics, chart
-        query = hashlib.sha256(statistics.query(chart).encode()).hexdigest()[:16]
-        self.key = f"statistics/{chart.id}/{query}/{','.join(languages)}"
+        self.statistics, self.chart, self.languages = statistics, chart, languages
+
+    @property
+    def key(self) -> str:
+        """The chart, its query's text and the languages (made when loaded or saved:
+        once a process and computation, not per request)."""
+        query = hashlib.sha256(self.statistics.query(self.chart).encode()).hexdigest()[:16]
+        return f"statistics/{self.chart.id}/{query}/{','.join(self.languages)}"
 
     def load(self) -> Finished[ChartData] | None:
         """The chart's data saved last, with its revision."""
