@@ -153,79 +153,90 @@ def _class_facts_agree(index: PageIndex) -> None:
     )
 
 
-def test_per_class_fact_counts_follow_every_change(
-    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
-) -> None:
-    index = catalogue.page_index
-    index.catch_up()
-    _class_facts_agree(index)
-    other = RECORD.replace("Q5000", "Q5001").replace("wd:Q300", "wd:Q301")
-    assert catalogue.load_paths([write_ttl("labs.ttl", RECORD + other)]).ok
-    index.catch_up()
-    _class_facts_agree(index)
-    assert (1, num("P14"), 300, 1) in set(index.db.execute("SELECT * FROM class_fact"))
-    changed = RECORD.replace("wd:Q300", "wd:Q302")
-    assert catalogue.load_paths([write_ttl("changed.ttl", changed)]).ok
-    index.catch_up()
-    _class_facts_agree(index)
-    renamed = changed.replace("Open Knowledge Lab", "Zeta Lab")
-    report = catalogue.load_paths([write_ttl("renamed.ttl", renamed)])
-    assert report.ok, report.rejections
-    index.catch_up()
-    _class_facts_agree(index)
-    assert set(index.db.execute("SELECT * FROM member WHERE num = 5000")) == {(1, "zeta lab", 5000)}
-    catalogue.merge("Q5001", "Q5000")
-    catalogue.delete("Q5000", reason="test")
-    index.catch_up()
-    _class_facts_agree(index)
-    assert not index.db.execute("SELECT * FROM class_fact WHERE prop = ?", (num("P14"),)).fetchall()
-
-
 def _languages_agree(index: PageIndex) -> None:
     kept = set(index.db.execute("SELECT lang, names FROM name_language"))
     assert kept == set(index.db.execute("SELECT lang, count(*) FROM name GROUP BY lang"))
     assert index.written_languages() == {lang for lang, _ in kept}
 
 
+def _derived_tables_agree(index: PageIndex) -> None:
+    """Every table the index keeps up incrementally equals a recount of its source."""
+    index.catch_up()
+    _class_facts_agree(index)
+    _languages_agree(index)
+
+
+def _load(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path], name: str, body: str
+) -> PageIndex:
+    """Load ``body`` as a file of its own; the index, caught up and checked."""
+    report = catalogue.load_paths([write_ttl(name, body)])
+    assert report.ok, report.rejections
+    _derived_tables_agree(catalogue.page_index)
+    return catalogue.page_index
+
+
+def test_per_class_fact_counts_follow_every_change(
+    catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
+) -> None:
+    _derived_tables_agree(catalogue.page_index)
+    other = RECORD.replace("Q5000", "Q5001").replace("wd:Q300", "wd:Q301")
+    index = _load(catalogue, write_ttl, "labs.ttl", RECORD + other)
+    assert (1, num("P14"), 300, 1) in set(index.db.execute("SELECT * FROM class_fact"))
+    changed = RECORD.replace("wd:Q300", "wd:Q302")
+    _load(catalogue, write_ttl, "changed.ttl", changed)
+    renamed = changed.replace("Open Knowledge Lab", "Zeta Lab")
+    _load(catalogue, write_ttl, "renamed.ttl", renamed)
+    assert set(index.db.execute("SELECT * FROM member WHERE num = 5000")) == {(1, "zeta lab", 5000)}
+    catalogue.merge("Q5001", "Q5000")
+    catalogue.delete("Q5000", reason="test")
+    _derived_tables_agree(index)
+    assert not index.db.execute("SELECT * FROM class_fact WHERE prop = ?", (num("P14"),)).fetchall()
+
+
 def test_the_languages_names_are_written_in_follow_every_change(
     catalogue: Catalogue, write_ttl: Callable[[str, str], Path]
 ) -> None:
     index = catalogue.page_index
-    index.catch_up()
-    _languages_agree(index)
+    _derived_tables_agree(index)
     assert "eo" not in index.written_languages()
     esperanto = RECORD.replace('"Laboratoire"@fr', '"Laboratorio"@eo')
-    assert catalogue.load_paths([write_ttl("eo.ttl", esperanto)]).ok
-    index.catch_up()
-    _languages_agree(index)
+    _load(catalogue, write_ttl, "eo.ttl", esperanto)
     assert "eo" in index.written_languages()
-    assert catalogue.load_paths([write_ttl("fr.ttl", RECORD)]).ok  # the Esperanto label goes
-    index.catch_up()
-    _languages_agree(index)
+    _load(catalogue, write_ttl, "fr.ttl", RECORD)  # the Esperanto label goes
     assert "eo" not in index.written_languages()
     index._reset()
     assert index.written_languages() == frozenset()
-    index.catch_up()
-    _languages_agree(index)
+    _derived_tables_agree(index)
+
+
+def _edit_index_file(catalogue: Catalogue, tmp_path: Path, *statements: str) -> None:
+    """Build the index, close the catalogue, then change its file as an older (or
+    another) version of Bigtent would have left it."""
+    catalogue.page_index.catch_up()
+    catalogue.close()
+    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
 
 
 def test_tables_added_since_schema_4_are_filled_once_without_a_rebuild(
     catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    catalogue.page_index.catch_up()
-    catalogue.close()
-    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
-    for trigger in ("name_added", "name_removed"):
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute("DROP TABLE name_language")
-    db.execute("DROP TABLE member")
-    db.commit()
-    db.close()
+    _edit_index_file(
+        catalogue,
+        tmp_path,
+        "DROP TRIGGER name_added",
+        "DROP TRIGGER name_removed",
+        "DROP TABLE name_language",
+        "DROP TABLE member",
+    )
     with Catalogue.open(make_settings()) as reopened:
         index = reopened.page_index
         assert index.indexed_id == reopened.revisions.last_id()  # not rebuilt
-        _languages_agree(index)
-        _class_facts_agree(index)
+        _derived_tables_agree(index)
         assert {"en", "fr"} <= index.written_languages()
         assert index.db.execute("SELECT count(*) FROM member").fetchone()[0] > 100
 
@@ -233,14 +244,13 @@ def test_tables_added_since_schema_4_are_filled_once_without_a_rebuild(
 def test_an_index_of_another_schema_is_rebuilt(
     catalogue: Catalogue, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    catalogue.page_index.catch_up()
-    catalogue.close()
-    db = sqlite3.connect(tmp_path / "data" / "pages.sqlite3")
-    db.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
-    db.execute("DROP TABLE entity")
-    db.execute("CREATE TABLE entity (num INTEGER PRIMARY KEY, sort_key TEXT)")
-    db.commit()
-    db.close()
+    _edit_index_file(
+        catalogue,
+        tmp_path,
+        "UPDATE meta SET value = 'old' WHERE key = 'schema'",
+        "DROP TABLE entity",
+        "CREATE TABLE entity (num INTEGER PRIMARY KEY, sort_key TEXT)",
+    )
     with Catalogue.open(make_settings()) as reopened:
         index = reopened.page_index
         assert index.indexed_id == 0
